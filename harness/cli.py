@@ -1,0 +1,5 @@
+"""Console script `harness` (stub)."""
+
+
+def main() -> int:
+    return 0

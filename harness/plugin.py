@@ -1,0 +1,1 @@
+"""pytest plugin entry point (stub; filled in by the foundation work)."""
