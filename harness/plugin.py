@@ -1,1 +1,134 @@
-"""pytest plugin entry point (stub; filled in by the foundation work)."""
+"""The pytest plugin: options, phase selection, `.feature` collection, and the world fixtures.
+
+It stays a switchboard: settings come from `harness.settings`, facts from the probes, the embedded
+world from `harness.fakes`, evidence from `harness.evidence`. Heavy imports wait for the fixture that
+needs them, because a pytest11 plugin loads in every pytest run wherever the package is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from pathlib import Path
+
+import pytest
+
+from harness import dod
+from harness.settings import SPECS, Settings, SettingsError, resolve
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+EVIDENCE_KEY = pytest.StashKey["object"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("transition harness", "Verify an IBKR bot's switch from dry-run to paper trading")
+    for spec in SPECS:
+        help_text = f"{spec.help} (ini: {spec.ini}, env: {spec.env})"
+        if spec.flag:
+            group.addoption(spec.option, action="store_true", default=False, dest=f"harness_{spec.name}",
+                            help=help_text)
+        else:
+            group.addoption(spec.option, default=None, dest=f"harness_{spec.name}", metavar="VALUE",
+                            help=help_text)
+        parser.addini(spec.ini, spec.help, default=None)
+
+
+def _ini_values(config: pytest.Config) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for spec in SPECS:
+        raw = config.getini(spec.ini)
+        values[spec.ini] = None if raw in (None, "", []) else str(raw)
+    return values
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cli = {spec.name: config.getoption(f"harness_{spec.name}") for spec in SPECS}
+    ini_source = config.inipath.name if config.inipath else "ini"
+    try:
+        settings = resolve(cli, os.environ, _ini_values(config), ini_source)
+    except SettingsError as exc:
+        raise pytest.UsageError(f"harness: {exc}") from None
+    config.stash[SETTINGS_KEY] = settings
+    for tag in dod.PHASE_TAGS.values():
+        config.addinivalue_line("markers", f"{tag}: scenario belongs to the {tag} phase")
+    for tag, text in dod.OTHER_TAGS.items():
+        config.addinivalue_line("markers", f"{tag}: {text}")
+    for item in dod.ITEMS:
+        config.addinivalue_line("markers", f"{item.id}: {item.section}: {item.text}")
+    from harness import reporting
+
+    reporting.configure(config, settings)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return ""
+    world = "live" if settings.live_gateway else "embedded (fakes on loopback)"
+    return (f"harness: world={world} phase={settings.phase} gateway={settings.gateway} "
+            f"evidence={settings.evidence_dir}")
+
+
+class FeatureFile(pytest.Module):
+    """Collects a `.feature` file directly, so `pytest features/` and `pytest features/x.feature` work.
+
+    pytest-bdd binds scenarios to a Python module by calling `scenarios()` in it; here the module is made
+    in memory for the file, so no per-feature `test_*.py` stubs are needed.
+    """
+
+    def _getobj(self) -> types.ModuleType:
+        from pytest_bdd import scenarios
+
+        module = types.ModuleType(f"features.{self.path.stem}")
+        module.__file__ = str(self.path)
+        bind = "scenarios(feature_path, features_base_dir=base_dir)\n"
+        namespace = module.__dict__
+        namespace.update(scenarios=scenarios, feature_path=str(self.path), base_dir=str(self.path.parent))
+        exec(compile(bind, str(self.path), "exec"), namespace)  # scenarios() fills the caller's locals
+        for helper in ("scenarios", "feature_path", "base_dir"):
+            del namespace[helper]
+        return module
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix == ".feature":
+        return FeatureFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--phase` selects scenarios by their phase tag; tests that are not scenarios are left alone."""
+    settings = config.stash[SETTINGS_KEY]
+    wanted = dod.PHASE_TAGS[settings.phase]
+    keep, drop = [], []
+    for item in items:
+        if isinstance(item.parent, FeatureFile) and item.get_closest_marker(wanted) is None:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# --- fixtures -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def harness_settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def evidence(pytestconfig: pytest.Config):
+    return pytestconfig.stash[EVIDENCE_KEY]
+
+
+@pytest.fixture(scope="session")
+def world(harness_settings: Settings, tmp_path_factory: pytest.TempPathFactory, evidence):
+    """Where the checks look: the operator's real world, or the embedded one built on loopback."""
+    from harness.world import build_world
+
+    with build_world(harness_settings, tmp_path_factory.mktemp("embedded-world")) as built:
+        evidence.redactor.add(built.secrets())
+        yield built

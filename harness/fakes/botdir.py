@@ -1,0 +1,106 @@
+"""A generated bot project directory for the embedded world: the seed's dry-run `.env`, a baseline,
+the switch to paper made with the harness's own code, git history with an ignored `.env`, and a log."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from harness.baseline import snapshot, write_baseline
+from harness.envfile import read_env
+from harness.market import NEW_YORK, session_at
+from harness.switch import apply_switch, plan_switch
+
+
+def seed_dry_run_env(webhook_url: str) -> str:
+    """The seed's "before" configuration, with the settings Step 2 says must stay unchanged."""
+    return (
+        "# Trading bot configuration (Phase 4, desktop deployment)\n"
+        "DRY_RUN=true\n"
+        "PAPER_TRADING=false\n"
+        "\n"
+        "# IBKR connection\n"
+        "IBKR_HOST=localhost\n"
+        "IBKR_PORT=4002\n"
+        "IBKR_CLIENT_ID=1\n"
+        "\n"
+        f"DISCORD_WEBHOOK_URL={webhook_url}\n"
+        "LOG_LEVEL=INFO\n"
+        "LOG_DIR=logs\n"
+        "\n"
+        "# Risk controls\n"
+        "MAX_DAILY_LOSS_PCT=2.0\n"
+        "MAX_POSITION_PCT=10.0\n"
+        "PDT_ENABLED=true\n"
+        "\n"
+        "STRATEGY_A_CONFIG=config/strategy_a.yaml\n"
+        "STRATEGY_B_CONFIG=config/strategy_b.yaml\n"
+    )
+
+
+@dataclass(frozen=True)
+class BotDir:
+    root: Path
+    env_file: Path
+    baseline_file: Path
+    log_file: Path
+    shutdown_at: datetime
+
+
+def _last_close_before(now: datetime) -> datetime:
+    """A clean shutdown 45 minutes after the last regular close: the seed's 'after 4:00 PM ET'."""
+    day = now.astimezone(NEW_YORK)
+    for back in range(1, 10):
+        session = session_at((day - timedelta(days=back)).replace(hour=12, minute=0))
+        if session.is_trading_day and session.close_at is not None:
+            return session.close_at + timedelta(minutes=45)
+    return (day - timedelta(days=1)).replace(hour=16, minute=45)
+
+
+def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | None = None,
+                 git: bool = True, switch: bool = True) -> BotDir:
+    root.mkdir(parents=True, exist_ok=True)
+    webhook_url = webhook_url or (
+        f"https://discord.com/api/webhooks/{secrets.randbelow(10**18)}/{secrets.token_urlsafe(32)}"
+    )
+    env_file = root / ".env"
+    env_file.write_text(seed_dry_run_env(webhook_url), encoding="utf-8", newline="\n")
+    (root / ".gitignore").write_text(".env\n.env.bak-*\nlogs/\n__pycache__/\n", encoding="utf-8")
+    (root / ".env.example").write_text(seed_dry_run_env("https://discord.com/api/webhooks/ID/TOKEN"),
+                                       encoding="utf-8", newline="\n")
+    shutdown_at = _last_close_before(now or datetime.now(NEW_YORK))
+    log_file = root / "logs" / "bot.log"
+    log_file.parent.mkdir(exist_ok=True)
+    stamp = shutdown_at.strftime("%Y-%m-%d %H:%M:%S")
+    log_file.write_text(
+        f"{stamp},001 INFO bot: Received stop request\n{stamp},250 INFO bot: Shutting down: clean shutdown complete\n",
+        encoding="utf-8",
+    )
+    if git and shutil.which("git") is None:
+        git = False  # the committed-configuration scenarios then skip: "not a git repository"
+    if git:
+        _git(root, "init", "-q")
+        _git(root, "add", ".gitignore", ".env.example")
+        _git(root, "commit", "-q", "-m", "dry-run configuration")
+    baseline_file = root / "harness-baseline.json"
+    write_baseline(snapshot(read_env(env_file)), baseline_file)
+    if switch:
+        apply_switch(plan_switch(env_file, "paper"))
+        apply_switch(plan_switch(root / ".env.example", "paper"))
+        for backup in root.glob(".env.example.bak-*"):
+            backup.unlink()
+        if git:
+            _git(root, "commit", "-q", "-am", "Task 4.3: paper trading mode")
+    return BotDir(root, env_file, baseline_file, log_file, shutdown_at)
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=stand-in bot", "-c", "user.email=bot@localhost",
+         "-c", "commit.gpgsign=false", *args],
+        check=True, capture_output=True, timeout=30,
+    )

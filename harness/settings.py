@@ -1,0 +1,298 @@
+"""One typed object for everything the operator can set.
+
+Every setting has one spec: its command-line option (shared by `pytest` and `harness`), its ini key and
+its `HARNESS_*` environment variable. Precedence is CLI > environment > ini > default, and the source
+that won is kept, so an error names where a bad value came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PHASES = ("preflight", "transition", "first-day", "rollback")
+PAPER_PORTS = frozenset({4002, 7497})
+LIVE_PORTS = frozenset({4001, 7496})
+
+
+class SettingsError(ValueError):
+    """A bad setting: the message names the value and where it came from."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayAddress:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def _parse_port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise ValueError("is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise ValueError("is not a port number (1-65535)")
+    return port
+
+
+def _parse_gateway(text: str) -> GatewayAddress:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host:
+        raise ValueError("is not HOST:PORT (e.g. localhost:4002)")
+    return GatewayAddress(host.strip("[]"), _parse_port(port))
+
+
+def _parse_phase(text: str) -> str:
+    phase = text.strip().lower().replace("_", "-")
+    if phase not in PHASES:
+        raise ValueError(f"is not a phase (one of {', '.join(PHASES)})")
+    return phase
+
+
+def _parse_dir(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise ValueError("is not an existing directory")
+    return path
+
+
+def _parse_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ValueError("is not an existing file")
+    return path
+
+
+def _parse_path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("is not true/false")
+
+
+def _parse_client_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("is not an integer client id") from None
+    if not 0 <= value <= 2**31 - 1:
+        raise ValueError("is not a client id (0 to 2147483647)")
+    return value
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("is not an ISO date-time (e.g. 2026-02-10T16:45:00-05:00)") from None
+    if instant.tzinfo is None:
+        raise ValueError("has no UTC offset; add one (e.g. -05:00) so the instant is unambiguous")
+    return instant
+
+
+def _parse_zone(text: str) -> str:
+    try:
+        ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not an IANA time zone (e.g. America/New_York)") from None
+    return text.strip()
+
+
+def _parse_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("is not a number of seconds") from None
+    if not 0 < value <= 600:
+        raise ValueError("is not a timeout between 0 and 600 seconds")
+    return value
+
+
+def _parse_text(text: str) -> str:
+    return text.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    name: str
+    help: str
+    parse: Callable[[str], object]
+    default: str | None = None
+    flag: bool = False  # a switch with no value (--live-gateway)
+    cli: bool = True  # shared with the `harness` command line
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "harness_" + self.name
+
+    @property
+    def env(self) -> str:
+        return "HARNESS_" + self.name.upper()
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("live_gateway", "Check the real world (IB Gateway, bot logs, Discord) instead of the embedded "
+                "fake world", _parse_bool, flag=True, cli=False),
+    SettingSpec("phase", "Phase of the procedure to check: " + ", ".join(PHASES), _parse_phase,
+                default="transition", cli=False),
+    SettingSpec("bot_dir", "The bot's project root (holds its .env)", _parse_dir),
+    SettingSpec("bot_env", "The bot's .env file (default: <bot-dir>/.env)", _parse_path),
+    SettingSpec("baseline", "Baseline snapshot taken before the switch (default: <evidence-dir>/baseline.json)",
+                _parse_path),
+    SettingSpec("bot_log", "The bot's log file or glob; rotated and gzipped files included", _parse_text),
+    SettingSpec("bot_log_tz", "Time zone of the bot's log timestamps (default: this machine's)", _parse_zone),
+    SettingSpec("since", "Only log lines after this instant (ISO, with offset; default: the newest startup)",
+                _parse_instant),
+    SettingSpec("shutdown_time", "When the bot was stopped for the switch, if its log does not say (ISO, "
+                "with offset)", _parse_instant),
+    SettingSpec("bot_process", "Text in the bot's command line, to see whether it is running", _parse_text,
+                default="src.main"),
+    SettingSpec("gateway", "IB Gateway address HOST:PORT", _parse_gateway, default="localhost:4002"),
+    SettingSpec("client_id", "API client id the harness connects with (must differ from the bot's)",
+                _parse_client_id, default="917"),
+    SettingSpec("live_gateway_port", "Port of a gateway logged into the LIVE account, for the read-only "
+                "'no live orders' check", _parse_port),
+    SettingSpec("discord_channel", "Discord channel id to read the bot's notifications from (token only from "
+                "DISCORD_BOT_TOKEN)", _parse_text),
+    SettingSpec("discord_api", "Discord API base URL", _parse_text, default="https://discord.com/api/v10"),
+    SettingSpec("bot_environ", "A dump of the bot's process environment (`env`, `set`, or PowerShell "
+                "`Get-ChildItem Env:` output)", _parse_file),
+    SettingSpec("evidence_dir", "Where evidence, attestations and the transition log go", _parse_path,
+                default="reports"),
+    SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10"),
+)
+SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; `sources` says where each value came from."""
+
+    live_gateway: bool = False
+    phase: str = "transition"
+    bot_dir: Path | None = None
+    bot_env: Path | None = None
+    baseline: Path | None = None
+    bot_log: str | None = None
+    bot_log_tz: str | None = None
+    since: datetime | None = None
+    shutdown_time: datetime | None = None
+    bot_process: str = "src.main"
+    gateway: GatewayAddress = GatewayAddress("localhost", 4002)
+    client_id: int = 917
+    live_gateway_port: int | None = None
+    discord_channel: str | None = None
+    discord_api: str = "https://discord.com/api/v10"
+    bot_environ: Path | None = None
+    evidence_dir: Path = Path("reports")
+    timeout: float = 10.0
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def env_file(self) -> Path | None:
+        """The .env to check: --bot-env, else <bot-dir>/.env."""
+        if self.bot_env is not None:
+            return self.bot_env
+        return self.bot_dir / ".env" if self.bot_dir is not None else None
+
+    @property
+    def baseline_file(self) -> Path:
+        return self.baseline if self.baseline is not None else self.evidence_dir / "baseline.json"
+
+    @property
+    def discord_token(self) -> str | None:
+        """Only ever from the environment: a token on a command line ends up in shell history."""
+        return os.environ.get("DISCORD_BOT_TOKEN") or None
+
+
+def resolve(
+    cli: Mapping[str, object | None],
+    environ: Mapping[str, str],
+    ini: Mapping[str, str | None] | None = None,
+    ini_source: str = "ini",
+) -> Settings:
+    """Build Settings from the four sources. Raises SettingsError naming the bad value and its source."""
+    ini = ini or {}
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    for spec in SPECS:
+        raw, source = _pick(spec, cli, environ, ini, ini_source)
+        if raw is None:
+            continue
+        if isinstance(raw, bool) and spec.flag:
+            values[spec.name], sources[spec.name] = raw, source
+            continue
+        try:
+            values[spec.name] = spec.parse(str(raw))
+        except ValueError as exc:
+            raise SettingsError(f"{_where(spec, source)}={str(raw)!r} {exc}") from None
+        sources[spec.name] = source
+    settings = Settings(**values, sources=sources)  # type: ignore[arg-type]
+    _cross_check(settings)
+    return settings
+
+
+def _pick(
+    spec: SettingSpec,
+    cli: Mapping[str, object | None],
+    environ: Mapping[str, str],
+    ini: Mapping[str, str | None],
+    ini_source: str,
+) -> tuple[object | None, str]:
+    value = cli.get(spec.name)
+    if value is not None and value is not False:
+        return value, spec.option
+    if spec.env in environ:
+        return environ[spec.env], spec.env
+    if ini.get(spec.ini) not in (None, ""):
+        return ini[spec.ini], f"{spec.ini} in {ini_source}"
+    if spec.default is not None:
+        return spec.default, "default"
+    return None, "default"
+
+
+def _where(spec: SettingSpec, source: str) -> str:
+    if source.startswith("--") or source.startswith("HARNESS_"):
+        return source
+    return f"{spec.name} ({source})"
+
+
+def _cross_check(settings: Settings) -> None:
+    """Checks that need two settings at once."""
+    if settings.live_gateway_port is not None and settings.live_gateway_port == settings.gateway.port:
+        raise SettingsError(
+            f"--live-gateway-port {settings.live_gateway_port} is the same port as --gateway "
+            f"{settings.gateway}: the live gateway must be a different one"
+        )
+    if settings.live_gateway and settings.bot_dir is None and settings.bot_env is None:
+        raise SettingsError("--live-gateway checks the real bot: give --bot-dir (or --bot-env) too")
+    if settings.bot_env is not None and settings.bot_env.exists() and settings.bot_env.is_dir():
+        raise SettingsError(f"--bot-env={str(settings.bot_env)!r} is a directory, not a .env file")
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1."""
+    if host.strip().lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[] ")).is_loopback
+    except ValueError:
+        return False

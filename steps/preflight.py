@@ -1,0 +1,43 @@
+"""Steps for the preflight feature (Step 0 and Step 1 before the switch)."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, then
+
+from harness import market, processes
+from harness.checks import CouldNotLook
+from harness.checks import preflight as checks
+
+
+@given("when the bot was stopped, from its log or the operator", target_fixture="shutdown")
+def shutdown(world, evidence):
+    settings = world.settings
+    if settings.shutdown_time is not None:
+        instant, source = settings.shutdown_time, f"--shutdown-time ({settings.sources.get('shutdown_time')})"
+    else:
+        from harness import logs
+
+        spec = world.bot_log_spec()
+        if spec is None:
+            raise CouldNotLook("no bot log to read (--bot-log) and no --shutdown-time given")
+        files = logs.find_log_files(spec, base_dir=world.bot_dir)
+        line = logs.last_shutdown(files, tz=world.log_tz()) if files else None
+        if line is None or line.timestamp is None:
+            raise CouldNotLook(f"no shutdown line with a time found in {spec}; give --shutdown-time")
+        instant, source = line.timestamp, f"{line.path}:{line.lineno}"
+        evidence.record("last shutdown line", line)
+    facts = market.session_at(instant)
+    evidence.record("NYSE session at shutdown", facts)
+    return {"at": instant, "source": source, "session": facts}
+
+
+@then("that was outside the NYSE regular session")
+def outside_session(shutdown) -> None:
+    checks.check_shutdown_outside_session(shutdown["at"], shutdown["source"], shutdown["session"])
+
+
+@then("no bot process is running")
+def bot_not_running(world, evidence) -> None:
+    facts = processes.find_bot_processes(world.settings.bot_process)
+    evidence.record("bot processes", facts)
+    checks.check_bot_not_running(facts)
