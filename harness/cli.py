@@ -1,5 +1,212 @@
-"""Console script `harness` (stub)."""
+"""Console script `harness`: snapshot, switch, confirm, fake-gateway.
+
+Options and `HARNESS_*` variables are the plugin's (one table in `harness.settings`), so one environment
+serves `harness` and `pytest`. Every failure is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.settings import SPECS, Settings, SettingsError, resolve
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
-def main() -> int:
-    return 0
+class Refused(Exception):
+    """The command will not do it; the message says why, in one line."""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("where things are (same as the pytest options and HARNESS_* variables)")
+    for spec in SPECS:
+        if spec.cli and spec.name in {"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}:
+            group.add_argument(spec.option, dest=spec.name, default=None, metavar="VALUE",
+                               help=f"{spec.help} (env: {spec.env})")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="harness", description="The paper-trading transition harness: safe .env switch, attestations, "
+        "fake IB Gateway. The checks themselves run with `pytest features/`.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("snapshot", parents=[common], help="Record the baseline of the bot's .env before the switch "
+                   "(secret values only as SHA-256)")
+
+    switch = sub.add_parser("switch", parents=[common], help="Switch the bot's .env to paper or dry-run: only "
+                            "DRY_RUN and PAPER_TRADING change; backup, atomic write, masked diff")
+    switch.add_argument("mode", choices=["paper", "dry-run"], help="the mode to switch to")
+    switch.add_argument("--port", type=int, default=None, help="also set IBKR_PORT (paper: 4002 or 7497)")
+    switch.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+    switch.add_argument("--force", action="store_true",
+                        help="switch even while the NYSE regular session is open or the bot is running")
+
+    confirm = sub.add_parser("confirm", parents=[common], help="Record what only a person can attest")
+    confirm.add_argument("item", help="checklist item id (see `harness confirm --list`)", nargs="?")
+    confirm.add_argument("--by", help="who attests it")
+    confirm.add_argument("--note", default="", help="optional note")
+    confirm.add_argument("--list", action="store_true", help="list the items a person attests")
+
+    fake = sub.add_parser("fake-gateway", help="Serve a fake IB Gateway on loopback for trying a bot against it")
+    fake.add_argument("rest", nargs=argparse.REMAINDER, help="options of the fake (--world FILE --port N)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    cli = {spec.name: getattr(args, spec.name, None) for spec in SPECS}
+    return resolve(cli, os.environ)
+
+
+def _env_path(settings: Settings) -> Path:
+    path = settings.env_file
+    if path is None:
+        raise Refused("which .env? give --bot-dir DIR or --bot-env FILE (or HARNESS_BOT_DIR)")
+    return path
+
+
+def cmd_snapshot(settings: Settings) -> int:
+    from harness.baseline import snapshot, write_baseline
+    from harness.envfile import read_env
+
+    facts = read_env(_env_path(settings))
+    if facts.problem:
+        raise Refused(facts.problem)
+    baseline = snapshot(facts)
+    target = settings.baseline_file
+    try:
+        write_baseline(baseline, target)
+    except OSError as exc:
+        raise Refused(f"cannot write the baseline {target}: {exc.strerror}") from None
+    secrets = sum(1 for entry in baseline.keys.values() if entry.get("secret"))
+    print(f"baseline of {facts.path}: {len(baseline.keys)} keys ({secrets} secret, stored as SHA-256) -> {target}")
+    return EXIT_OK
+
+
+def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
+    from harness.baseline import snapshot, write_baseline
+    from harness.envfile import EnvEditError, read_bool, read_env
+    from harness.redact import mask_value
+    from harness.switch import apply_switch, plan_switch
+
+    env_path = _env_path(settings)
+    try:
+        plan = plan_switch(env_path, args.mode, args.port)
+    except EnvEditError as exc:
+        raise Refused(str(exc)) from None
+    if not plan.changed:
+        print(f"{env_path} is already in {args.mode} mode; nothing to do")
+        return EXIT_OK
+    print(f"{env_path}:")
+    for key, old, new in plan.changes:
+        print(f"  {key}: {mask_value(key, old) if old is not None else '(absent)'} -> {mask_value(key, new)}")
+    if args.dry_run:
+        print("dry run: nothing written")
+        return EXIT_OK
+    if not args.force:
+        _refuse_if_market_open()
+        _refuse_if_bot_running(settings.bot_process)
+    if not settings.baseline_file.exists():
+        before = read_env(env_path)
+        try:
+            write_baseline(snapshot(before), settings.baseline_file)
+        except OSError as exc:
+            raise Refused(f"cannot write the baseline {settings.baseline_file}: {exc.strerror}; nothing changed") \
+                from None
+        print(f"baseline of the file before the switch -> {settings.baseline_file}")
+    try:
+        backup = apply_switch(plan)
+    except EnvEditError as exc:
+        raise Refused(str(exc)) from None
+    after = read_env(env_path)
+    shown = ", ".join(f"{key}={read_bool(after, key).raw}" for key in ("DRY_RUN", "PAPER_TRADING"))
+    print(f"backup -> {backup}")
+    print(f"re-read {env_path}: {shown}")
+    return EXIT_OK
+
+
+def _refuse_if_market_open() -> None:
+    from harness.market import session_at
+
+    session = session_at(datetime.now(timezone.utc))
+    if session.is_open:
+        raise Refused(
+            f"the NYSE regular session is open now ({session.open_at:%H:%M}-{session.close_at:%H:%M} ET): the "
+            "seed says switch outside market hours; wait, or use --force"
+        )
+
+
+def _refuse_if_bot_running(pattern: str) -> None:
+    from harness.processes import find_bot_processes
+
+    facts = find_bot_processes(pattern)
+    if facts.matches:
+        pids = ", ".join(str(p.pid) for p in facts.matches)
+        raise Refused(f"the bot looks alive (process {pids} matches {pattern!r}): stop it first, or use --force")
+
+
+def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
+    from harness import attest, dod
+
+    manual = [item for item in dod.ITEMS if item.manual]
+    if args.list or not args.item:
+        for item in manual:
+            print(f"{item.id:28} {item.text}")
+        return EXIT_OK if args.list else EXIT_USAGE
+    item_id = dod.normalize_id(args.item)
+    if item_id not in {item.id for item in manual}:
+        raise Refused(f"{args.item!r} is not an item a person attests; `harness confirm --list` shows them")
+    if not args.by or not args.by.strip():
+        raise Refused("say who attests it: --by NAME")
+    try:
+        record = attest.record(settings.evidence_dir, item_id, args.by, args.note)
+    except (OSError, ValueError) as exc:
+        raise Refused(f"cannot record the attestation in {settings.evidence_dir}: {exc}") from None
+    print(f"{record.item} confirmed by {record.by} at {record.at} -> {settings.evidence_dir}")
+    return EXIT_OK
+
+
+def cmd_fake_gateway(args: argparse.Namespace) -> int:
+    try:
+        from harness.fakes.tws.__main__ import run
+    except ImportError:
+        raise Refused("the fake gateway is not available in this build") from None
+    return int(run(args.rest) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "fake-gateway":
+            return cmd_fake_gateway(args)
+        settings = _settings(args)
+        if args.command == "snapshot":
+            return cmd_snapshot(settings)
+        if args.command == "switch":
+            return cmd_switch(settings, args)
+        if args.command == "confirm":
+            return cmd_confirm(settings, args)
+    except SettingsError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Refused as exc:
+        print(f"harness: {args.command}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
