@@ -133,10 +133,14 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def _refuse_if_market_open() -> None:
     from harness.market import session_at
 
-    session = session_at(datetime.now(timezone.utc))
+    session = session_at(_now())
     if session.is_open:
         raise Refused(
             f"the NYSE regular session is open now ({session.open_at:%H:%M}-{session.close_at:%H:%M} ET): the "
