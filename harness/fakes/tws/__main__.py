@@ -1,0 +1,62 @@
+"""`python -m harness.fakes.tws --world FILE --port 4002`: serve a fake IB Gateway until Ctrl+C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from .server import MAX_SERVER_VERSION, MIN_SERVER_VERSION, FakeGateway
+from .world import example_world_path, load_world
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.fakes.tws",
+        description="Serve a fake IB Gateway (TWS socket protocol) on loopback.",
+    )
+    parser.add_argument(
+        "--world",
+        default=str(example_world_path("paper")),
+        help="World TOML file (default: the shipped paper world)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Loopback address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=4002, help="Port to bind; 0 picks a free one (default 4002)"
+    )
+    parser.add_argument(
+        "--max-version",
+        type=int,
+        default=MAX_SERVER_VERSION,
+        help=f"Highest server version to negotiate ({MIN_SERVER_VERSION}..{MAX_SERVER_VERSION})",
+    )
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        world = load_world(args.world)
+        gateway = FakeGateway(world, host=args.host, port=args.port, max_version=args.max_version)
+        gateway.start()
+    except (OSError, ValueError) as exc:
+        print(f"fake gateway: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"fake IB Gateway on {gateway.host}:{gateway.port} (server versions {gateway.min_version}.."
+        f"{gateway.max_version}), accounts: {', '.join(world.account_ids)}. Ctrl+C stops it.",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(0.5)  # short sleeps keep Ctrl+C responsive on every platform
+    except KeyboardInterrupt:
+        pass
+    finally:
+        gateway.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

@@ -1,0 +1,407 @@
+"""Outgoing messages (gateway -> client), one function per message, each returning the field list.
+
+Field orders follow ib_async 2.1.0's `decoder.py` for server versions 157..178; version-dependent fields
+are added only where the negotiated version has them. Exact counts matter for position (61),
+updatePortfolio (7) and commissionReport (59): the client unpacks them without `*rest`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .world import NEW_YORK, Execution, OrderRecord, Position
+
+Fields = list[str]
+
+# Incoming message ids (what the client's decoder dispatches on).
+ORDER_STATUS = 3
+ERR_MSG = 4
+OPEN_ORDER = 5
+ACCT_VALUE = 6
+PORTFOLIO_VALUE = 7
+ACCT_UPDATE_TIME = 8
+NEXT_VALID_ID = 9
+EXECUTION_DATA = 11
+MANAGED_ACCTS = 15
+CURRENT_TIME = 49
+OPEN_ORDER_END = 53
+ACCT_DOWNLOAD_END = 54
+EXECUTION_DATA_END = 55
+COMMISSION_REPORT = 59
+POSITION_DATA = 61
+POSITION_END = 62
+ACCOUNT_SUMMARY = 63
+ACCOUNT_SUMMARY_END = 64
+POSITION_MULTI = 71
+POSITION_MULTI_END = 72
+ACCOUNT_UPDATE_MULTI = 73
+ACCOUNT_UPDATE_MULTI_END = 74
+COMPLETED_ORDER = 101
+COMPLETED_ORDERS_END = 102
+
+
+def num(value: float | int | None) -> str:
+    """A number as TWS writes it: integral values without `.0` (quantities), others as Python floats."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def price(value: float | None) -> str:
+    """A price field: always a float text; unset is empty (the client keeps its UNSET default)."""
+    return "" if value is None else str(float(value))
+
+
+def ib_time(instant: datetime) -> str:
+    """`20240120 09:30:01 America/New_York`: the form ib_async's parseIBDatetime reads with its zone."""
+    local = instant.astimezone(NEW_YORK)
+    return f"{local:%Y%m%d %H:%M:%S} America/New_York"
+
+
+def connection_time(instant: datetime) -> str:
+    """The handshake's connection-time text, `20240120 12:00:00 EST` (clients ignore it)."""
+    local = instant.astimezone(NEW_YORK)
+    return f"{local:%Y%m%d %H:%M:%S} {local.tzname()}"
+
+
+def _contract11(con_id: int, symbol: str, sec_type: str, exchange: str, currency: str) -> Fields:
+    # conId, symbol, secType, lastTradeDate, strike, right, multiplier, exchange, currency, localSymbol, class
+    return [str(con_id), symbol, sec_type, "", "0.0", "", "", exchange, currency, symbol, symbol]
+
+
+def server_hello(server_version: int, now: datetime) -> Fields:
+    return [str(server_version), connection_time(now)]
+
+
+def managed_accounts(accounts: list[str]) -> Fields:
+    return [str(MANAGED_ACCTS), "1", ",".join(accounts)]
+
+
+def next_valid_id(order_id: int) -> Fields:
+    return [str(NEXT_VALID_ID), "1", str(order_id)]
+
+
+def error(
+    server_version: int, req_id: int, code: int, message: str, advanced_reject_json: str = ""
+) -> Fields:
+    fields = [str(ERR_MSG), "2", str(req_id), str(code), message]
+    if server_version >= 166:
+        fields.append(advanced_reject_json)
+    return fields
+
+
+def current_time(now: datetime) -> Fields:
+    return [str(CURRENT_TIME), "1", str(int(now.timestamp()))]
+
+
+def position(p: Position) -> Fields:
+    return [
+        str(POSITION_DATA),
+        "3",
+        p.account,
+        *_contract11(p.con_id, p.symbol, p.sec_type, "", p.currency),
+        num(p.quantity),
+        price(p.avg_cost),
+    ]
+
+
+def position_end() -> Fields:
+    return [str(POSITION_END), "1"]
+
+
+def position_multi(req_id: int, p: Position, model_code: str = "") -> Fields:
+    return [
+        str(POSITION_MULTI),
+        "1",
+        str(req_id),
+        p.account,
+        *_contract11(p.con_id, p.symbol, p.sec_type, "", p.currency),
+        num(p.quantity),
+        price(p.avg_cost),
+        model_code,
+    ]
+
+
+def position_multi_end(req_id: int) -> Fields:
+    return [str(POSITION_MULTI_END), "1", str(req_id)]
+
+
+def update_account_value(key: str, value: str, currency: str, account: str) -> Fields:
+    return [str(ACCT_VALUE), "2", key, value, currency, account]
+
+
+def update_portfolio(p: Position, market_price: float) -> Fields:
+    market_value = p.quantity * market_price
+    unrealized = market_value - p.quantity * p.avg_cost
+    return [
+        str(PORTFOLIO_VALUE),
+        "8",
+        str(p.con_id),
+        p.symbol,
+        p.sec_type,
+        "",
+        "0.0",
+        "",
+        "",
+        p.primary_exchange,
+        p.currency,
+        p.symbol,
+        p.symbol,
+        num(p.quantity),
+        price(market_price),
+        price(market_value),
+        price(p.avg_cost),
+        price(unrealized),
+        "0.0",
+        p.account,
+    ]
+
+
+def update_account_time(now: datetime) -> Fields:
+    return [str(ACCT_UPDATE_TIME), "1", f"{now.astimezone(NEW_YORK):%H:%M}"]
+
+
+def account_download_end(account: str) -> Fields:
+    return [str(ACCT_DOWNLOAD_END), "1", account]
+
+
+def account_update_multi(
+    req_id: int, account: str, key: str, value: str, currency: str, model_code: str = ""
+) -> Fields:
+    return [str(ACCOUNT_UPDATE_MULTI), "1", str(req_id), account, model_code, key, value, currency]
+
+
+def account_update_multi_end(req_id: int) -> Fields:
+    return [str(ACCOUNT_UPDATE_MULTI_END), "1", str(req_id)]
+
+
+def account_summary(req_id: int, account: str, tag: str, value: str, currency: str) -> Fields:
+    return [str(ACCOUNT_SUMMARY), "1", str(req_id), account, tag, value, currency]
+
+
+def account_summary_end(req_id: int) -> Fields:
+    return [str(ACCOUNT_SUMMARY_END), "1", str(req_id)]
+
+
+def _order_head(o: OrderRecord) -> Fields:
+    """action .. orderRef: the run shared by openOrder and completedOrder (after the contract)."""
+    return [
+        o.action,
+        num(o.quantity),
+        o.order_type,
+        price(o.limit_price),
+        price(o.aux_price),
+        o.tif,
+        "",
+        o.account,
+        "O",
+        "0",
+        o.order_ref,
+    ]
+
+
+def open_order(server_version: int, o: OrderRecord) -> Fields:
+    """openOrder (5): no version field; every counter present and `0`, so no optional block follows."""
+    fields = [
+        str(OPEN_ORDER),
+        str(o.order_id),
+        *_contract11(o.con_id, o.symbol, o.sec_type, o.exchange, o.currency),
+    ]
+    fields += _order_head(o)
+    fields += [
+        str(o.client_id),
+        str(o.perm_id),
+        "1" if o.outside_rth else "0",
+        "0",
+        "0.0",
+        "",
+        "",  # deprecated sharesAllocation
+        "",
+        "",
+        "",
+    ]  # faGroup, faMethod, faPercentage
+    if server_version < 177:
+        fields.append("")  # faProfile
+    # modelCode .. deltaNeutralAuxPrice (29 fields)
+    fields += [
+        "",
+        "",
+        "",
+        "",
+        "",
+        "0",
+        "",
+        "-1",
+        "0",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "0",
+        "0",
+        "0",
+        "",
+        "0",
+        "0",
+        "0",
+        "",
+        "0",
+        "0",
+        "",
+        "0",
+        "",
+        "",
+    ]
+    # continuousUpdate .. comboLegsDescrip, then the three counters
+    fields += ["0", "0", "", "", "", "", "", "0", "0", "0"]
+    # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement, hedgeType
+    fields += ["", "", "", ""]
+    # optOutSmartRouting, clearingAccount, clearingIntent, notHeld, deltaNeutralContractPresent, algoStrategy
+    fields += ["0", "", "", "0", "0", ""]
+    # solicited, whatIf, status, 9 margin fields, commission/min/max, commissionCurrency, warningText,
+    # randomizeSize, randomizePrice
+    fields += ["0", "0", o.status] + [""] * 9 + ["", "", "", "", "", "0", "0"]
+    fields.append("0")  # numConditions
+    # adjustedOrderType .. usePriceMgmtAlgo (16 fields)
+    fields += ["None", "", "", "", "", "", "", "0", "", "", "", "", "0", "0", "0", ""]
+    if server_version >= 159:
+        fields.append("")  # duration
+    if server_version >= 160:
+        fields.append("")  # postToAts
+    if server_version >= 162:
+        fields.append("0")  # autoCancelParent
+    if server_version >= 170:
+        fields += ["", "", "", "", ""]  # minTradeQty .. midOffsetAtHalf
+    return fields
+
+
+def open_order_end() -> Fields:
+    return [str(OPEN_ORDER_END), "1"]
+
+
+def order_status(o: OrderRecord, last_fill_price: float = 0.0, why_held: str = "") -> Fields:
+    """orderStatus (3): no version field."""
+    return [
+        str(ORDER_STATUS),
+        str(o.order_id),
+        o.status,
+        num(o.filled),
+        num(o.remaining),
+        price(o.avg_fill_price),
+        str(o.perm_id),
+        "0",
+        price(last_fill_price),
+        str(o.client_id),
+        why_held,
+        "0.0",
+    ]
+
+
+def completed_order(server_version: int, o: OrderRecord) -> Fields:
+    """completedOrder (101): no version, no orderId, no clientId; send only in reply to reqCompletedOrders."""
+    fields = [str(COMPLETED_ORDER), *_contract11(o.con_id, o.symbol, o.sec_type, o.exchange, o.currency)]
+    fields += _order_head(o)
+    fields += [str(o.perm_id), "1" if o.outside_rth else "0", "0", "0.0", "", "", "", ""]
+    if server_version < 177:
+        fields.append("")  # faProfile
+    # modelCode .. deltaNeutralAuxPrice (23 fields)
+    fields += [
+        "",
+        "",
+        "",
+        "",
+        "",
+        "0",
+        "",
+        "-1",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "0",
+        "0",
+        "",
+        "0",
+        "0",
+        "",
+        "0",
+        "",
+        "",
+    ]
+    # continuousUpdate, referencePriceType, trailStopPrice, trailingPercent, comboLegsDescrip, 3 counters
+    fields += ["0", "0", "", "", "", "0", "0", "0"]
+    fields += ["", "", "", ""]  # scale x3, hedgeType
+    fields += ["", "", "0", "0", ""]  # clearingAccount, clearingIntent, notHeld, dncPresent, algoStrategy
+    fields += ["0", o.status, "0", "0"]  # solicited, status, randomizeSize, randomizePrice
+    fields.append("0")  # numConditions
+    completed_at = ib_time(o.completed_at) if o.completed_at else ""
+    # trailStopPrice .. parentPermId (13), completedTime, completedStatus
+    fields += [
+        "",
+        "",
+        "",
+        "0",
+        "0",
+        "",
+        num(o.filled),
+        "",
+        "0",
+        "",
+        "0",
+        "0",
+        "",
+        completed_at,
+        o.completed_status or o.status,
+    ]
+    if server_version >= 170:
+        fields += ["", "", "", "", ""]
+    return fields
+
+
+def completed_orders_end() -> Fields:
+    return [str(COMPLETED_ORDERS_END)]
+
+
+def exec_details(server_version: int, req_id: int, e: Execution) -> Fields:
+    """execDetails (11): no version field; reqId -1 for live fills."""
+    fields = [
+        str(EXECUTION_DATA),
+        str(req_id),
+        str(e.order_id),
+        *_contract11(e.con_id, e.symbol, e.sec_type, e.exchange, e.currency),
+        e.exec_id,
+        ib_time(e.time),
+        e.account,
+        e.exchange,
+        e.side,
+        num(e.shares),
+        price(e.price),
+        str(e.perm_id),
+        str(e.client_id),
+        "0",
+        num(e.cum_qty),
+        price(e.avg_price),
+        e.order_ref,
+        "",
+        "",
+        "",
+        "1",
+    ]
+    if server_version >= 178:
+        fields.append("0")  # pendingPriceRevision
+    return fields
+
+
+def exec_details_end(req_id: int) -> Fields:
+    return [str(EXECUTION_DATA_END), "1", str(req_id)]
+
+
+def commission_report(e: Execution, currency: str = "USD") -> Fields:
+    """commissionReport (59): exactly 8 fields; realizedPNL and yield unset (empty reads as 0)."""
+    return [str(COMMISSION_REPORT), "1", e.exec_id, price(e.commission), currency, "", "", ""]

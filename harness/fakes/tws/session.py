@@ -1,0 +1,492 @@
+"""One client connection of the fake gateway: version handshake -> startApi -> requests and their answers.
+
+Runs on the gateway's event loop only. Shared state (world, order book, records) belongs to FakeGateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from . import encoder
+from .decoder import (
+    REQ_ID_INDEX,
+    as_int,
+    field,
+    message_id,
+    parse_place_order,
+    parse_req_executions,
+    request_name,
+)
+from .framing import FrameReader, FramingError, pack, parse_version_range, split_fields
+from .records import ReceivedOrder, RecordedRequest, UnexpectedMessage
+from .world import NEW_YORK, Execution, Position
+
+if TYPE_CHECKING:
+    from .server import FakeGateway
+
+CLIENT_ID_IN_USE_TEXT = "Unable to connect as the client id is already in use. Retry with a unique client id."
+FARM_NOTICES = (
+    (2104, "Market data farm connection is OK:usfarm"),
+    (2106, "HMDS data farm connection is OK:ushmds"),
+    (2158, "Sec-def data farm connection is OK:secdefnj"),
+)
+# Requests ib_async's connect() fires to sync; `drop_mid_sync` closes the socket on the first of these.
+SYNC_REQUESTS = frozenset({61, 5, 99, 6, 76, 7})
+ACCOUNT_SUMMARY_TAGS = (
+    "AccountType",
+    "NetLiquidation",
+    "TotalCashValue",
+    "SettledCash",
+    "AccruedCash",
+    "BuyingPower",
+    "EquityWithLoanValue",
+    "GrossPositionValue",
+    "AvailableFunds",
+    "ExcessLiquidity",
+    "InitMarginReq",
+    "MaintMarginReq",
+    "Cushion",
+)
+
+
+class Session(asyncio.Protocol):
+    """One client connection: version handshake -> startApi -> requests. Lives on the server's loop."""
+
+    def __init__(self, gateway: FakeGateway) -> None:
+        self.gateway = gateway
+        self.conn_id = gateway._next_conn_id()
+        self.client_id: int | None = None
+        self.server_version = gateway.max_version
+        self.state = "hello"  # hello -> start_api -> ready; "silent" and "closed" are terminal
+        self.transport: asyncio.Transport | None = None
+        self._reader = FrameReader(expect_magic=True)
+        self._inbox: asyncio.Queue[bytes] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        # Live subscriptions: after a fill the gateway pushes new positions and account values to them.
+        self.positions_subscribed = False
+        self.account_updates_for: str | None = None
+        self.multi_subscriptions: dict[int, str] = {}
+        self.summary_subscriptions: dict[int, set[str]] = {}
+
+    # asyncio.Protocol -----------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.gateway._sessions.add(self)
+        self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            payloads = self._reader.feed(data)
+        except FramingError as exc:
+            self._unexpected(None, [], f"not the TWS protocol: {exc}")
+            self.close()
+            return
+        for payload in payloads:
+            self._inbox.put_nowait(payload)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = "closed"
+        self.gateway._sessions.discard(self)
+        if self.client_id is not None and self.gateway._by_client_id.get(self.client_id) is self:
+            del self.gateway._by_client_id[self.client_id]
+        if self._worker is not None:
+            self._worker.cancel()
+
+    # plumbing --------------------------------------------------------------------------------------------
+    def send(self, fields: list[str]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(pack(fields))
+
+    def close(self) -> None:
+        self.state = "closed"
+        if self.transport is not None:
+            self.transport.close()
+
+    def _unexpected(self, msg_id: int | None, fields: list[str], reason: str) -> None:
+        self.gateway._record_unexpected(
+            UnexpectedMessage(
+                self.conn_id, self.client_id, msg_id, tuple(fields), reason, self.gateway._world.clock.now()
+            )
+        )
+
+    async def _work(self) -> None:
+        """Handle payloads strictly in arrival order (slow answers delay the queue, never reorder it)."""
+        while True:
+            payload = await self._inbox.get()
+            if self.state == "closed":
+                continue
+            try:
+                await self._handle(payload)
+            except Exception:
+                self.gateway._record_problem(f"conn {self.conn_id}: {traceback.format_exc()}")
+
+    async def _handle(self, payload: bytes) -> None:
+        gateway = self.gateway
+        if self.state == "silent":
+            return
+        if self.state == "hello":
+            self._hello(payload)
+            return
+        fields = split_fields(payload)
+        msg_id = message_id(fields)
+        if msg_id is None:
+            self._unexpected(None, fields, "message id is not a number")
+            return
+        gateway._record_request(
+            RecordedRequest(
+                self.conn_id,
+                self.client_id,
+                msg_id,
+                request_name(msg_id),
+                tuple(fields),
+                gateway._world.clock.now(),
+            )
+        )
+        if self.state == "start_api":
+            if msg_id == 71:
+                self._start_api(fields)
+            else:
+                self._unexpected(msg_id, fields, "request before startApi")
+            return
+        faults = gateway._faults
+        if faults.drop_mid_sync and msg_id in SYNC_REQUESTS:
+            self.close()
+            return
+        if faults.answer_delay > 0:
+            await asyncio.sleep(faults.answer_delay)
+            if self.state == "closed":
+                return
+        handler = _HANDLERS.get(msg_id)
+        if handler is None:
+            self._unsupported(msg_id, fields)
+        else:
+            handler(self, fields)
+
+    def _hello(self, payload: bytes) -> None:
+        gateway = self.gateway
+        try:
+            client_min, client_max, _options = parse_version_range(payload)
+        except FramingError as exc:
+            self._unexpected(None, [], f"bad version handshake: {exc}")
+            self.close()
+            return
+        if gateway._faults.silent_handshake:
+            self.state = "silent"
+            return
+        version = min(client_max, gateway.max_version)
+        if version < gateway.min_version or version < client_min:
+            # A real gateway drops clients it cannot talk to; nothing is sent.
+            self._unexpected(
+                None,
+                [],
+                f"client versions {client_min}..{client_max} outside "
+                f"{gateway.min_version}..{gateway.max_version}: refused",
+            )
+            self.close()
+            return
+        self.server_version = version
+        self.state = "start_api"
+        self.send(encoder.server_hello(version, gateway._world.clock.now()))
+
+    def _start_api(self, fields: list[str]) -> None:
+        gateway = self.gateway
+        client_id = as_int(field(fields, 2), -1)
+        if client_id in gateway._by_client_id or client_id in gateway._occupied_client_ids:
+            self.send(encoder.error(self.server_version, -1, 326, CLIENT_ID_IN_USE_TEXT))
+            self.close()
+            return
+        self.client_id = client_id
+        gateway._by_client_id[client_id] = self
+        self.state = "ready"
+        world = gateway._world
+        self.send(encoder.managed_accounts(world.account_ids))
+        self.send(encoder.next_valid_id(world.next_order_id))
+        for code, text in FARM_NOTICES:
+            self.send(encoder.error(self.server_version, -1, code, text))
+
+    def _unsupported(self, msg_id: int, fields: list[str]) -> None:
+        self._unexpected(msg_id, fields, f"{request_name(msg_id)} is not implemented by the fake gateway")
+        index = REQ_ID_INDEX.get(msg_id)
+        if index is not None:
+            # End the client's pending request instead of letting it hang (200 is not a warning code).
+            req_id = as_int(field(fields, index), -1)
+            self.send(
+                encoder.error(
+                    self.server_version,
+                    req_id,
+                    200,
+                    f"No security definition has been found for the request "
+                    f"({request_name(msg_id)} is not implemented by the fake gateway)",
+                )
+            )
+
+    # request handlers ------------------------------------------------------------------------------------
+    def req_ids(self, fields: list[str]) -> None:
+        self.send(encoder.next_valid_id(self.gateway._world.next_order_id))
+
+    def req_managed_accts(self, fields: list[str]) -> None:
+        self.send(encoder.managed_accounts(self.gateway._world.account_ids))
+
+    def req_current_time(self, fields: list[str]) -> None:
+        self.send(encoder.current_time(self.gateway._world.clock.now()))
+
+    def req_positions(self, fields: list[str]) -> None:
+        self.positions_subscribed = True
+        for position in self.gateway._world.positions:
+            self.send(encoder.position(position))
+        self.send(encoder.position_end())
+
+    def req_positions_multi(self, fields: list[str]) -> None:
+        req_id, account = as_int(field(fields, 2)), field(fields, 3)
+        for position in self.gateway._world.positions:
+            if account in ("", "All", position.account):
+                self.send(encoder.position_multi(req_id, position))
+        self.send(encoder.position_multi_end(req_id))
+
+    def req_open_orders(self, fields: list[str]) -> None:
+        """reqOpenOrders: this client's orders (client 0 also sees every other client's, as with TWS)."""
+        every = self.client_id == 0
+        self._send_open_orders(lambda o: every or o.client_id == self.client_id)
+
+    def req_all_open_orders(self, fields: list[str]) -> None:
+        self._send_open_orders(lambda o: True)
+
+    def _send_open_orders(self, wanted: Callable[[Any], bool]) -> None:
+        for order in self.gateway._world.open_orders:
+            if wanted(order):
+                self.send(encoder.open_order(self.server_version, order))
+                self.send(encoder.order_status(order))
+        self.send(encoder.open_order_end())
+
+    def req_completed_orders(self, fields: list[str]) -> None:
+        api_only = field(fields, 1) == "1"
+        for order in self.gateway._world.completed_orders:
+            if not api_only or order.client_id != 0 or order.order_id != 0:
+                self.send(encoder.completed_order(self.server_version, order))
+        self.send(encoder.completed_orders_end())
+
+    def _account_values(self, account_id: str) -> list[tuple[str, str, str]]:
+        world = self.gateway._world
+        account = world.account(account_id)
+        if account is None:
+            return []
+        net = world.net_liquidation(account_id)
+        gross = world.market_value(account_id)
+        buying_power = account.effective_buying_power()
+        cur = account.currency
+        return [
+            ("AccountCode", account_id, ""),
+            ("AccountType", account.account_type, ""),
+            ("NetLiquidation", f"{net:.2f}", cur),
+            ("TotalCashValue", f"{account.cash:.2f}", cur),
+            ("CashBalance", f"{account.cash:.2f}", cur),
+            ("SettledCash", f"{account.cash:.2f}", cur),
+            ("AccruedCash", "0.00", cur),
+            ("BuyingPower", f"{buying_power:.2f}", cur),
+            ("EquityWithLoanValue", f"{net:.2f}", cur),
+            ("GrossPositionValue", f"{gross:.2f}", cur),
+            ("AvailableFunds", f"{min(buying_power, net):.2f}", cur),
+            ("ExcessLiquidity", f"{net:.2f}", cur),
+            ("InitMarginReq", "0.00", cur),
+            ("MaintMarginReq", "0.00", cur),
+            ("Cushion", "1", ""),
+            ("Currency", cur, cur),
+        ]
+
+    def req_account_updates(self, fields: list[str]) -> None:
+        subscribe, account_id = field(fields, 2) == "1", field(fields, 3)
+        world = self.gateway._world
+        if not subscribe:
+            self.account_updates_for = None
+            return
+        account_id = account_id or (world.account_ids[0] if world.account_ids else "")
+        self.account_updates_for = account_id
+        self.push_account_updates(account_id, symbol=None)
+        self.send(encoder.account_download_end(account_id))
+
+    def push_account_updates(self, account_id: str, symbol: str | None) -> None:
+        """Account values, then portfolio lines (all, or one symbol's; quantity 0 once it is closed)."""
+        world = self.gateway._world
+        for key, value, currency in self._account_values(account_id):
+            self.send(encoder.update_account_value(key, value, currency, account_id))
+        positions = [p for p in world.positions if p.account == account_id and symbol in (None, p.symbol)]
+        if symbol is not None and not positions:
+            positions = [Position(account_id, symbol, 0.0, 0.0)]
+        for position in positions:
+            market = world.price_of(position.symbol, position.avg_cost)
+            self.send(encoder.update_portfolio(position, market))
+        self.send(encoder.update_account_time(world.clock.now()))
+
+    def push_fill(self, account_id: str, symbol: str) -> None:
+        """What a real gateway streams to live subscriptions after a fill in `account_id`."""
+        world = self.gateway._world
+        if self.positions_subscribed:
+            position = world.position(account_id, symbol) or Position(account_id, symbol, 0.0, 0.0)
+            self.send(encoder.position(position))
+        if self.account_updates_for == account_id:
+            self.push_account_updates(account_id, symbol)
+        for req_id, acct in self.multi_subscriptions.items():
+            if acct in ("", "All", account_id):
+                for key, value, currency in self._account_values(account_id):
+                    self.send(encoder.account_update_multi(req_id, account_id, key, value, currency))
+        for req_id, tags in self.summary_subscriptions.items():
+            self._send_summary(req_id, tags, [account_id])
+
+    def req_account_updates_multi(self, fields: list[str]) -> None:
+        req_id, account_id = as_int(field(fields, 2)), field(fields, 3)
+        world = self.gateway._world
+        self.multi_subscriptions[req_id] = account_id
+        accounts = world.account_ids if account_id in ("", "All") else [account_id]
+        for acct in accounts:
+            for key, value, currency in self._account_values(acct):
+                self.send(encoder.account_update_multi(req_id, acct, key, value, currency))
+        self.send(encoder.account_update_multi_end(req_id))
+
+    def req_account_summary(self, fields: list[str]) -> None:
+        req_id = as_int(field(fields, 2))
+        tags = {t for t in field(fields, 4).split(",") if t}
+        self.summary_subscriptions[req_id] = tags
+        self._send_summary(req_id, tags, self.gateway._world.account_ids)
+        self.send(encoder.account_summary_end(req_id))
+
+    def _send_summary(self, req_id: int, tags: set[str], accounts: list[str]) -> None:
+        for acct in accounts:
+            for tag, value, currency in self._account_values(acct):
+                if tag in ACCOUNT_SUMMARY_TAGS and (not tags or tag in tags):
+                    self.send(encoder.account_summary(req_id, acct, tag, value, currency))
+
+    def cancel_positions(self, fields: list[str]) -> None:
+        self.positions_subscribed = False
+
+    def cancel_account_summary(self, fields: list[str]) -> None:
+        self.summary_subscriptions.pop(as_int(field(fields, 2)), None)
+
+    def cancel_account_updates_multi(self, fields: list[str]) -> None:
+        self.multi_subscriptions.pop(as_int(field(fields, 2)), None)
+
+    def req_executions(self, fields: list[str]) -> None:
+        wanted = parse_req_executions(fields)
+        since = parse_execution_filter_time(wanted.time)
+        for execution in self.gateway._world.executions:
+            if _execution_matches(
+                execution,
+                wanted.client_id,
+                wanted.account,
+                since,
+                wanted.symbol,
+                wanted.sec_type,
+                wanted.exchange,
+                wanted.side,
+            ):
+                self.send(encoder.exec_details(self.server_version, wanted.req_id, execution))
+                self.send(encoder.commission_report(execution, execution.currency))
+        self.send(encoder.exec_details_end(wanted.req_id))
+
+    def place_order(self, fields: list[str]) -> None:
+        gateway = self.gateway
+        request = parse_place_order(fields)
+        assert self.client_id is not None
+        gateway._record_order(
+            ReceivedOrder(
+                conn_id=self.conn_id,
+                client_id=self.client_id,
+                order_id=request.order_id,
+                account=request.account,
+                symbol=request.symbol,
+                action=request.action,
+                quantity=request.quantity,
+                order_type=request.order_type,
+                limit_price=request.limit_price,
+                outside_rth=request.outside_rth,
+                tif=request.tif,
+                order_ref=request.order_ref,
+                at=gateway._world.clock.now(),
+            )
+        )
+        gateway._deliver(gateway._exchange.place(self.client_id, request))
+        gateway._update_order_record(
+            self.client_id,
+            request.order_id,
+            gateway._exchange.outcomes.get((self.client_id, request.order_id)),
+            0,
+        )
+
+    def cancel_order(self, fields: list[str]) -> None:
+        assert self.client_id is not None
+        self.gateway._deliver(self.gateway._exchange.cancel(self.client_id, as_int(field(fields, 2))))
+
+    def req_global_cancel(self, fields: list[str]) -> None:
+        self.gateway._deliver(self.gateway._exchange.cancel_all())
+
+    def ignore(self, fields: list[str]) -> None:
+        """Requests that need no answer (subscription cancels, reqAutoOpenOrders, reqMarketDataType...)."""
+
+
+def parse_execution_filter_time(text: str) -> datetime | None:
+    """ExecutionFilter.time: `yyyymmdd-hh:mm:ss` (UTC), `yyyymmdd hh:mm:ss [Zone/Name]` (else New York)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if len(text) >= 9 and text[8] == "-":
+            return datetime.strptime(text[:17], "%Y%m%d-%H:%M:%S").replace(tzinfo=timezone.utc)
+        date_part, _, rest = text.partition(" ")
+        clock_part, _, zone = rest.strip().partition(" ")
+        naive = datetime.strptime(date_part + clock_part, "%Y%m%d%H:%M:%S")
+        return naive.replace(tzinfo=ZoneInfo(zone) if zone else NEW_YORK)
+    except (ValueError, KeyError):
+        return None
+
+
+def _execution_matches(
+    e: Execution,
+    client_id: int,
+    account: str,
+    since: datetime | None,
+    symbol: str,
+    sec_type: str,
+    exchange: str,
+    side: str,
+) -> bool:
+    # TWS treats an unset (0 / empty) filter field as "any".
+    return (
+        (not client_id or e.client_id == client_id)
+        and (not account or e.account == account)
+        and (since is None or e.time >= since)
+        and (not symbol or e.symbol == symbol)
+        and (not sec_type or e.sec_type == sec_type)
+        and (not exchange or e.exchange == exchange)
+        and (not side or e.side == side or (side, e.side) in {("BUY", "BOT"), ("SELL", "SLD")})
+    )
+
+
+_HANDLERS: dict[int, Callable[[Session, list[str]], None]] = {
+    3: Session.place_order,
+    4: Session.cancel_order,
+    5: Session.req_open_orders,
+    6: Session.req_account_updates,
+    7: Session.req_executions,
+    8: Session.req_ids,
+    15: Session.ignore,
+    16: Session.req_all_open_orders,
+    17: Session.req_managed_accts,
+    49: Session.req_current_time,
+    58: Session.req_global_cancel,
+    59: Session.ignore,
+    61: Session.req_positions,
+    62: Session.req_account_summary,
+    63: Session.cancel_account_summary,
+    64: Session.cancel_positions,
+    74: Session.req_positions_multi,
+    75: Session.ignore,
+    76: Session.req_account_updates_multi,
+    77: Session.cancel_account_updates_multi,
+    93: Session.ignore,
+    95: Session.ignore,
+    99: Session.req_completed_orders,
+}
