@@ -12,19 +12,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.envfile import read_env
-from harness.settings import Settings
+from harness.settings import GatewayAddress, Settings
 
 
 @dataclass
 class World:
-    kind: str  # "live" or "embedded"
+    kind: str  # "live", "given" (a real bot dir, no gateway flag) or "embedded"
     settings: Settings
     bot_dir: Path | None
     env_file: Path | None
     baseline_file: Path
     evidence_dir: Path
     environ: Mapping[str, str] = field(default_factory=dict)  # the process environment the bot would inherit
+    gateway: GatewayAddress | None = None  # None: not to be contacted in this kind of run
+    live_gateway: GatewayAddress | None = None
+    discord_api: str | None = None
+    discord_channel: str | None = None
+    discord_token: str | None = None
+    bot_output: Path | None = None  # the stand-in bot's stdout/stderr, kept as evidence
+    bot_environ: Path | None = None  # a dump of the environment the bot runs with
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def why_no_gateway(self) -> str:
+        return "the gateway is checked only with --live-gateway (this run checks a bot directory only)"
 
     def bot_log_spec(self) -> str | None:
         """--bot-log, else the bot's `logs/` folder."""
@@ -32,42 +43,60 @@ class World:
             return self.settings.bot_log
         return str(self.bot_dir / "logs" / "*.log*") if self.bot_dir is not None else None
 
-    def log_tz(self):
+    def log_tz(self):  # noqa: ANN201 - a tzinfo
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.settings.bot_log_tz) if self.settings.bot_log_tz else None
 
     def secrets(self) -> tuple[str, ...]:
-        """Secret values in the bot's .env, so evidence can scrub them wherever they show up."""
-        if self.env_file is None:
-            return ()
-        return read_env(self.env_file).secret_values()
+        """Secret values in the bot's .env (and the Discord token), so evidence scrubs them everywhere."""
+        found: list[str] = [self.discord_token] if self.discord_token else []
+        if self.env_file is not None:
+            found.extend(read_env(self.env_file).secret_values())
+        return tuple(found)
 
 
 @contextmanager
 def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
-    """`--bot-dir`/`--bot-env` name a real bot; otherwise a generated stand-in bot directory is used."""
+    """`--live-gateway` checks the operator's world; `--bot-dir` alone checks a bot directory; no flags start
+    the embedded world (fakes on loopback and the stand-in bot)."""
     if settings.live_gateway or settings.bot_dir is not None or settings.bot_env is not None:
+        live = settings.live_gateway
+        live_port = settings.live_gateway_port
         yield World(
-            kind="live" if settings.live_gateway else "given",
+            kind="live" if live else "given",
             settings=settings,
             bot_dir=settings.bot_dir,
             env_file=settings.env_file,
             baseline_file=settings.baseline_file,
             evidence_dir=settings.evidence_dir,
             environ=dict(os.environ),
+            gateway=settings.gateway if live else None,
+            live_gateway=GatewayAddress(settings.gateway.host, live_port) if live and live_port else None,
+            discord_api=settings.discord_api if live else None,
+            discord_channel=settings.discord_channel if live else None,
+            discord_token=settings.discord_token if live else None,
+            bot_environ=settings.bot_environ,
         )
         return
-    from harness.fakes.botdir import make_bot_dir
+    from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
 
-    bot = make_bot_dir(scratch / "bot")
-    yield World(
-        kind="embedded",
-        settings=settings,
-        bot_dir=bot.root,
-        env_file=bot.env_file,
-        baseline_file=settings.baseline if settings.baseline is not None else bot.baseline_file,
-        evidence_dir=settings.evidence_dir,
-        environ=dict(os.environ),
-        notes=["embedded world: a generated stand-in bot directory, switched with `harness switch paper`"],
-    )
+    with embedded_world(scratch) as fake:
+        yield World(
+            kind="embedded",
+            settings=settings,
+            bot_dir=fake.bot.root,
+            env_file=fake.bot.env_file,
+            baseline_file=settings.baseline if settings.baseline is not None else fake.bot.baseline_file,
+            evidence_dir=settings.evidence_dir,
+            environ=dict(os.environ),
+            gateway=GatewayAddress(fake.host, PAPER_PORT),
+            live_gateway=GatewayAddress(fake.host, LIVE_PORT),
+            discord_api=fake.discord.api_base,
+            discord_channel=str(fake.discord.channel_id),
+            discord_token=fake.discord.bot_token,
+            bot_output=fake.bot_stdout,
+            bot_environ=settings.bot_environ or fake.bot_environ,
+            notes=["embedded world: fake IB Gateways (paper 4002, live 4001) and a fake Discord on "
+                   f"{fake.host}; the stand-in bot switched with `harness switch paper` and started"],
+        )

@@ -91,7 +91,7 @@ def no_shadowing_here(env, world, evidence) -> None:
 
 @then("no variable in the bot's recorded environment shadows the mode")
 def no_shadowing_bot(env, world, evidence) -> None:
-    dump = world.settings.bot_environ
+    dump = world.bot_environ
     if dump is None:
         raise CouldNotLook("the bot's own environment was not given (--bot-environ FILE: the output of `set` "
                            "or `Get-ChildItem Env:` in the shell or task that starts the bot)")

@@ -16,7 +16,7 @@ from harness.market import NEW_YORK, session_at
 from harness.switch import apply_switch, plan_switch
 
 
-def seed_dry_run_env(webhook_url: str) -> str:
+def seed_dry_run_env(webhook_url: str, host: str = "localhost") -> str:
     """The seed's "before" configuration, with the settings Step 2 says must stay unchanged."""
     return (
         "# Trading bot configuration (Phase 4, desktop deployment)\n"
@@ -24,7 +24,7 @@ def seed_dry_run_env(webhook_url: str) -> str:
         "PAPER_TRADING=false\n"
         "\n"
         "# IBKR connection\n"
-        "IBKR_HOST=localhost\n"
+        f"IBKR_HOST={host}\n"
         "IBKR_PORT=4002\n"
         "IBKR_CLIENT_ID=1\n"
         "\n"
@@ -62,20 +62,20 @@ def _last_close_before(now: datetime) -> datetime:
 
 
 def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | None = None,
-                 git: bool = True, switch: bool = True) -> BotDir:
+                 git: bool = True, switch: bool = True, gateway_host: str = "localhost") -> BotDir:
     root.mkdir(parents=True, exist_ok=True)
     webhook_url = webhook_url or (
         f"https://discord.com/api/webhooks/{secrets.randbelow(10**18)}/{secrets.token_urlsafe(32)}"
     )
     env_file = root / ".env"
-    env_file.write_text(seed_dry_run_env(webhook_url), encoding="utf-8", newline="\n")
+    env_file.write_text(seed_dry_run_env(webhook_url, gateway_host), encoding="utf-8", newline="\n")
     (root / ".gitignore").write_text(".env\n.env.bak-*\nlogs/\n__pycache__/\n", encoding="utf-8")
-    (root / ".env.example").write_text(seed_dry_run_env("https://discord.com/api/webhooks/ID/TOKEN"),
+    (root / ".env.example").write_text(seed_dry_run_env("https://discord.com/api/webhooks/ID/TOKEN", gateway_host),
                                        encoding="utf-8", newline="\n")
     shutdown_at = _last_close_before(now or datetime.now(NEW_YORK))
     log_file = root / "logs" / "bot.log"
     log_file.parent.mkdir(exist_ok=True)
-    stamp = shutdown_at.strftime("%Y-%m-%d %H:%M:%S")
+    stamp = shutdown_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")  # bots log in the machine's local time
     log_file.write_text(
         f"{stamp},001 INFO bot: Received stop request\n{stamp},250 INFO bot: Shutting down: clean shutdown complete\n",
         encoding="utf-8",
