@@ -43,7 +43,7 @@ class World:
             return self.settings.bot_log
         return str(self.bot_dir / "logs" / "*.log*") if self.bot_dir is not None else None
 
-    def log_tz(self):  # noqa: ANN201 - a tzinfo
+    def log_tz(self):
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.settings.bot_log_tz) if self.settings.bot_log_tz else None

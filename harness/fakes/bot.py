@@ -153,7 +153,7 @@ class StandInBot:
             self._gameplan(ib)
         return self._loop(ib)
 
-    def _connect(self, ib, attempts: int = 5) -> bool:  # noqa: ANN001 - ib_async.IB
+    def _connect(self, ib, attempts: int = 5) -> bool:
         delay = 0.5
         for attempt in range(1, attempts + 1):
             if self.stop_requested.is_set():
@@ -167,7 +167,7 @@ class StandInBot:
                 delay = min(delay * 2, 8.0)
         return False
 
-    def _gameplan(self, ib) -> None:  # noqa: ANN001
+    def _gameplan(self, ib) -> None:
         from ib_async import LimitOrder, Stock
 
         if self.config.dry_run:
@@ -188,7 +188,7 @@ class StandInBot:
             self.log.info("Order status: id=%s %s", trade.order.orderId, trade.orderStatus.status)
         self.log.info("Gameplan complete: %d orders submitted", len(STRATEGY_ORDERS))
 
-    def _loop(self, ib) -> int:  # noqa: ANN001
+    def _loop(self, ib) -> int:
         deadline = None if self.run_for is None else time.monotonic() + self.run_for
         while not self.stop_requested.is_set():
             if deadline is not None and time.monotonic() >= deadline:

@@ -41,7 +41,7 @@ class EmbeddedWorld:
     bot_environ: Path  # `env`-style dump of what the bot was started with (stays in the temp dir)
 
 
-def _start_gateways(world_paper, world_live):  # noqa: ANN001, ANN202
+def _start_gateways(world_paper, world_live):
     from harness.fakes.tws import FakeGateway
 
     candidates = [f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(1, 254)}"
