@@ -132,3 +132,36 @@ def world(harness_settings: Settings, tmp_path_factory: pytest.TempPathFactory, 
     with build_world(harness_settings, tmp_path_factory.mktemp("embedded-world")) as built:
         evidence.redactor.add(built.secrets())
         yield built
+
+
+def _gateway_probe(address, settings: Settings):
+    from harness.gateway import GatewayProbe
+
+    return GatewayProbe(address.host, address.port, settings.client_id, connect_timeout=settings.timeout,
+                        request_timeout=settings.timeout)
+
+
+@pytest.fixture(scope="session")
+def paper_gateway(world, harness_settings: Settings):
+    """One read-only connection to the paper gateway for the whole session; None when not to be contacted."""
+    if world.gateway is None:
+        yield None
+        return
+    probe = _gateway_probe(world.gateway, harness_settings)
+    try:
+        yield probe
+    finally:
+        probe.close()
+
+
+@pytest.fixture(scope="session")
+def live_gateway(world, harness_settings: Settings):
+    """A read-only connection to the gateway logged into the LIVE account (--live-gateway-port), or None."""
+    if world.live_gateway is None:
+        yield None
+        return
+    probe = _gateway_probe(world.live_gateway, harness_settings)
+    try:
+        yield probe
+    finally:
+        probe.close()

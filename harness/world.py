@@ -81,7 +81,7 @@ def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
         return
     from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
 
-    with embedded_world(scratch) as fake:
+    with embedded_world(scratch, phase=settings.phase) as fake:
         yield World(
             kind="embedded",
             settings=settings,

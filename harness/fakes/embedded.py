@@ -21,6 +21,18 @@ from pathlib import Path
 from harness.fakes.botdir import BotDir, make_bot_dir
 
 PAPER_PORT, LIVE_PORT = 4002, 4001
+FAULTS_VARIABLE = "HARNESS_EMBEDDED_FAULTS"
+# Knobs that make the embedded world wrong on purpose (comma-separated in HARNESS_EMBEDDED_FAULTS); the
+# stand-in bot has its own (BOT_FAULTS, see harness.fakes.bot.FAULTS).
+WORLD_FAULTS = {
+    "gateway-live-account": "the gateway on the paper port is logged into a LIVE (U...) account",
+    "gateway-down": "no gateway listens on the paper port",
+    "market-closed": "the fake market is closed whatever the clock says (orders rest PreSubmitted)",
+    "market-open": "the fake market is open whatever the clock says (orders fill)",
+    "low-buying-power": "the paper account has 0.50 USD of buying power (every order is rejected, error 201)",
+    "live-account-activity": "the live account shows an order placed today",
+    "open-positions": "the paper account holds a position before the switch",
+}
 BOT_READY_MARKERS = ("Gameplan complete", "Gateway connection failed", "Unhandled error", "Signal (dry-run")
 BOT_READY_TIMEOUT = 45.0
 
@@ -41,24 +53,67 @@ class EmbeddedWorld:
     bot_environ: Path  # `env`-style dump of what the bot was started with (stays in the temp dir)
 
 
-def _start_gateways(world_paper, world_live):
+def world_faults(environ: Mapping[str, str]) -> set[str]:
+    faults = {f.strip() for f in environ.get(FAULTS_VARIABLE, "").split(",") if f.strip()}
+    unknown = faults - set(WORLD_FAULTS)
+    if unknown:
+        raise EmbeddedWorldError(f"{FAULTS_VARIABLE} names unknown faults: {', '.join(sorted(unknown))} "
+                                 f"(known: {', '.join(sorted(WORLD_FAULTS))})")
+    return faults
+
+
+def _worlds(faults: set[str]):
+    from harness import market
+    from harness.fakes.tws import (
+        Account,
+        OrderRecord,
+        Position,
+        always_closed,
+        always_open,
+        example_world_path,
+        load_world,
+    )
+
+    paper, live = load_world(example_world_path("paper")), load_world(example_world_path("live"))
+    rule = (always_closed if "market-closed" in faults else always_open if "market-open" in faults
+            else lambda instant: market.session_at(instant).is_open)  # NYSE holidays and early closes
+    for world in (paper, live):
+        world.session_open = rule
+        world.prices.update({"QQQ": 430.0, "IWM": 210.0})
+    if "gateway-live-account" in faults:
+        paper.accounts = [Account("U2345678", cash=50_000.0)]
+        paper.trading_mode = "live"
+    if "low-buying-power" in faults:
+        paper.accounts = [Account(a.account_id, cash=0.5, buying_power=0.5) for a in paper.accounts]
+    if "open-positions" in faults:
+        paper.positions.append(Position(paper.accounts[0].account_id, "SPY", 10, 480.0))
+    if "live-account-activity" in faults:
+        live.open_orders.append(OrderRecord(order_id=1, perm_id=9_000_001, client_id=1,
+                                            account=live.accounts[0].account_id, symbol="SPY", action="BUY",
+                                            quantity=1, limit_price=1.0, order_ref="strategy-A"))
+    return paper, live
+
+
+def _start_gateways(world_paper, world_live, start_paper: bool = True):
     from harness.fakes.tws import FakeGateway
 
     candidates = [f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(1, 254)}"
                   for _ in range(5)] + ["127.0.0.1"]
     last_error: Exception | None = None
     for host in candidates:
-        paper = FakeGateway(world_paper, host=host, port=PAPER_PORT)
-        try:
-            paper.start()
-        except OSError as exc:
-            last_error = exc
-            continue
         live = FakeGateway(world_live, host=host, port=LIVE_PORT)
         try:
             live.start()
         except OSError as exc:
-            paper.stop()
+            last_error = exc
+            continue
+        paper = FakeGateway(world_paper, host=host, port=PAPER_PORT)
+        if not start_paper:
+            return host, paper, live  # "gateway down": never started, so the port refuses connections
+        try:
+            paper.start()
+        except OSError as exc:
+            live.stop()
             last_error = exc
             continue
         return host, paper, live
@@ -90,26 +145,29 @@ def _stop_bot(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def embedded_world(root: Path, *, start_bot: bool = True, environ: Mapping[str, str] | None = None) -> Iterator[
+def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[str, str] | None = None) -> Iterator[
         EmbeddedWorld]:
+    """Before the switch (preflight) the bot is stopped and still in dry-run; after it, switched and running."""
     from harness.fakes.discord import FakeDiscord
-    from harness.fakes.tws import example_world_path, load_world
 
+    environ = os.environ if environ is None else environ
+    faults = world_faults(environ)
+    after_switch = phase != "preflight"
     with ExitStack() as stack:
-        host, paper, live = _start_gateways(load_world(example_world_path("paper")),
-                                            load_world(example_world_path("live")))
+        paper_world, live_world = _worlds(faults)
+        host, paper, live = _start_gateways(paper_world, live_world, start_paper="gateway-down" not in faults)
         stack.callback(live.stop)
         stack.callback(paper.stop)
         discord = FakeDiscord().start()
         stack.callback(discord.stop)
-        bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host)
+        bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host, switch=after_switch)
         stdout = root / "bot-stdout.txt"
         process = None
-        env = dict(os.environ if environ is None else environ)
+        env = dict(environ)
         env["PYTHONIOENCODING"] = "utf-8"
         environ_dump = root / "bot-environ.txt"
         environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
-        if start_bot:
+        if after_switch:
             with stdout.open("wb") as out:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "harness.fakes.bot", "--bot-dir", str(bot.root)],
