@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,6 +127,14 @@ def _parse_text(text: str) -> str:
     return text.strip()
 
 
+def _parse_list(text: str) -> tuple[str, ...]:
+    """Items separated by ';' or new lines (ini values may span lines). Inner spaces are kept: ' ERROR '."""
+    items = tuple(item for item in re.split(r"[;\n]", text) if item.strip())
+    if not items:
+        raise ValueError("is empty")
+    return items
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     name: str
@@ -159,6 +168,19 @@ SPECS: tuple[SettingSpec, ...] = (
                 _parse_path),
     SettingSpec("bot_log", "The bot's log file or glob; rotated and gzipped files included", _parse_text),
     SettingSpec("bot_log_tz", "Time zone of the bot's log timestamps (default: this machine's)", _parse_zone),
+    SettingSpec("log_startup", "Text that starts each startup block in the bot's log", _parse_text,
+                default="Configuration loaded:"),
+    SettingSpec("log_expected", "Startup lines expected in order after the restart, separated by ';'", _parse_list,
+                default="Configuration loaded: DRY_RUN=false, PAPER_TRADING=true;Connecting to IBKR Gateway at;"
+                "Gateway connection established;Paper trading mode ACTIVE;Bot initialized successfully"),
+    SettingSpec("log_paper_active", "The log line that confirms paper mode", _parse_text,
+                default="Paper trading mode ACTIVE"),
+    SettingSpec("log_live_markers", "Log text that means live trading mode, separated by ';'", _parse_list,
+                default="Live trading mode"),
+    SettingSpec("log_dry_run_markers", "Log text that means dry-run mode, separated by ';'", _parse_list,
+                default="DRY_RUN mode active;DRY-RUN mode;dry-run mode"),
+    SettingSpec("log_error_markers", "Log text that means an error or crash, separated by ';'", _parse_list,
+                default="Traceback (most recent call last); ERROR ;CRITICAL"),
     SettingSpec("since", "Only log lines after this instant (ISO, with offset; default: the newest startup)",
                 _parse_instant),
     SettingSpec("shutdown_time", "When the bot was stopped for the switch, if its log does not say (ISO, "
@@ -178,6 +200,10 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("evidence_dir", "Where evidence, attestations and the transition log go", _parse_path,
                 default="reports"),
     SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10"),
+    SettingSpec("expect_rejections", "Orders rejected by the paper account (error 201, insufficient funds) are "
+                "expected: report them and pass", _parse_bool, flag=True, cli=False),
+    SettingSpec("place_test_order", "After proving paper, place one tiny far-from-market limit order on the "
+                "paper gateway and cancel it", _parse_bool, flag=True, cli=False),
 )
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
@@ -193,6 +219,12 @@ class Settings:
     baseline: Path | None = None
     bot_log: str | None = None
     bot_log_tz: str | None = None
+    log_startup: str = "Configuration loaded:"
+    log_expected: tuple[str, ...] = ()
+    log_paper_active: str = "Paper trading mode ACTIVE"
+    log_live_markers: tuple[str, ...] = ("Live trading mode",)
+    log_dry_run_markers: tuple[str, ...] = ()
+    log_error_markers: tuple[str, ...] = ()
     since: datetime | None = None
     shutdown_time: datetime | None = None
     bot_process: str = "src.main"
@@ -204,6 +236,8 @@ class Settings:
     bot_environ: Path | None = None
     evidence_dir: Path = Path("reports")
     timeout: float = 10.0
+    expect_rejections: bool = False
+    place_test_order: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property

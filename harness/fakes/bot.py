@@ -33,7 +33,7 @@ FAULTS = {
     "discord-dry-run": "posts 'Bot started in DRY-RUN mode' to Discord",
     "discord-live": "posts 'Bot started in LIVE mode' to Discord",
     "no-discord": "posts nothing to Discord",
-    "ignore-env": "does not read .env (runs on its defaults: dry-run)",
+    "ignore-env": "does not take its mode from .env (runs on its defaults: dry-run)",
     "crash": "crashes with a traceback right after initialisation",
     "no-reconnect": "gives up when the gateway drops the connection",
     "skip-ready-line": "never logs 'Bot initialized successfully'",
@@ -66,15 +66,17 @@ def _flag(value: str | None, default: bool) -> bool:
 
 
 def load_config(bot_dir: Path, faults: set[str]) -> BotConfig:
-    if "ignore-env" not in faults:
-        from dotenv import load_dotenv
+    from dotenv import load_dotenv
 
-        load_dotenv(bot_dir / ".env", override=False)
+    load_dotenv(bot_dir / ".env", override=False)
     env = os.environ
     log_dir = Path(env.get("LOG_DIR", "logs"))
+    # "ignore-env" loses the mode keys only: the connection settings still point at the embedded world, so
+    # the stand-in bot never reaches for a real gateway on this machine.
+    mode = {} if "ignore-env" in faults else env
     return BotConfig(
-        dry_run=_flag(env.get("DRY_RUN"), True),
-        paper_trading=_flag(env.get("PAPER_TRADING"), False),
+        dry_run=_flag(mode.get("DRY_RUN"), True),
+        paper_trading=_flag(mode.get("PAPER_TRADING"), False),
         host=env.get("IBKR_HOST", "localhost"),
         port=int(env.get("IBKR_PORT", "4002")),
         client_id=int(env.get("IBKR_CLIENT_ID", "1")),
@@ -186,6 +188,10 @@ class StandInBot:
         ib.sleep(1.0)
         for trade in ib.trades():
             self.log.info("Order status: id=%s %s", trade.order.orderId, trade.orderStatus.status)
+            for entry in trade.log:
+                if entry.errorCode == 201:
+                    self.log.info("Order rejected: id=%s code=%s reason=%s", trade.order.orderId, entry.errorCode,
+                                  entry.message)
         self.log.info("Gameplan complete: %d orders submitted", len(STRATEGY_ORDERS))
 
     def _loop(self, ib) -> int:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from harness.fakes.botdir import BotDir, make_bot_dir
@@ -32,6 +33,7 @@ WORLD_FAULTS = {
     "low-buying-power": "the paper account has 0.50 USD of buying power (every order is rejected, error 201)",
     "live-account-activity": "the live account shows an order placed today",
     "open-positions": "the paper account holds a position before the switch",
+    "stale-paper-startup": "the bot's log already holds an older, successful paper startup (yesterday)",
 }
 BOT_READY_MARKERS = ("Gameplan complete", "Gateway connection failed", "Unhandled error", "Signal (dry-run")
 BOT_READY_TIMEOUT = 45.0
@@ -121,6 +123,17 @@ def _start_gateways(world_paper, world_live, start_paper: bool = True):
                              f"{last_error}")
 
 
+def _append_stale_startup(bot: BotDir) -> None:
+    """An older start that said everything right: it must never satisfy today's checks."""
+    stamp = (bot.shutdown_at - timedelta(hours=9)).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
+             "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully"]
+    with bot.log_file.open("r+", encoding="utf-8") as log:
+        rest = log.read()
+        log.seek(0)
+        log.write("".join(f"{stamp},{n:03d} INFO bot: {text}\n" for n, text in enumerate(lines)) + rest)
+
+
 def _wait_until_ready(process: subprocess.Popen, log_file: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -161,6 +174,8 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
         discord = FakeDiscord().start()
         stack.callback(discord.stop)
         bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host, switch=after_switch)
+        if "stale-paper-startup" in faults:
+            _append_stale_startup(bot)
         stdout = root / "bot-stdout.txt"
         process = None
         env = dict(environ)

@@ -35,11 +35,12 @@ class Run:
         return {name for name, o in self.outcomes.items() if o.outcome == "passed"}
 
 
-def run_features(tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240) -> Run:
+def run_features(tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240,
+                 paths: tuple[str, ...] = ("features/",)) -> Run:
     junit = tmp_path / "junit.xml"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     environ.update(env or {})
-    command = [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "-q",
+    command = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", "-q",
                f"--junitxml={junit}", "-o", "junit_family=xunit2", *args]
     result = subprocess.run(command, cwd=REPO, env=environ, capture_output=True, text=True, timeout=timeout)
     outcomes: dict[str, Outcome] = {}

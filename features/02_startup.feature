@@ -1,0 +1,35 @@
+@transition
+Feature: The bot restarted in paper trading mode (Step 3)
+  The seed's Step 3: the startup lines in the bot's log and its Discord notification. Only the newest
+  startup block counts: a line from an older start never satisfies a check.
+
+  Background:
+    Given the newest startup block of the bot's log
+
+  @dod_log_paper
+  Scenario: The startup lines appear in order
+    Then the expected startup lines appear in order
+
+  @dod_log_paper @critical
+  Scenario: The log says paper trading mode is active
+    Then the startup block says paper trading mode is active
+
+  @critical
+  Scenario: The log never says live trading mode
+    Then no line since the startup says live trading mode
+
+  Scenario: The log never says dry-run mode
+    Then no line since the startup says dry-run mode
+
+  Scenario: No error or traceback since the startup
+    Then no error or traceback since the startup
+
+  @dod_discord_paper @needs_discord
+  Scenario: Discord announces paper trading mode
+    Given the bot's Discord notifications around the startup
+    Then a message says PAPER TRADING near the startup
+
+  @critical @needs_discord
+  Scenario: Discord does not announce dry-run or live mode
+    Given the bot's Discord notifications around the startup
+    Then no message announces DRY-RUN or LIVE mode

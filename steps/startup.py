@@ -1,0 +1,99 @@
+"""Steps for the startup feature: the newest startup block of the bot's log, and its Discord notification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pytest_bdd import given, then
+
+from harness import discord, logs
+from harness.checks import CouldNotLook
+from harness.checks import startup as checks
+
+
+@given("the newest startup block of the bot's log", target_fixture="startup")
+def startup(world, evidence):
+    spec = world.bot_log_spec()
+    if spec is None:
+        raise CouldNotLook("no bot log to read: give --bot-log or --bot-dir")
+    settings = world.settings
+    facts = logs.inspect_logs(spec, base_dir=world.bot_dir)
+    evidence.record("bot log files", facts)
+    block = None
+    if facts.problem is None:
+        block = logs.newest_startup_block(list(facts.paths), settings.log_startup, since=settings.since,
+                                          tz=world.log_tz())
+    since_text = f"since {settings.since.isoformat()}" if settings.since else "at all"
+    block = checks.check_startup_found(facts, block, settings.log_startup, since_text)
+    evidence.record("newest startup block", {"where": f"{block.path}:{block.first_lineno}",
+                                             "started_at": block.started_at, "first_lines": block.lines[:15]})
+    return {"files": list(facts.paths), "block": block}
+
+
+@then("the expected startup lines appear in order")
+def lines_in_order(startup, world, evidence) -> None:
+    match = logs.find_in_order(startup["block"], world.settings.log_expected)
+    evidence.record("expected startup lines", match)
+    checks.check_lines_in_order(match, startup["block"])
+
+
+@then("the startup block says paper trading mode is active")
+def paper_active(startup, world, evidence) -> None:
+    line = checks.check_line_present(startup["block"], world.settings.log_paper_active, world.secrets())
+    evidence.record("paper mode line", line)
+
+
+def _scan_since_startup(startup, patterns):
+    return logs.scan(startup["files"], patterns, since=startup["block"])
+
+
+@then("no line since the startup says live trading mode")
+def no_live_mode(startup, world, evidence) -> None:
+    markers = world.settings.log_live_markers
+    scan = _scan_since_startup(startup, markers)
+    evidence.record("live-mode markers since the startup", scan)
+    checks.check_absent(scan, markers, "LIVE trading mode in the log", critical=True,
+                        advice="HALT THE BOT and check the gateway account", secrets=world.secrets())
+
+
+@then("no line since the startup says dry-run mode")
+def no_dry_run(startup, world, evidence) -> None:
+    markers = world.settings.log_dry_run_markers
+    scan = _scan_since_startup(startup, markers)
+    evidence.record("dry-run markers since the startup", scan)
+    checks.check_absent(scan, markers, "Still in dry-run mode", critical=False,
+                        advice="the configuration was not loaded: re-check the .env and the process environment",
+                        secrets=world.secrets())
+
+
+@then("no error or traceback since the startup")
+def no_errors(startup, world, evidence) -> None:
+    markers = world.settings.log_error_markers
+    scan = _scan_since_startup(startup, markers)
+    evidence.record("errors since the startup", scan)
+    checks.check_absent(scan, markers, "Errors since the startup", critical=False,
+                        advice="diagnose before trusting the bot with orders", secrets=world.secrets())
+
+
+@given("the bot's Discord notifications around the startup", target_fixture="notification")
+def notification(world, startup, evidence):
+    if world.discord_channel is None:
+        raise CouldNotLook("no Discord channel to read (--discord-channel, token in DISCORD_BOT_TOKEN)")
+    started = startup["block"].started_at
+    after = started - timedelta(minutes=30) if started else None
+    facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
+                                         after=after, timeout=world.settings.timeout)
+    evidence.record("Discord messages", facts)
+    found = discord.find_startup_notification(facts, near=started)
+    evidence.record("startup notification", found)
+    return found
+
+
+@then("a message says PAPER TRADING near the startup")
+def discord_paper(notification) -> None:
+    checks.check_discord_paper(notification)
+
+
+@then("no message announces DRY-RUN or LIVE mode")
+def discord_no_wrong_mode(notification) -> None:
+    checks.check_discord_no_wrong_mode(notification)

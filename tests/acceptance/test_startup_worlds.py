@@ -1,0 +1,80 @@
+"""Each fault of the stand-in bot makes the right startup scenario fail; the clean bot is all green.
+
+The embedded world (fake gateways, fake Discord, the stand-in bot) is started by the plugin exactly as in
+the demo; the faults are the bot's own knobs (BOT_FAULTS) and the world's (HARNESS_EMBEDDED_FAULTS).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.acceptance.runner import run_features
+
+LINES = "test_the_startup_lines_appear_in_order"
+PAPER_LINE = "test_the_log_says_paper_trading_mode_is_active"
+NO_LIVE = "test_the_log_never_says_live_trading_mode"
+NO_DRY = "test_the_log_never_says_dryrun_mode"
+NO_ERRORS = "test_no_error_or_traceback_since_the_startup"
+DISCORD_PAPER = "test_discord_announces_paper_trading_mode"
+DISCORD_WRONG = "test_discord_does_not_announce_dryrun_or_live_mode"
+STARTUP = {LINES, PAPER_LINE, NO_LIVE, NO_DRY, NO_ERRORS, DISCORD_PAPER, DISCORD_WRONG}
+SHADOW_HERE = "test_no_variable_in_this_shell_shadows_the_env"
+SHADOW_BOT = "test_no_variable_in_the_bots_own_environment_shadows_the_env"
+
+DRY_RUN_BOT = {LINES, PAPER_LINE, NO_DRY, DISCORD_PAPER, DISCORD_WRONG}
+
+# (id, environment of the run, startup scenarios that must fail, text the first one's message must contain)
+WORLDS = [
+    ("bot logs live trading mode", {"BOT_FAULTS": "live-log"}, {LINES, PAPER_LINE, NO_LIVE}, "Live trading mode"),
+    ("bot logs dry-run mode", {"BOT_FAULTS": "dry-run-log"}, {LINES, PAPER_LINE, NO_DRY}, "DRY_RUN mode active"),
+    ("Discord says DRY-RUN", {"BOT_FAULTS": "discord-dry-run"}, {DISCORD_PAPER, DISCORD_WRONG}, "DRY-RUN"),
+    ("Discord says LIVE", {"BOT_FAULTS": "discord-live"}, {DISCORD_PAPER, DISCORD_WRONG}, "LIVE"),
+    ("no Discord message", {"BOT_FAULTS": "no-discord"}, {DISCORD_PAPER}, "PAPER TRADING"),
+    ("bot ignores the .env mode", {"BOT_FAULTS": "ignore-env"}, DRY_RUN_BOT, "DRY_RUN"),
+    ("bot crashes after start", {"BOT_FAULTS": "crash"}, {NO_ERRORS}, "Traceback"),
+    ("bot never says it is ready", {"BOT_FAULTS": "skip-ready-line"}, {LINES}, "Bot initialized successfully"),
+    ("an older paper start does not count", {"BOT_FAULTS": "dry-run-log",
+                                             "HARNESS_EMBEDDED_FAULTS": "stale-paper-startup"},
+     {LINES, PAPER_LINE, NO_DRY}, "DRY_RUN mode active"),
+]
+
+
+def test_clean_bot_is_green(tmp_path):
+    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"))
+    assert run.failed() == set(), run.output[-4000:]
+    assert run.passed() >= STARTUP
+
+
+@pytest.mark.parametrize(("world", "env", "failing", "says"), WORLDS, ids=[w[0] for w in WORLDS])
+def test_bot_fault_fails_the_right_startup_scenario(tmp_path, world, env, failing, says):
+    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env=env)
+    assert run.failed() & STARTUP == failing, f"{world}\n{run.output[-4000:]}"
+    assert any(says in run.outcomes[name].message for name in failing), {n: run.outcomes[n].message for n in failing}
+
+
+def test_exported_dry_run_is_caught_by_configuration_and_startup(tmp_path):
+    """The seed's 'environment variables overridden elsewhere': the .env is right, the shell is not."""
+    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env={"DRY_RUN": "true"})
+    assert run.failed() & STARTUP == DRY_RUN_BOT
+    assert {SHADOW_HERE, SHADOW_BOT} <= run.failed()
+
+
+def test_without_discord_channel_the_discord_checks_skip_never_pass(tmp_path):
+    """A real bot directory checked without --live-gateway: Discord is not contacted, so its checks are
+    "operator to confirm", while the log checks still run."""
+    from datetime import datetime
+
+    from harness.fakes.botdir import make_bot_dir
+
+    bot = make_bot_dir(tmp_path / "bot")
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
+             "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully"]
+    with bot.log_file.open("a", encoding="utf-8") as log:
+        log.writelines(f"{stamp},000 INFO bot: {text}\n" for text in lines)
+    run = run_features(tmp_path, "--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
+                       "--evidence-dir", str(tmp_path / "evidence"))
+    for name in (DISCORD_PAPER, DISCORD_WRONG):
+        assert run.outcomes[name].outcome == "skipped", run.outcomes[name]
+        assert "operator to confirm" in run.outcomes[name].message
+    assert {LINES, PAPER_LINE, NO_LIVE, NO_DRY, NO_ERRORS} <= run.passed()
