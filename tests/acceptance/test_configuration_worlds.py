@@ -109,6 +109,9 @@ WORLDS = [
 ]
 
 
+FEATURE = ("features/01_configuration.feature",)
+
+
 def prepare(tmp_path: Path, change) -> tuple[BotDir, list[str]]:
     bot = make_bot_dir(tmp_path / "bot")
     args = ["--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
@@ -122,7 +125,7 @@ def prepare(tmp_path: Path, change) -> tuple[BotDir, list[str]]:
 
 def test_clean_world_is_green(tmp_path):
     _bot, args = prepare(tmp_path, None)
-    run = run_features(tmp_path, *args)
+    run = run_features(tmp_path, *args, paths=FEATURE)
     assert run.failed() == set(), run.output
     assert run.passed() == ALL - {SHADOW_BOT}
     assert "operator to confirm" in run.outcomes[SHADOW_BOT].message
@@ -131,7 +134,7 @@ def test_clean_world_is_green(tmp_path):
 @pytest.mark.parametrize(("world", "change", "env", "failing", "says"), WORLDS, ids=[w[0] for w in WORLDS])
 def test_wrong_world_fails_the_right_scenario(tmp_path, world, change, env, failing, says):
     _bot, args = prepare(tmp_path, change)
-    run = run_features(tmp_path, *args, env=env)
+    run = run_features(tmp_path, *args, env=env, paths=FEATURE)
     assert run.failed() == failing, f"{world}: expected {sorted(failing)} to fail\n{run.output[-3000:]}"
     for name in failing:
         assert says in run.outcomes[name].message, run.outcomes[name].message
@@ -142,7 +145,7 @@ def test_no_secret_in_any_output_or_evidence(tmp_path):
     bot, args = prepare(tmp_path, edit_env("DISCORD_WEBHOOK_URL=https://", "DISCORD_WEBHOOK_URL=http://"))
     secret = next(line for line in bot.env_file.read_text().splitlines()
                   if line.startswith("DISCORD_WEBHOOK_URL=")).split("/")[-1]
-    run = run_features(tmp_path, *args, "--alluredir", str(tmp_path / "allure"), "-v", "-l")
+    run = run_features(tmp_path, *args, "--alluredir", str(tmp_path / "allure"), "-v", "-l", paths=FEATURE)
     assert secret not in run.output
     for path in [*(tmp_path / "evidence").rglob("*"), *(tmp_path / "allure").rglob("*")]:
         if path.is_file():
