@@ -33,6 +33,10 @@ class World:
     bot_environ: Path | None = None  # a dump of the environment the bot runs with
     notes: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # The world holds the Discord token: its repr names only what kind of world it is.
+        return f"World(kind={self.kind!r})"
+
     @property
     def why_no_gateway(self) -> str:
         return "the gateway is checked only with --live-gateway (this run checks a bot directory only)"
