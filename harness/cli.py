@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--note", default="", help="optional note")
     confirm.add_argument("--list", action="store_true", help="list the items a person attests")
 
-    fake = sub.add_parser("fake-gateway", help="Serve a fake IB Gateway on loopback for trying a bot against it")
-    fake.add_argument("rest", nargs=argparse.REMAINDER, help="options of the fake (--world FILE --port N)")
+    sub.add_parser("fake-gateway", help="Serve a fake IB Gateway on loopback for trying a bot against it "
+                   "(`harness fake-gateway --help`)")
     return parser
 
 
@@ -178,20 +178,25 @@ def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_fake_gateway(args: argparse.Namespace) -> int:
+def cmd_fake_gateway(argv: list[str]) -> int:
     try:
         from harness.fakes.tws.__main__ import run
     except ImportError:
         raise Refused("the fake gateway is not available in this build") from None
-    return int(run(args.rest) or 0)
+    return int(run(argv) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fake-gateway"]:  # its own options, help included
+        try:
+            return cmd_fake_gateway(argv[1:])
+        except Refused as exc:
+            print(f"harness: fake-gateway: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "fake-gateway":
-            return cmd_fake_gateway(args)
         settings = _settings(args)
         if args.command == "snapshot":
             return cmd_snapshot(settings)

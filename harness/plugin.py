@@ -21,7 +21,8 @@ EVIDENCE_KEY = pytest.StashKey["object"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("transition harness", "Verify an IBKR bot's switch from dry-run to paper trading")
+    group = parser.getgroup("transition harness",
+                            "transition harness (verify an IBKR bot's switch from dry-run to paper trading)")
     for spec in SPECS:
         help_text = f"{spec.help} (ini: {spec.ini}, env: {spec.env})"
         if spec.flag:
