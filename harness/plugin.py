@@ -135,34 +135,28 @@ def world(harness_settings: Settings, tmp_path_factory: pytest.TempPathFactory, 
         yield built
 
 
-def _gateway_probe(address, settings: Settings):
+def _read_only_probe(address, settings: Settings):
+    """A session's read-only GatewayProbe for `address`, closed at the end; None when not to be contacted."""
+    if address is None:
+        yield None
+        return
     from harness.gateway import GatewayProbe
 
-    return GatewayProbe(address.host, address.port, settings.client_id, connect_timeout=settings.timeout,
-                        request_timeout=settings.timeout)
+    probe = GatewayProbe(address.host, address.port, settings.client_id, connect_timeout=settings.timeout,
+                         request_timeout=settings.timeout)
+    try:
+        yield probe
+    finally:
+        probe.close()
 
 
 @pytest.fixture(scope="session")
 def paper_gateway(world, harness_settings: Settings):
     """One read-only connection to the paper gateway for the whole session; None when not to be contacted."""
-    if world.gateway is None:
-        yield None
-        return
-    probe = _gateway_probe(world.gateway, harness_settings)
-    try:
-        yield probe
-    finally:
-        probe.close()
+    yield from _read_only_probe(world.gateway, harness_settings)
 
 
 @pytest.fixture(scope="session")
 def live_gateway(world, harness_settings: Settings):
     """A read-only connection to the gateway logged into the LIVE account (--live-gateway-port), or None."""
-    if world.live_gateway is None:
-        yield None
-        return
-    probe = _gateway_probe(world.live_gateway, harness_settings)
-    try:
-        yield probe
-    finally:
-        probe.close()
+    yield from _read_only_probe(world.live_gateway, harness_settings)

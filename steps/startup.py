@@ -43,36 +43,31 @@ def paper_active(startup, world, evidence) -> None:
     evidence.record("paper mode line", line)
 
 
-def _scan_since_startup(startup, patterns):
-    return logs.scan(startup["files"], patterns, since=startup["block"])
+def _check_absent_since_startup(startup, world, evidence, markers, title, *, critical, advice) -> None:
+    scan = logs.scan(startup["files"], markers, since=startup["block"])
+    evidence.record(f"{title}: markers since the startup", scan)
+    checks.check_absent(scan, markers, title, critical=critical, advice=advice, secrets=world.secrets())
 
 
 @then("no line since the startup says live trading mode")
 def no_live_mode(startup, world, evidence) -> None:
-    markers = world.settings.log_live_markers
-    scan = _scan_since_startup(startup, markers)
-    evidence.record("live-mode markers since the startup", scan)
-    checks.check_absent(scan, markers, "LIVE trading mode in the log", critical=True,
-                        advice="HALT THE BOT and check the gateway account", secrets=world.secrets())
+    _check_absent_since_startup(startup, world, evidence, world.settings.log_live_markers,
+                                "LIVE trading mode in the log", critical=True,
+                                advice="HALT THE BOT and check the gateway account")
 
 
 @then("no line since the startup says dry-run mode")
 def no_dry_run(startup, world, evidence) -> None:
-    markers = world.settings.log_dry_run_markers
-    scan = _scan_since_startup(startup, markers)
-    evidence.record("dry-run markers since the startup", scan)
-    checks.check_absent(scan, markers, "Still in dry-run mode", critical=False,
-                        advice="the configuration was not loaded: re-check the .env and the process environment",
-                        secrets=world.secrets())
+    _check_absent_since_startup(startup, world, evidence, world.settings.log_dry_run_markers,
+                                "Still in dry-run mode", critical=False,
+                                advice="the configuration was not loaded: re-check the .env and the environment")
 
 
 @then("no error or traceback since the startup")
 def no_errors(startup, world, evidence) -> None:
-    markers = world.settings.log_error_markers
-    scan = _scan_since_startup(startup, markers)
-    evidence.record("errors since the startup", scan)
-    checks.check_absent(scan, markers, "Errors since the startup", critical=False,
-                        advice="diagnose before trusting the bot with orders", secrets=world.secrets())
+    _check_absent_since_startup(startup, world, evidence, world.settings.log_error_markers,
+                                "Errors since the startup", critical=False,
+                                advice="diagnose before trusting the bot with orders")
 
 
 @given("the bot's Discord notifications around the startup", target_fixture="notification")

@@ -25,13 +25,7 @@ def check_mode_is_paper(env: EnvFileFacts) -> None:
     for setting in (dry, paper):
         if setting.problem:
             raise CheckFailed("Execution mode is not paper trading", setting.problem)
-    if dry.value is False and paper.value is False:
-        raise CheckFailed(
-            "LIVE MODE configured",
-            f"DRY_RUN=false (line {dry.line}) and PAPER_TRADING=false (line {paper.line}) in {env.path}: "
-            "this is live trading, not paper",
-            critical=True,
-        )
+    check_not_live(env)
     if dry.value and paper.value:
         raise CheckFailed(
             "Execution mode is ambiguous",
@@ -52,7 +46,8 @@ def check_not_live(env: EnvFileFacts) -> None:
     if dry.value is False and paper.value is False:
         raise CheckFailed(
             "LIVE MODE configured",
-            f"DRY_RUN=false (line {dry.line}) and PAPER_TRADING=false (line {paper.line}) in {env.path}",
+            f"DRY_RUN=false (line {dry.line}) and PAPER_TRADING=false (line {paper.line}) in {env.path}: "
+            "this is live trading, not paper",
             critical=True,
         )
     if dry.value is False and paper.value is None:
