@@ -41,6 +41,12 @@ class World:
     def why_no_gateway(self) -> str:
         return "the gateway is checked only with --live-gateway (this run checks a bot directory only)"
 
+    def bot_output_tail(self, max_chars: int = 4000) -> str | None:
+        """The end of the stand-in bot's stdout/stderr (embedded world only), for the evidence."""
+        if self.bot_output is None or not self.bot_output.exists():
+            return None
+        return self.bot_output.read_text(encoding="utf-8", errors="replace")[-max_chars:]
+
     def bot_log_spec(self) -> str | None:
         """--bot-log, else the bot's `logs/` folder."""
         if self.settings.bot_log:

@@ -19,6 +19,9 @@ def startup(world, evidence):
     settings = world.settings
     facts = logs.inspect_logs(spec, base_dir=world.bot_dir)
     evidence.record("bot log files", facts)
+    output = world.bot_output_tail()
+    if output is not None:
+        evidence.record("stand-in bot output (end)", output)
     block = None
     if facts.problem is None:
         block = logs.newest_startup_block(list(facts.paths), settings.log_startup, since=settings.since,
