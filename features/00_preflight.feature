@@ -27,3 +27,23 @@ Feature: Before the switch (Step 0 and Step 1)
   @step1_shutdown
   Scenario: No bot process is running during the switch
     Then no bot process is running
+
+  @needs_gateway @pre_paper_account
+  Scenario: The paper gateway answers on the configured port
+    Given the paper gateway as the harness sees it
+    Then the gateway answers
+
+  @needs_gateway @pre_paper_account @critical
+  Scenario: Every account on the paper gateway is a paper account
+    Given the paper gateway as the harness sees it
+    Then every managed account is a paper account
+
+  @needs_gateway @pre_paper_account
+  Scenario: The paper account summary answers
+    Given the paper gateway as the harness sees it
+    Then the account summary shows cash, buying power and net liquidation
+
+  @needs_gateway @step1_no_positions
+  Scenario: Zero open positions and zero open orders before the switch
+    Given the paper gateway as the harness sees it
+    Then the paper account has no open position and no open order

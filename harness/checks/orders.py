@@ -1,0 +1,333 @@
+"""Order routing, accounts and funds checks (the seed's Step 0 account item, Step 1.3 and Step 4).
+
+Pure: gateway facts (harness.gateway), the bot's logged orders (harness.reconcile) and session facts
+(harness.market) in; `CheckFailed` / `CouldNotLook` out, or notes for the evidence when the check passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from harness.checks import CheckFailed, CouldNotLook
+from harness.gateway import GatewayFacts, account_is_paper
+from harness.market import SessionFacts
+from harness.reconcile import BotOrderLog, LoggedOrder, Reconciliation, describe_broker, describe_logged
+from harness.redact import mask_account, redact_text
+
+LIVE_HINT = "give --live-gateway-port PORT (a gateway logged into the LIVE account, read-only)"
+
+
+def _masked(accounts: Sequence[str]) -> str:
+    return ", ".join(mask_account(a) for a in accounts) or "(none)"
+
+
+def require_readable(facts: GatewayFacts | None, why_not: str) -> GatewayFacts:
+    """The facts when the probe could read the gateway; CouldNotLook otherwise (never a pass)."""
+    if facts is None:
+        raise CouldNotLook(why_not)
+    if not facts.ok:
+        raise CouldNotLook(f"the gateway at {facts.host}:{facts.port} could not be read: "
+                           f"{redact_text(facts.problem or 'no handshake')}")
+    return facts
+
+
+def check_gateway_answers(facts: GatewayFacts | None, why_not: str) -> str:
+    """The gateway answers on the configured port; returns a note (server version, port kind)."""
+    if facts is None:
+        raise CouldNotLook(why_not)
+    if not facts.ok:
+        raise CheckFailed(
+            "The paper gateway does not answer",
+            f"gateway down at {facts.host}:{facts.port}: {redact_text(facts.problem or 'no handshake')}. "
+            "Start IB Gateway, log into the PAPER account, and check API > Settings (port 4002, "
+            "'Enable ActiveX and Socket Clients', 127.0.0.1 trusted)",
+        )
+    kind = {True: "a paper port", False: "a LIVE port", None: "a custom port"}[facts.paper_port]
+    return f"gateway at {facts.host}:{facts.port} answered (server version {facts.server_version}; {kind})"
+
+
+def check_accounts_paper(facts: GatewayFacts, paper_trading: bool | None = True) -> str:
+    """Every managed account is a paper one (DU/DF/DI). A live account is critical: halt the bot."""
+    if not facts.accounts:
+        raise CouldNotLook(f"the gateway at {facts.host}:{facts.port} listed no managed account")
+    live = [a for a in facts.accounts if account_is_paper(a) is False]
+    unknown = [a for a in facts.accounts if account_is_paper(a) is None]
+    mode = "while PAPER_TRADING=true" if paper_trading else "on the paper gateway"
+    if live:
+        raise CheckFailed(
+            "Wrong account, halt the bot",
+            f"the gateway at {facts.host}:{facts.port} is logged into LIVE account(s) {_masked(live)} {mode}: "
+            "log the gateway out and back into the PAPER account (DU...) before the bot runs again",
+            critical=True,
+        )
+    if unknown:
+        raise CheckFailed(
+            "Account kind unknown",
+            f"the gateway at {facts.host}:{facts.port} manages {_masked(unknown)}, neither a paper (DU/DF/DI) "
+            "nor a live (U/F/I) account id: confirm in the IBKR portal which account this is",
+        )
+    return f"managed accounts {_masked(facts.accounts)}: all paper"
+
+
+def check_account_summary(facts: GatewayFacts) -> list[str]:
+    """Cash, buying power and net liquidation are known for every managed account."""
+    by_account = {f.account: f for f in facts.account_summary}
+    incomplete = []
+    notes = []
+    for account in facts.accounts:
+        funds = by_account.get(account)
+        absent = ["account summary"] if funds is None else [
+            name for name, value in (("cash", funds.cash), ("buying power", funds.buying_power),
+                                     ("net liquidation", funds.net_liquidation)) if value is None]
+        if absent:
+            incomplete.append(f"{mask_account(account)}: no {', '.join(absent)}")
+        else:
+            notes.append(f"{mask_account(account)}: cash {funds.cash:,.2f}, buying power {funds.buying_power:,.2f}, "
+                         f"net liquidation {funds.net_liquidation:,.2f} {funds.currency}")
+    if incomplete:
+        raise CheckFailed("The account summary is incomplete", "; ".join(incomplete))
+    if not notes:
+        raise CouldNotLook("the gateway listed no account to summarise")
+    return notes
+
+
+def check_no_positions_or_orders(facts: GatewayFacts) -> None:
+    """Step 1.3: zero open positions (and zero open orders) in the paper account before the switch."""
+    positions = [p for p in facts.positions if p.quantity]
+    parts = [f"position {p.quantity:g} {p.symbol} in {mask_account(p.account)}" for p in positions]
+    parts += [f"open order {o.action} {o.quantity:g} {o.symbol} ({o.status}) in {mask_account(o.account)}"
+              for o in facts.open_orders]
+    if parts:
+        raise CheckFailed(
+            "Open positions or orders before the switch",
+            f"{len(positions)} position(s) and {len(facts.open_orders)} open order(s): {'; '.join(parts)}. "
+            "Close the positions and cancel the orders manually before proceeding",
+        )
+
+
+def check_bot_connected(client_id: int | None, facts: GatewayFacts | None, log_established: bool | None,
+                        log_where: str = "") -> str:
+    """The bot's client id is seen at the gateway, or its log says 'Gateway connection established'."""
+    if client_id is not None and facts is not None and facts.ok:
+        seen = [o for o in facts.open_orders if o.client_id == client_id]
+        seen += [e for e in facts.executions if e.client_id == client_id]
+        if seen:
+            return f"client id {client_id} seen at {facts.host}:{facts.port} on {len(seen)} order(s)"
+    if log_established:
+        return f"'Gateway connection established' in the newest startup block ({log_where})"
+    if log_established is None and (facts is None or not facts.ok):
+        raise CouldNotLook("neither the bot's log nor the gateway could be read to see the bot's connection")
+    where = f" at {facts.host}:{facts.port}" if facts is not None else ""
+    raise CheckFailed(
+        "The bot is not connected to the gateway",
+        f"no order from client id {client_id}{where} and no 'Gateway connection established' in the bot's "
+        f"newest startup block{f' ({log_where})' if log_where else ''}",
+    )
+
+
+def check_orders_in_paper(bot: BotOrderLog, rec: Reconciliation, facts: GatewayFacts) -> list[str]:
+    """Every logged order is in the (paper) account; nothing unknown from the bot's client id. Returns the
+    per-order report lines."""
+    if not bot.orders:
+        raise CouldNotLook("the bot logged no 'Order submitted' line since its newest start: give it a test "
+                           "gameplan (Strategy A or B) and run this again")
+    accounts = {m.broker.account for m in rec.matched if m.broker is not None and m.broker.account}
+    live = sorted(a for a in accounts if account_is_paper(a) is False)
+    if live:
+        raise CheckFailed("Wrong account, halt the bot",
+                          f"the bot's orders are in LIVE account(s) {_masked(live)}", critical=True)
+    problems = []
+    if rec.missing:
+        problems.append(f"{len(rec.missing)} logged order(s) not in the account: "
+                        + "; ".join(f"{describe_logged(o)} ({o.where})" for o in rec.missing))
+    if rec.mismatched:
+        problems.append(f"{len(rec.mismatched)} order(s) differ: " + "; ".join(
+            f"{describe_logged(m.logged)}: " + ", ".join(f"{f} logged {a}, account {b}" for f, a, b in m.fields)
+            for m in rec.mismatched))
+    if rec.unknown:
+        problems.append(f"{len(rec.unknown)} order(s) from client id {rec.client_id} the bot did not log: "
+                        + "; ".join(describe_broker(r) for r in rec.unknown))
+    if problems:
+        raise CheckFailed("Orders do not reconcile with the paper account",
+                          f"at {facts.host}:{facts.port}: " + ". ".join(problems))
+    return [f"{describe_logged(m.logged)}: {m.status}" + (f" ({m.reason})" if m.reason else "")
+            + f" [by {m.matched_by}]" for m in rec.matched]
+
+
+def check_no_live_orders(facts: GatewayFacts | None, since: datetime | None, bot_client_id: int | None = None,
+                         bot_refs: Sequence[str] = ()) -> str:
+    """The LIVE account shows no open order, no execution since the bot started, and no execution or completed
+    order of the bot's (its client id or one of its order refs, whenever today). Any is critical."""
+    if facts is None:
+        raise CouldNotLook(f"operator to confirm in the live account that there is no order: {LIVE_HINT}")
+    if not facts.ok:
+        raise CouldNotLook(f"the live gateway at {facts.host}:{facts.port} could not be read "
+                           f"({redact_text(facts.problem or 'no handshake')}): confirm in the live account")
+    refs = {r for r in bot_refs if r}
+
+    def the_bots(client_id: int | None, ref: str) -> bool:
+        return (bot_client_id is not None and client_id == bot_client_id) or ref in refs
+
+    executions = [e for e in facts.executions
+                  if since is None or e.time is None or e.time >= since or the_bots(e.client_id, e.order_ref)]
+    completed = [c for c in facts.completed_orders if c.order_ref in refs]
+    window = f"since {since:%Y-%m-%d %H:%M:%S %Z}" if since is not None else "in what the gateway returned"
+    if facts.open_orders or executions or completed:
+        parts = [f"open order {o.action} {o.quantity:g} {o.symbol} ({o.status}, client {o.client_id}) in "
+                 f"{mask_account(o.account)}" for o in facts.open_orders]
+        parts += [f"execution {e.side} {e.shares:g} {e.symbol} at {e.time} (client {e.client_id}, ref "
+                  f"{e.order_ref or '-'}) in {mask_account(e.account)}" for e in executions]
+        parts += [f"completed order {c.action} {c.quantity:g} {c.symbol} ({c.status}, ref {c.order_ref}) in "
+                  f"{mask_account(c.account)}" for c in completed]
+        raise CheckFailed(
+            "ORDERS IN THE LIVE ACCOUNT",
+            f"{len(facts.open_orders)} open order(s), {len(executions)} execution(s) ({window} or the bot's) and "
+            f"{len(completed)} completed order(s) with the bot's order refs in {_masked(facts.accounts)}: "
+            f"{'; '.join(parts)}. Cancel every live order and close live positions in the IBKR portal, then "
+            "escalate to the CRO / Red Team",
+            critical=True,
+        )
+    return (f"live account(s) {_masked(facts.accounts)}: no open order, no execution {window}, nothing from the "
+            f"bot's client id {bot_client_id} or order refs {sorted(refs)}")
+
+
+def rejections_of(bot: BotOrderLog) -> list[tuple[LoggedOrder | None, str, str]]:
+    """(order, code, reason) for each order the bot logged as rejected (201, or Cancelled/Inactive + reason)."""
+    by_id = {o.order_id: o for o in bot.orders}
+    return [(by_id.get(r.order_id), str(r.code), r.reason) for r in bot.rejections]
+
+
+def check_rejections(bot: BotOrderLog, expect_rejections: bool) -> list[str]:
+    """Rejected orders are listed; they fail unless --expect-rejections says they are expected."""
+    found = rejections_of(bot)
+    if not found:
+        if not bot.orders:
+            raise CouldNotLook("the bot logged no order since its newest start, so no rejection could be seen")
+        return [f"{len(bot.orders)} order(s) logged, none rejected"]
+    funds = [r for r in bot.rejections if r.insufficient_funds]
+    listing = "; ".join(
+        f"{describe_logged(order) if order else '?'}: error {code} {reason}" for order, code, reason in found)
+    if expect_rejections:
+        return [f"{len(found)} order(s) rejected, expected (--expect-rejections): {listing}"]
+    if funds:
+        raise CheckFailed(
+            "Orders rejected for insufficient funds",
+            f"{len(found)} orders rejected (insufficient funds: {listing}): reset the paper account's virtual "
+            "capital (IBKR portal settings), or give --expect-rejections if this is intended",
+        )
+    raise CheckFailed("Orders rejected", f"{len(found)} orders rejected ({listing})")
+
+
+def check_pending_outside_hours(rec: Reconciliation, session_at: Callable[[datetime], SessionFacts],
+                                now: datetime) -> list[str]:
+    """Orders queued outside regular hours rest pending until 09:30 ET: expected, reported, never a failure.
+
+    `session_at` is harness.market.session_at (injected: this module stays free of the calendar)."""
+    if not rec.matched:
+        raise CouldNotLook("no order of the bot was found in the account, so no pending order could be seen")
+    notes = []
+    current = session_at(now)
+    for m in rec.matched:
+        if m.status != "pending":
+            continue
+        placed = m.logged.at
+        at_placing = session_at(placed) if placed is not None else None
+        what = describe_logged(m.logged)
+        if at_placing is not None and not at_placing.is_open:
+            notes.append(f"{what}: expected-pending (placed {at_placing.at:%Y-%m-%d %H:%M %Z}, outside the NYSE "
+                         f"regular session; queued until {at_placing.next_open:%Y-%m-%d %H:%M %Z})")
+        elif not current.is_open:
+            notes.append(f"{what}: expected-pending (the NYSE regular session is closed now; next open "
+                         f"{current.next_open:%Y-%m-%d %H:%M %Z})")
+        else:
+            notes.append(f"{what}: still pending while the regular session is open (since "
+                         f"{current.open_at:%H:%M %Z}); not a failure by itself, watch it in the paper account")
+    if not notes:
+        notes.append("no order is pending: " + ", ".join(sorted({m.status for m in rec.matched})))
+    return notes
+
+
+def _percent(raw: str | None, key: str) -> float:
+    if raw is None:
+        raise CouldNotLook(f"{key} is not set in the bot's .env, so the limit is not known")
+    try:
+        value = float(raw.strip().rstrip("%"))
+    except ValueError:
+        raise CheckFailed(f"{key} is not a number", f"{key}={raw!r} in the bot's .env") from None
+    if not 0 < value <= 100:
+        raise CheckFailed(f"{key} is not a percentage", f"{key}={raw!r} in the bot's .env")
+    return value
+
+
+def check_position_sizes(max_position_pct: str | None, facts: GatewayFacts, bot: BotOrderLog) -> list[str]:
+    """Each position (qty x average cost), open order and logged order (qty x limit) is within
+    MAX_POSITION_PCT of the account's net liquidation."""
+    limit_pct = _percent(max_position_pct, "MAX_POSITION_PCT")
+    nlv = {f.account: f.net_liquidation for f in facts.account_summary if f.net_liquidation is not None}
+    if not nlv:
+        raise CouldNotLook("the account summary gave no net liquidation value")
+    smallest = min(nlv.values())
+    items: list[tuple[str, float, float | None]] = []  # (what, value, net liquidation)
+    items += [(f"position {p.quantity:g} {p.symbol} (at average cost {p.avg_cost:.2f})",
+               abs(p.quantity * p.avg_cost), nlv.get(p.account, smallest)) for p in facts.positions if p.quantity]
+    unpriced = []
+    for o in facts.open_orders:
+        if o.limit_price is None:
+            unpriced.append(f"{o.action} {o.quantity:g} {o.symbol}")
+            continue
+        items.append((f"open order {o.action} {o.quantity:g} {o.symbol} @ {o.limit_price:.2f}",
+                      abs(o.quantity * o.limit_price), nlv.get(o.account, smallest)))
+    items += [(f"logged order {describe_logged(o)}", abs(o.quantity * o.price), smallest)
+              for o in bot.orders if o.price is not None]
+    over = [(what, value, net) for what, value, net in items if net is not None and net > 0
+            and value > net * limit_pct / 100]
+    if any(net is not None and net <= 0 for _, _, net in items):
+        raise CheckFailed("Net liquidation is not positive", "the account's net liquidation is zero or negative")
+    if over:
+        raise CheckFailed(
+            "Position size over MAX_POSITION_PCT",
+            f"{len(over)} over {limit_pct:g}% of net liquidation: " + "; ".join(
+                f"{what} = {value:,.2f} ({100 * value / net:,.1f}% of {net:,.2f})" for what, value, net in over),
+        )
+    notes = [f"{len(items)} position(s)/order(s) within {limit_pct:g}% of net liquidation"]
+    if unpriced:
+        notes.append("orders without a limit price not sized: " + "; ".join(unpriced))
+    return notes
+
+
+def check_daily_loss(max_daily_loss_pct: str | None, daily_pnl: float | None, net_liquidation: float | None,
+                     why_unknown: str) -> str:
+    """Today's loss within MAX_DAILY_LOSS_PCT of net liquidation; a P&L that cannot be read is not a pass."""
+    limit_pct = _percent(max_daily_loss_pct, "MAX_DAILY_LOSS_PCT")
+    if daily_pnl is None or net_liquidation is None or net_liquidation <= 0:
+        raise CouldNotLook(f"daily P&L not read ({why_unknown}): confirm in the paper account that today's "
+                           f"loss is within MAX_DAILY_LOSS_PCT={limit_pct:g}%")
+    loss_pct = max(0.0, -daily_pnl) * 100 / net_liquidation
+    if loss_pct > limit_pct:
+        raise CheckFailed("Daily loss over MAX_DAILY_LOSS_PCT",
+                          f"today's P&L {daily_pnl:,.2f} is a {loss_pct:.2f}% loss of {net_liquidation:,.2f}, "
+                          f"over the {limit_pct:g}% limit")
+    return f"daily P&L {daily_pnl:,.2f} ({loss_pct:.2f}% loss; limit {limit_pct:g}%)"
+
+
+def check_test_order(requested: bool, result) -> str:
+    """The optional paper test order (harness.test_order.TestOrderResult).
+
+    Not requested: could not look (the operator confirms a paper order in the portal instead). Refused because
+    paper is not proven: a failure, since the operator asked for proof and the world is not proven paper.
+    """
+    if not requested:
+        raise CouldNotLook("no paper test order placed (give --place-test-order to place one tiny limit order and "
+                           "cancel it), or confirm a bot order in the paper account's portal")
+    if result.refused:
+        raise CheckFailed("Test order refused: paper not proven", f"{result.refused}; no order was sent")
+    if not result.placed:
+        raise CouldNotLook(f"the test order could not be placed: {result.problem}")
+    if not result.ok:
+        raise CheckFailed("The paper test order did not complete",
+                          f"order id {result.order_id} in {result.account}: {result.problem} (statuses "
+                          f"{' -> '.join(result.statuses) or 'none'}, codes {list(result.error_codes)}); check the "
+                          "paper account and cancel it by hand if it is still open")
+    return (f"test order id {result.order_id} (BUY 1 SPY @ 1.00, ref harness-test-order) in {result.account}: "
+            f"{' -> '.join(result.statuses)}, cancelled")

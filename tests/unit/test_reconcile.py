@@ -1,0 +1,141 @@
+"""harness.reconcile: parsing the bot's order lines and reconciling them with the account (pure, no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import orders as checks
+from harness.gateway import CompletedOrderFact, ExecutionFact, GatewayFacts, OrderFact
+from harness.reconcile import (
+    ORDER_SUBMITTED,
+    BrokerOrder,
+    broker_orders,
+    parse_bot_orders,
+    reconcile,
+)
+
+LOG = [
+    "2026-11-25 14:27:20,932 INFO bot: Order submitted: id=3 ref=strategy-A BUY 1 SPY @ 1.00",
+    "2026-11-25 14:27:20,940 INFO bot: Order submitted: id=4 ref=strategy-A BUY 1 QQQ @ 1.00",
+    "2026-11-25 14:27:20,950 INFO bot: Order submitted: id=5 ref=strategy-B SELL 2 IWM @ 210.50",
+    "2026-11-25 14:27:21,950 INFO bot: Order status: id=3 PreSubmitted",
+    "2026-11-25 14:27:21,951 INFO bot: Order status: id=5 Cancelled",
+    "2026-11-25 14:27:21,952 INFO bot: Order rejected: id=5 code=201 reason=Order rejected - reason:YOUR ORDER IS "
+    "NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR BUYING POWER OF [0.50 USD] MUST EXCEED ...",
+    "2026-11-25 14:27:22,000 INFO bot: Gameplan complete: 3 orders submitted",
+]
+
+
+def order(order_id, symbol, action="BUY", qty=1.0, status="Submitted", client_id=1, ref="strategy-A",
+          account="DU1234567") -> OrderFact:
+    return OrderFact(order_id=order_id, perm_id=1000 + order_id, client_id=client_id, account=account, symbol=symbol,
+                     action=action, quantity=qty, order_type="LMT", limit_price=1.0, order_ref=ref, status=status)
+
+
+def test_the_order_line_pattern_has_named_groups():
+    found = ORDER_SUBMITTED.search(LOG[2])
+    assert found.groupdict() == {"order_id": "5", "ref": "strategy-B", "side": "SELL", "quantity": "2",
+                                 "symbol": "IWM", "price": "210.50"}
+    assert ORDER_SUBMITTED.search("Order submitted: id=9 ref= BUY 3 AAPL")["price"] is None
+
+
+def test_parse_orders_rejections_and_statuses():
+    parsed = parse_bot_orders(LOG)
+    assert [(o.order_id, o.side, o.quantity, o.symbol, o.price) for o in parsed.orders] == [
+        (3, "BUY", 1.0, "SPY", 1.0), (4, "BUY", 1.0, "QQQ", 1.0), (5, "SELL", 2.0, "IWM", 210.5)]
+    assert parsed.status_of(3) == "PreSubmitted" and parsed.status_of(4) is None
+    (rejection,) = parsed.rejections
+    assert rejection.order_id == 5 and rejection.code == 201 and rejection.insufficient_funds
+
+
+def test_everything_matched_with_statuses():
+    parsed = parse_bot_orders(LOG)
+    facts = GatewayFacts(open_orders=(order(3, "SPY", status="PreSubmitted"), order(4, "QQQ")))
+    result = reconcile(parsed.orders, broker_orders(facts), 1, parsed.rejections)
+    assert result.ok
+    assert [(m.logged.order_id, m.status) for m in result.matched] == [(3, "pending"), (4, "submitted"),
+                                                                       (5, "rejected")]
+    assert "BUYING POWER" in result.rejected[0].reason
+
+
+def test_missing_unknown_and_mismatched():
+    parsed = parse_bot_orders(LOG[:2])
+    facts = GatewayFacts(open_orders=(order(3, "SPY", qty=5), order(7, "AAPL"), order(8, "MSFT", client_id=2)))
+    result = reconcile(parsed.orders, broker_orders(facts), 1)
+    assert [o.order_id for o in result.missing] == [4]
+    assert [r.order_id for r in result.unknown] == [7]  # client 2's order is not the bot's
+    (mismatch,) = result.mismatched
+    assert mismatch.fields == (("quantity", "1", "5"),)
+    with pytest.raises(CheckFailed, match=r"not in the account.*differ.*did not log"):
+        checks.check_orders_in_paper(parsed, result, facts)
+
+
+def test_executions_and_completed_orders_match():
+    parsed = parse_bot_orders(LOG[:3])
+    facts = GatewayFacts(
+        executions=(ExecutionFact(exec_id="a", order_id=3, perm_id=1003, client_id=1, symbol="SPY", side="BOT",
+                                  shares=1.0, order_ref="strategy-A"),),
+        completed_orders=(CompletedOrderFact(perm_id=1003, symbol="SPY", action="BUY", quantity=1, status="Filled",
+                                             order_ref="strategy-A"),
+                          CompletedOrderFact(perm_id=1004, symbol="QQQ", action="BUY", quantity=1,
+                                             status="Cancelled", order_ref="strategy-A"),
+                          CompletedOrderFact(perm_id=1005, symbol="IWM", action="SELL", quantity=2, status="Filled",
+                                             order_ref="strategy-B")),
+    )
+    result = reconcile(parsed.orders, broker_orders(facts), 1)
+    assert result.ok
+    assert [(m.status, m.matched_by) for m in result.matched] == [
+        ("filled", "client id + order id"), ("cancelled", "order ref"), ("filled", "order ref")]
+
+
+def test_orders_in_a_live_account_are_critical():
+    parsed = parse_bot_orders(LOG[:1])
+    facts = GatewayFacts(open_orders=(order(3, "SPY", account="U2345678"),))
+    result = reconcile(parsed.orders, broker_orders(facts), 1)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_orders_in_paper(parsed, result, facts)
+    assert failure.value.critical and "U****678" in str(failure.value) and "U2345678" not in str(failure.value)
+
+
+def test_no_logged_orders_could_not_look():
+    parsed = parse_bot_orders([])
+    with pytest.raises(CouldNotLook):
+        checks.check_orders_in_paper(parsed, reconcile((), (), 1), GatewayFacts())
+
+
+def test_rejections_fail_unless_expected():
+    parsed = parse_bot_orders(LOG)
+    with pytest.raises(CheckFailed, match=r"1 orders rejected \(insufficient funds: id=5.*virtual capital"):
+        checks.check_rejections(parsed, expect_rejections=False)
+    assert "expected" in checks.check_rejections(parsed, expect_rejections=True)[0]
+
+
+def test_live_account_checks():
+    since = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+    with pytest.raises(CouldNotLook, match="live-gateway-port"):
+        checks.check_no_live_orders(None, since)
+    clean = GatewayFacts(host="h", port=4001, handshake_ok=True, accounts=("U7654321",))
+    assert "no open order" in checks.check_no_live_orders(clean, since, 1, ["strategy-A"])
+    busy = GatewayFacts(host="h", port=4001, handshake_ok=True, accounts=("U7654321",),
+                        completed_orders=(CompletedOrderFact(symbol="SPY", order_ref="strategy-A"),))
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_no_live_orders(busy, since, 1, ["strategy-A"])
+    assert failure.value.critical
+
+
+def test_daily_loss_never_passes_without_a_pnl():
+    with pytest.raises(CouldNotLook, match="daily P&L not read"):
+        checks.check_daily_loss("2.0", None, 1_000_000.0, "no reqPnL")
+    assert "limit 2%" in checks.check_daily_loss("2.0", -100.0, 1_000_000.0, "")
+    with pytest.raises(CheckFailed):
+        checks.check_daily_loss("2.0", -30_000.0, 1_000_000.0, "")
+
+
+def test_broker_orders_fold_executions_into_open_orders():
+    facts = GatewayFacts(open_orders=(order(3, "SPY"),),
+                         executions=(ExecutionFact(order_id=3, client_id=1, symbol="SPY", side="BOT", shares=1),))
+    assert [r.source for r in broker_orders(facts)] == ["open"]
+    assert isinstance(broker_orders(facts)[0], BrokerOrder)
