@@ -107,9 +107,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             drop.append(item)
         else:
             keep.append(item)
+    if drop and not any(isinstance(item.parent, FeatureFile) for item in keep):
+        # Feature files were collected but none belongs to this phase: say so instead of "no tests ran".
+        raise pytest.UsageError(
+            f"harness: no scenario is tagged @{wanted}: the {settings.phase} phase has no checks in this version "
+            "(phases with checks: " + ", ".join(sorted(_phases_present(drop))) + ")"
+        )
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _phases_present(items: list[pytest.Item]) -> set[str]:
+    return {phase for phase, tag in dod.PHASE_TAGS.items() for item in items if item.get_closest_marker(tag)}
 
 
 # --- fixtures -----------------------------------------------------------------------------------------

@@ -181,6 +181,8 @@ SPECS: tuple[SettingSpec, ...] = (
                 default="DRY_RUN mode active;DRY-RUN mode;dry-run mode"),
     SettingSpec("log_error_markers", "Log text that means an error or crash, separated by ';'", _parse_list,
                 default="Traceback (most recent call last); ERROR ;CRITICAL"),
+    SettingSpec("log_shutdown_markers", "Log text of a clean shutdown, separated by ';' (matched in any case)",
+                _parse_list, default="shutdown complete;Shutting down;clean shutdown"),
     SettingSpec("since", "Only log lines after this instant (ISO, with offset; default: the newest startup)",
                 _parse_instant),
     SettingSpec("shutdown_time", "When the bot was stopped for the switch, if its log does not say (ISO, "
@@ -225,6 +227,7 @@ class Settings:
     log_live_markers: tuple[str, ...] = ("Live trading mode",)
     log_dry_run_markers: tuple[str, ...] = ()
     log_error_markers: tuple[str, ...] = ()
+    log_shutdown_markers: tuple[str, ...] = ()
     since: datetime | None = None
     shutdown_time: datetime | None = None
     bot_process: str = "src.main"

@@ -21,7 +21,8 @@ def shutdown(world, evidence):
         if spec is None:
             raise CouldNotLook("no bot log to read (--bot-log) and no --shutdown-time given")
         files = logs.find_log_files(spec, base_dir=world.bot_dir)
-        line = logs.last_shutdown(files, tz=world.log_tz()) if files else None
+        markers = [logs.Pattern(text, ignore_case=True) for text in settings.log_shutdown_markers]
+        line = logs.last_shutdown(files, markers, tz=world.log_tz()) if files else None
         if line is None or line.timestamp is None:
             raise CouldNotLook(f"no shutdown line with a time found in {spec}; give --shutdown-time")
         instant, source = line.timestamp, f"{line.path}:{line.lineno}"
