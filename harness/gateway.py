@@ -3,11 +3,13 @@
     with GatewayProbe("127.0.0.1", 4002) as probe:
         facts = probe.snapshot(executions_since=start_of_day)
 
-Every connection is `readonly=True`; the probe never places, modifies or cancels an order. Every network
-step is bounded; a gateway that is down, slow, on the wrong port or refusing our client id yields a
-GatewayFacts with `problem` set, never an exception or a hang. ib_async runs on the probe's own event-loop
-thread, so callers (pytest, sync code, or code with its own running loop) are not disturbed, and its log
-records from that thread are captured instead of printed.
+Every connection is `readonly=True`; the probe never places, modifies or cancels an order. It reads each
+managed account's daily P&L with reqPnL (first update, then cancelPnL); a P&L read that fails is noted on
+that account's AccountPnL and fails nothing else. Every network step is bounded; a gateway that is down,
+slow, on the wrong port or refusing our client id yields a GatewayFacts with `problem` set, never an
+exception or a hang. ib_async runs on the probe's own event-loop thread, so callers (pytest, sync code, or
+code with its own running loop) are not disturbed, and its log records from that thread are captured
+instead of printed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, replace
@@ -154,6 +157,18 @@ class AccountFunds:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountPnL:
+    """One account's P&L as reqPnL first reported it. A value is None when the gateway left it unset (NaN or
+    UNSET_DOUBLE); `problem` says why the read failed (timeout, error), else None."""
+
+    account: str = ""
+    daily_pnl: float | None = None
+    unrealized_pnl: float | None = None
+    realized_pnl: float | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayFacts:
     """What the probe could see. `problem` says why it could not look (masked account ids), else None."""
 
@@ -173,6 +188,8 @@ class GatewayFacts:
     executions_since: datetime | None = None
     completed_orders: tuple[CompletedOrderFact, ...] = ()
     account_summary: tuple[AccountFunds, ...] = ()
+    # Daily P&L per managed account (reqPnL); a failed read is a `problem` on its entry, not on the facts.
+    pnl: tuple[AccountPnL, ...] = ()
     error_codes: tuple[int, ...] = ()  # every code seen since the probe opened, first-seen order
     observed_at: datetime | None = None
 
@@ -242,7 +259,7 @@ class GatewayProbe:
                 return replace(facts, executions_since=executions_since)
         data: dict[str, Any] = {}
         problem = self._run(
-            self._read_all(executions_since, data), 5 * self.request_timeout + 2.0, "snapshot"
+            self._read_all(executions_since, data), 6 * self.request_timeout + 2.0, "snapshot"
         )
         return self._facts(
             problem or data.get("problem"), executions_since=executions_since, **data.get("facts", {})
@@ -484,12 +501,61 @@ class GatewayProbe:
         summary = await self._step("account summary", ib.accountSummaryAsync(), problems)
         if summary is not None:
             facts["account_summary"] = _funds(summary)
+        if not problems and self._accounts:
+            # One bounded read per account, side by side; a failure stays on that account's entry.
+            facts["pnl"] = tuple(await asyncio.gather(*(self._read_pnl(ib, a) for a in self._accounts)))
         if self._lost:
             problems.append(f"connection to {self.host}:{self.port} lost")
-        if problems and len(facts) < 5:
+        if problems and len(facts) < 5:  # the P&L reads come last and run only when nothing failed
             problems.append("remaining reads skipped")
         out["facts"] = facts
         out["problem"] = "; ".join(problems) or None
+
+    async def _read_pnl(self, ib: Any, account: str) -> AccountPnL:
+        """reqPnL for one account: wait for its first pnl update (or an error on its request id) within the
+        request timeout, then cancel the subscription. Never raises."""
+        answered: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        subscription: Any = None
+        req_id: int | None = None
+
+        def on_pnl(pnl: Any) -> None:
+            if pnl is subscription and not answered.done():
+                answered.set_result(None)
+
+        def on_error(error_req_id: int, code: int, message: str, contract: Any) -> None:
+            if req_id is not None and error_req_id == req_id and not answered.done():
+                answered.set_result(f"error {code}: {message}")
+
+        key = (account, "")
+        ib.pnlEvent += on_pnl
+        ib.errorEvent += on_error
+        try:
+            if key in ib.wrapper.pnlKey2ReqId:  # a subscription left over from an interrupted read
+                ib.cancelPnL(account)
+            subscription = ib.reqPnL(account)
+            req_id = ib.wrapper.pnlKey2ReqId.get(key)
+            try:
+                problem = await asyncio.wait_for(asyncio.shield(answered), self.request_timeout)
+            except (TimeoutError, asyncio.TimeoutError):
+                problem = f"no pnl update within {self.request_timeout:g}s"
+        except ConnectionError as exc:
+            problem = f"connection lost ({exc})"
+        except Exception as exc:  # report, do not raise
+            problem = f"{type(exc).__name__}: {exc}"
+        finally:
+            ib.pnlEvent -= on_pnl
+            ib.errorEvent -= on_error
+            if key in ib.wrapper.pnlKey2ReqId:
+                with contextlib.suppress(Exception):  # not connected any more: nothing left to cancel
+                    ib.cancelPnL(account)
+        if problem is not None or subscription is None:
+            return AccountPnL(account, problem=redact_text(f"reqPnL: {problem}"))
+        return AccountPnL(
+            account,
+            daily_pnl=_pnl_value(subscription.dailyPnL),
+            unrealized_pnl=_pnl_value(subscription.unrealizedPnL),
+            realized_pnl=_pnl_value(subscription.realizedPnL),
+        )
 
 
 # -- conversions ---------------------------------------------------------------------------------------------
@@ -501,6 +567,14 @@ def _disconnect_quietly(ib: Any) -> None:
 
 def _price(value: float) -> float | None:
     return None if value is None or value >= 1e300 else float(value)
+
+
+def _pnl_value(value: Any) -> float | None:
+    """A reqPnL value: None for unset (NaN before any update, or TWS's UNSET_DOUBLE)."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or abs(value) >= 1e300 else value
 
 
 def _position_fact(p: Any) -> PositionFact:
@@ -610,6 +684,7 @@ __all__ = [
     "PAPER_ACCOUNT_PREFIXES",
     "PAPER_PORTS",
     "AccountFunds",
+    "AccountPnL",
     "CompletedOrderFact",
     "ExecutionFact",
     "GatewayFacts",

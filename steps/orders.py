@@ -9,8 +9,6 @@ from harness import test_order as test_orders
 from harness.checks import CouldNotLook
 from harness.checks import orders as checks
 
-NO_P_AND_L = "the read-only gateway probe does not request daily P&L (reqPnL)"
-
 
 def _int(text: str | None) -> int | None:
     try:
@@ -140,8 +138,8 @@ def position_sizes(world, env, paper, bot_log, evidence) -> None:
 @then("the daily loss is within MAX_DAILY_LOSS_PCT")
 def daily_loss(world, env, paper, evidence) -> None:
     facts = checks.require_readable(paper, world.why_no_gateway)
-    net = sum(f.net_liquidation for f in facts.account_summary if f.net_liquidation is not None) or None
-    evidence.note(checks.check_daily_loss(env.values.get("MAX_DAILY_LOSS_PCT"), None, net, NO_P_AND_L))
+    for note in checks.check_daily_loss(env.values.get("MAX_DAILY_LOSS_PCT"), facts):
+        evidence.note(note)
 
 
 @then("a paper test order is placed and cancelled only after proving paper")

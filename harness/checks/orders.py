@@ -296,19 +296,50 @@ def check_position_sizes(max_position_pct: str | None, facts: GatewayFacts, bot:
     return notes
 
 
-def check_daily_loss(max_daily_loss_pct: str | None, daily_pnl: float | None, net_liquidation: float | None,
-                     why_unknown: str) -> str:
-    """Today's loss within MAX_DAILY_LOSS_PCT of net liquidation; a P&L that cannot be read is not a pass."""
-    limit_pct = _percent(max_daily_loss_pct, "MAX_DAILY_LOSS_PCT")
-    if daily_pnl is None or net_liquidation is None or net_liquidation <= 0:
-        raise CouldNotLook(f"daily P&L not read ({why_unknown}): confirm in the paper account that today's "
-                           f"loss is within MAX_DAILY_LOSS_PCT={limit_pct:g}%")
-    loss_pct = max(0.0, -daily_pnl) * 100 / net_liquidation
-    if loss_pct > limit_pct:
+def check_daily_loss(max_daily_loss_pct: str | None, facts: GatewayFacts) -> list[str]:
+    """Per managed account: today's loss (-daily P&L from reqPnL) is within MAX_DAILY_LOSS_PCT of its net
+    liquidation (account summary). A limit that is missing or not a number fails; a P&L or net liquidation
+    that could not be read is "operator to confirm", never a pass. Returns one note per account."""
+    key = "MAX_DAILY_LOSS_PCT"
+    if max_daily_loss_pct is None or not max_daily_loss_pct.strip():
+        raise CheckFailed(f"{key} is not set",
+                          f"{key} is missing from the bot's .env: the bot has no daily loss limit. Set it (e.g. "
+                          f"{key}=2.0) before the bot trades")
+    limit_pct = _percent(max_daily_loss_pct, key)
+    if not facts.accounts:
+        raise CouldNotLook(f"the gateway at {facts.host}:{facts.port} listed no managed account")
+    pnl = {p.account: p for p in facts.pnl}
+    nlv = {f.account: f.net_liquidation for f in facts.account_summary}
+    over, unknown, notes = [], [], []
+    for account in facts.accounts:
+        masked = mask_account(account)
+        read, net = pnl.get(account), nlv.get(account)
+        if read is None or read.daily_pnl is None:
+            why = redact_text(read.problem) if read is not None and read.problem else "no daily P&L reported"
+            unknown.append(f"{masked}: {why}")
+            continue
+        if net is None:
+            unknown.append(f"{masked}: no net liquidation in the account summary")
+            continue
+        loss = -read.daily_pnl
+        if net <= 0:
+            raise CheckFailed("Net liquidation is not positive",
+                              f"{masked}: net liquidation {net:,.2f}, so a daily loss of {loss:,.2f} cannot be "
+                              f"held to {key}={limit_pct:g}%")
+        pct = 100 * loss / net
+        allowed = net * limit_pct / 100
+        limit = f"limit {key}={limit_pct:g}% = {allowed:,.2f}"
+        line = (f"{masked}: daily loss {loss:,.2f} is {pct:.2f}% of net liquidation {net:,.2f} ({limit})" if loss > 0
+                else f"{masked}: daily P&L {read.daily_pnl:+,.2f}, no loss (net liquidation {net:,.2f}; {limit})")
+        (over if loss > allowed else notes).append(line)
+    if over:
         raise CheckFailed("Daily loss over MAX_DAILY_LOSS_PCT",
-                          f"today's P&L {daily_pnl:,.2f} is a {loss_pct:.2f}% loss of {net_liquidation:,.2f}, "
-                          f"over the {limit_pct:g}% limit")
-    return f"daily P&L {daily_pnl:,.2f} ({loss_pct:.2f}% loss; limit {limit_pct:g}%)"
+                          "; ".join(over) + ". The bot should have stopped trading for the day: halt it and "
+                          "find out why its loss limit did not hold")
+    if unknown:
+        raise CouldNotLook("daily P&L or net liquidation not read (" + "; ".join(unknown) + "): confirm in the "
+                           f"paper account that today's loss is within {key}={limit_pct:g}%")
+    return notes
 
 
 def check_test_order(requested: bool, result) -> str:

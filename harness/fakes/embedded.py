@@ -34,7 +34,9 @@ WORLD_FAULTS = {
     "live-account-activity": "the live account shows an order placed today",
     "open-positions": "the paper account holds a position before the switch",
     "stale-paper-startup": "the bot's log already holds an older, successful paper startup (yesterday)",
+    "daily-loss": "the paper account's daily P&L (reqPnL) is a loss of 5% of its net liquidation",
 }
+DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot's MAX_DAILY_LOSS_PCT=2.0
 BOT_READY_MARKERS = ("Gameplan complete", "Gateway connection failed", "Unhandled error", "Signal (dry-run")
 BOT_READY_TIMEOUT = 45.0
 
@@ -87,6 +89,10 @@ def _worlds(faults: set[str]):
         paper.trading_mode = "live"
     if "low-buying-power" in faults:
         paper.accounts = [Account(a.account_id, cash=0.5, buying_power=0.5) for a in paper.accounts]
+    if "daily-loss" in faults:
+        for account in paper.accounts:
+            loss = round(DAILY_LOSS_FRACTION * paper.net_liquidation(account.account_id), 2)
+            account.daily_pnl, account.unrealized_pnl, account.realized_pnl = -loss, -loss, 0.0
     if "open-positions" in faults:
         paper.positions.append(Position(paper.accounts[0].account_id, "SPY", 10, 480.0))
     if "live-account-activity" in faults:

@@ -24,7 +24,7 @@ SIZES = "test_positions_and_orders_are_within_max_position_pct"
 DAILY_LOSS = "test_the_daily_loss_is_within_max_daily_loss_pct"
 TEST_ORDER = "test_a_paper_test_order_is_placed_and_cancelled"
 ROUTING_ALL = {PAPER_ONLY, CONNECTED, RECONCILED, NO_LIVE, FUNDS, PENDING, SIZES, DAILY_LOSS, TEST_ORDER}
-ALWAYS_SKIPPED = {DAILY_LOSS, TEST_ORDER}  # the probe reads no P&L; the test order is opt-in
+ALWAYS_SKIPPED = {TEST_ORDER}  # the test order is opt-in
 
 ANSWERS = "test_the_paper_gateway_answers_on_the_configured_port"
 PRE_PAPER = "test_every_account_on_the_paper_gateway_is_a_paper_account"
@@ -55,7 +55,9 @@ def test_clean_world_is_green(tmp_path):
     assert failed == set(), result.output[-3000:]
     assert skipped == ALWAYS_SKIPPED
     assert passed == ROUTING_ALL - ALWAYS_SKIPPED
-    assert "operator to confirm" in result.outcomes[DAILY_LOSS].message
+    assert "operator to confirm" in result.outcomes[TEST_ORDER].message
+    [loss_note] = notes(tmp_path, DAILY_LOSS)
+    assert loss_note.startswith("DU****567: daily P&L +0.00, no loss") and "MAX_DAILY_LOSS_PCT=2%" in loss_note
     assert any("U****321" in n and "no open order" in n for n in notes(tmp_path, NO_LIVE))
     statuses = notes(tmp_path, RECONCILED)
     assert len(statuses) == 3 and all(("submitted" in s or "pending" in s or "filled" in s) for s in statuses)
@@ -67,6 +69,17 @@ def test_place_test_order_in_the_clean_world(tmp_path):
     assert result.outcomes[TEST_ORDER].outcome == "passed", result.outcomes[TEST_ORDER].message
     assert any("cancelled" in n and "harness-test-order" in n for n in notes(tmp_path, TEST_ORDER))
     assert result.failed() & ROUTING_ALL == set()  # the test order (client id 918) is not "unknown" to the bot
+
+
+def test_daily_loss_over_the_limit_fails_only_that_scenario(tmp_path):
+    result = run(tmp_path, ROUTING, HARNESS_EMBEDDED_FAULTS="daily-loss")
+    failed, skipped, passed = mine(result, ROUTING_ALL)
+    assert failed == {DAILY_LOSS}, result.output[-3000:]
+    assert skipped == ALWAYS_SKIPPED and passed == ROUTING_ALL - ALWAYS_SKIPPED - {DAILY_LOSS}
+    message = result.outcomes[DAILY_LOSS].message
+    assert "Daily loss over MAX_DAILY_LOSS_PCT" in message
+    assert "DU****567: daily loss 50,000.00 is 5.00% of net liquidation" in message
+    assert "MAX_DAILY_LOSS_PCT=2%" in message and "DU1234567" not in message
 
 
 def test_gateway_on_a_live_account_is_critical(tmp_path):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from ib_async import IB, LimitOrder, Stock
 
-from harness.fakes.tws import FakeGateway, load_world
+from harness.fakes.tws import Account, FakeGateway, load_world
 from harness.fakes.tws.world import example_world_path
 from harness.gateway import (
+    AccountPnL,
     GatewayFacts,
     GatewayProbe,
     account_is_paper,
@@ -19,7 +21,7 @@ from harness.gateway import (
     probe_gateway,
 )
 from tests.unit import tws_fixtures
-from tests.unit.tws_fixtures import wait_for
+from tests.unit.tws_fixtures import paper_world, wait_for
 
 # Fixtures by name (pytest looks them up in the module namespace).
 gateway = tws_fixtures.gateway
@@ -147,3 +149,53 @@ def test_problem_text_masks_account_ids() -> None:
     probe = Probe("127.0.0.1", 1)
     facts: GatewayFacts = probe._facts("account DU1234567 refused")
     assert facts.problem == "account DU****567 refused"
+
+
+def test_daily_pnl_is_read_per_account_and_cancelled(ib_log_guard) -> None:
+    world = paper_world(accounts=[Account("DU1000001", daily_pnl=-1500.0, unrealized_pnl=-1000.0, realized_pnl=-500.0),
+                                  Account("DU1000002", daily_pnl=20.0, unrealized_pnl=None, realized_pnl=None)])
+    with FakeGateway(world) as fake:
+        facts = probe_gateway(fake.host, fake.port, **FAST)
+        assert facts.ok, facts.problem
+        assert facts.pnl == (AccountPnL("DU1000001", -1500.0, -1000.0, -500.0),
+                             AccountPnL("DU1000002", 20.0, None, None))
+        probe_requests = [r.name for r in fake.requests if r.client_id == 917]
+        assert probe_requests.count("reqPnL") == 2 and probe_requests.count("cancelPnL") == 2
+        fake.check()
+
+
+def test_pnl_without_an_answer_is_a_problem_for_that_read_only(gateway) -> None:
+    gateway.set_faults(silent_pnl=True)
+    with GatewayProbe(gateway.host, gateway.port, connect_timeout=1.0, request_timeout=0.3) as probe:
+        assert probe.open().ok
+        started = time.monotonic()
+        facts = probe.snapshot()
+        assert time.monotonic() - started < 2.0
+    assert facts.ok and facts.problem is None
+    assert facts.account_summary and facts.account_summary[0].net_liquidation is not None
+    assert facts.pnl == (AccountPnL("DU1234567", problem="reqPnL: no pnl update within 0.3s"),)
+    assert [r.name for r in gateway.requests if r.client_id == 917][-1] == "cancelPnL"
+
+
+def test_pnl_error_is_a_problem_for_that_account_only(ib_log_guard) -> None:
+    ib_log_guard.allow(321)
+    world = paper_world(accounts=[Account("DU1000001", daily_pnl=-7.0), Account("DU1000002")])
+    with FakeGateway(world) as fake, GatewayProbe(fake.host, fake.port, **FAST) as probe:
+        assert probe.open().accounts == ("DU1000001", "DU1000002")
+        fake.update_world(lambda w: w.accounts.pop())  # the gateway no longer manages the second account
+        facts = probe.snapshot()
+        assert facts.ok and facts.problem is None and 321 in facts.error_codes
+        first, second = facts.pnl
+        assert first == AccountPnL("DU1000001", -7.0, 0.0, 0.0)
+        assert second.daily_pnl is None and second.problem is not None
+        assert second.problem == (
+            "reqPnL: error 321: Error validating request.-'cq' : cause - Invalid account code 'DU****002'."
+        )
+
+
+def test_slow_gateway_skips_the_pnl_reads(gateway) -> None:
+    with GatewayProbe(gateway.host, gateway.port, connect_timeout=1.0, request_timeout=0.2) as probe:
+        assert probe.open().ok
+        gateway.set_faults(answer_delay=0.5)
+        facts = probe.snapshot()
+    assert facts.pnl == () and "remaining reads skipped" in (facts.problem or "")

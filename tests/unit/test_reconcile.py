@@ -8,7 +8,14 @@ import pytest
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as checks
-from harness.gateway import CompletedOrderFact, ExecutionFact, GatewayFacts, OrderFact
+from harness.gateway import (
+    AccountFunds,
+    AccountPnL,
+    CompletedOrderFact,
+    ExecutionFact,
+    GatewayFacts,
+    OrderFact,
+)
 from harness.reconcile import (
     ORDER_SUBMITTED,
     BrokerOrder,
@@ -126,12 +133,42 @@ def test_live_account_checks():
     assert failure.value.critical
 
 
-def test_daily_loss_never_passes_without_a_pnl():
-    with pytest.raises(CouldNotLook, match="daily P&L not read"):
-        checks.check_daily_loss("2.0", None, 1_000_000.0, "no reqPnL")
-    assert "limit 2%" in checks.check_daily_loss("2.0", -100.0, 1_000_000.0, "")
-    with pytest.raises(CheckFailed):
-        checks.check_daily_loss("2.0", -30_000.0, 1_000_000.0, "")
+def pnl_facts(*pnls: AccountPnL, nlv: float | None = 1_000_000.0) -> GatewayFacts:
+    accounts = tuple(p.account for p in pnls) or ("DU1234567",)
+    return GatewayFacts(host="h", port=4002, handshake_ok=True, accounts=accounts, pnl=pnls,
+                        account_summary=tuple(AccountFunds(a, "USD", net_liquidation=nlv) for a in accounts))
+
+
+def test_daily_loss_within_the_limit_passes_per_account():
+    notes = checks.check_daily_loss("2.0", pnl_facts(AccountPnL("DU1234567", -100.0), AccountPnL("DU7654321", 50.0)))
+    assert notes[0] == ("DU****567: daily loss 100.00 is 0.01% of net liquidation 1,000,000.00 "
+                        "(limit MAX_DAILY_LOSS_PCT=2% = 20,000.00)")
+    assert notes[1].startswith("DU****321: daily P&L +50.00, no loss")
+    assert "limit" in checks.check_daily_loss("2.0", pnl_facts(AccountPnL("DU1234567", -20_000.0)))[0]  # at the limit
+
+
+def test_daily_loss_over_the_limit_fails_naming_account_loss_limit_and_percentage():
+    facts = pnl_facts(AccountPnL("DU1234567", -50_000.0), AccountPnL("DU7654321", None, problem="timed out"))
+    with pytest.raises(CheckFailed, match="Daily loss over MAX_DAILY_LOSS_PCT") as failure:
+        checks.check_daily_loss("2.0", facts)
+    message = str(failure.value)
+    assert "DU****567: daily loss 50,000.00 is 5.00% of net liquidation 1,000,000.00" in message
+    assert "MAX_DAILY_LOSS_PCT=2%" in message and "DU1234567" not in message
+
+
+def test_daily_loss_could_not_look_only_when_pnl_or_net_liquidation_is_unread():
+    with pytest.raises(CouldNotLook, match=r"\(DU\*\*\*\*567: reqPnL: no pnl update within 5s\): confirm"):
+        checks.check_daily_loss("2.0", pnl_facts(AccountPnL("DU1234567", problem="reqPnL: no pnl update within 5s")))
+    with pytest.raises(CouldNotLook, match="no daily P&L reported"):
+        checks.check_daily_loss("2.0", GatewayFacts(handshake_ok=True, accounts=("DU1234567",)))
+    with pytest.raises(CouldNotLook, match="no net liquidation"):
+        checks.check_daily_loss("2.0", pnl_facts(AccountPnL("DU1234567", -10.0), nlv=None))
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "two", "0", "150"])
+def test_daily_loss_limit_missing_or_not_a_number_fails_naming_the_key(raw):
+    with pytest.raises(CheckFailed, match="MAX_DAILY_LOSS_PCT"):
+        checks.check_daily_loss(raw, pnl_facts(AccountPnL("DU1234567", -10.0)))
 
 
 def test_broker_orders_fold_executions_into_open_orders():

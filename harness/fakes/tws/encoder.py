@@ -36,6 +36,7 @@ POSITION_MULTI = 71
 POSITION_MULTI_END = 72
 ACCOUNT_UPDATE_MULTI = 73
 ACCOUNT_UPDATE_MULTI_END = 74
+PNL = 94
 COMPLETED_ORDER = 101
 COMPLETED_ORDERS_END = 102
 
@@ -47,6 +48,10 @@ def num(value: float | int | None) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return str(value)
+
+
+# TWS writes Java's Double.MAX_VALUE for a double it has no value for; ib_async keeps it as UNSET_DOUBLE.
+UNSET_DOUBLE_TEXT = "1.7976931348623157E308"
 
 
 def price(value: float | None) -> str:
@@ -405,3 +410,13 @@ def exec_details_end(req_id: int) -> Fields:
 def commission_report(e: Execution, currency: str = "USD") -> Fields:
     """commissionReport (59): exactly 8 fields; realizedPNL and yield unset (empty reads as 0)."""
     return [str(COMMISSION_REPORT), "1", e.exec_id, price(e.commission), currency, "", "", ""]
+
+
+def pnl(req_id: int, daily_pnl: float | None, unrealized_pnl: float | None, realized_pnl: float | None) -> Fields:
+    """pnl (94): no version field; `reqId | dailyPnL | unrealizedPnL | realizedPnL` (both optional P&L fields
+    exist from server version 134, so always at 157..178). Unset values are Double.MAX_VALUE, as TWS sends."""
+
+    def value(v: float | None) -> str:
+        return UNSET_DOUBLE_TEXT if v is None else str(float(v))
+
+    return [str(PNL), str(req_id), value(daily_pnl), value(unrealized_pnl), value(realized_pnl)]

@@ -47,11 +47,13 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Faults:
     """Fault knobs. answer_delay: seconds before each answer after startApi; drop_mid_sync: close the socket
-    on the first sync request; silent_handshake: accept TCP, read the hello, never answer."""
+    on the first sync request; silent_handshake: accept TCP, read the hello, never answer; silent_pnl: accept
+    reqPnL subscriptions but never send a pnl message."""
 
     answer_delay: float = 0.0
     drop_mid_sync: bool = False
     silent_handshake: bool = False
+    silent_pnl: bool = False
 
 
 def require_loopback(host: str) -> str:
@@ -256,6 +258,26 @@ class FakeGateway:
 
     def set_price(self, symbol: str, price: float) -> None:
         self.update_world(lambda w: w.prices.__setitem__(symbol, float(price)))
+
+    def set_pnl(
+        self,
+        account_id: str,
+        *,
+        daily_pnl: float | None = 0.0,
+        unrealized_pnl: float | None = 0.0,
+        realized_pnl: float | None = 0.0,
+    ) -> None:
+        """Set an account's P&L (None: unset) and push it to every live reqPnL subscription for it."""
+
+        def do() -> None:
+            account = self._world.account(account_id)
+            if account is None:
+                raise KeyError(f"no account {account_id!r} in the world")
+            account.daily_pnl, account.unrealized_pnl, account.realized_pnl = daily_pnl, unrealized_pnl, realized_pnl
+            for session in list(self._sessions):
+                session.push_pnl(account_id)
+
+        self._call(do)
 
     def set_session_rule(self, rule: SessionRule) -> None:
         """Plug in "is the regular session open at this instant?" (e.g. an exchange-calendar-aware rule)."""

@@ -29,6 +29,7 @@ from .world import NEW_YORK, Execution, Position
 if TYPE_CHECKING:
     from .server import FakeGateway
 
+INVALID_ACCOUNT_CODE = 321  # what a real gateway answers a request naming an account it does not manage
 CLIENT_ID_IN_USE_TEXT = "Unable to connect as the client id is already in use. Retry with a unique client id."
 FARM_NOTICES = (
     (2104, "Market data farm connection is OK:usfarm"),
@@ -72,6 +73,7 @@ class Session(asyncio.Protocol):
         self.account_updates_for: str | None = None
         self.multi_subscriptions: dict[int, str] = {}
         self.summary_subscriptions: dict[int, set[str]] = {}
+        self.pnl_subscriptions: dict[int, str] = {}  # reqPnL: reqId -> account
 
     # asyncio.Protocol -----------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -336,6 +338,35 @@ class Session(asyncio.Protocol):
                     self.send(encoder.account_update_multi(req_id, account_id, key, value, currency))
         for req_id, tags in self.summary_subscriptions.items():
             self._send_summary(req_id, tags, [account_id])
+        self.push_pnl(account_id)
+
+    def push_pnl(self, account_id: str) -> None:
+        """One pnl message to each of this connection's reqPnL subscriptions for `account_id`."""
+        account = self.gateway._world.account(account_id)
+        if account is None or self.gateway._faults.silent_pnl:
+            return
+        for req_id, acct in self.pnl_subscriptions.items():
+            if acct == account_id:
+                self.send(encoder.pnl(req_id, account.daily_pnl, account.unrealized_pnl, account.realized_pnl))
+
+    def req_pnl(self, fields: list[str]) -> None:
+        """reqPnL (92): `92 | reqId | account | modelCode` (no version). The model code is not modelled."""
+        req_id, account_id = as_int(field(fields, 1)), field(fields, 2)
+        if self.gateway._world.account(account_id) is None:
+            self.send(
+                encoder.error(
+                    self.server_version,
+                    req_id,
+                    INVALID_ACCOUNT_CODE,
+                    f"Error validating request.-'cq' : cause - Invalid account code '{account_id}'.",
+                )
+            )
+            return
+        self.pnl_subscriptions[req_id] = account_id
+        self.push_pnl(account_id)
+
+    def cancel_pnl(self, fields: list[str]) -> None:
+        self.pnl_subscriptions.pop(as_int(field(fields, 1)), None)
 
     def req_account_updates_multi(self, fields: list[str]) -> None:
         req_id, account_id = as_int(field(fields, 2)), field(fields, 3)
@@ -486,7 +517,8 @@ _HANDLERS: dict[int, Callable[[Session, list[str]], None]] = {
     75: Session.ignore,
     76: Session.req_account_updates_multi,
     77: Session.cancel_account_updates_multi,
-    93: Session.ignore,
+    92: Session.req_pnl,
+    93: Session.cancel_pnl,
     95: Session.ignore,
     99: Session.req_completed_orders,
 }

@@ -91,6 +91,10 @@ class Account:
     buying_power: float | None = None  # None: equal to cash (a cash account)
     currency: str = "USD"
     account_type: str = "INDIVIDUAL"
+    # What reqPnL reports for the account (None: unset, sent as TWS's UNSET_DOUBLE).
+    daily_pnl: float | None = 0.0
+    unrealized_pnl: float | None = 0.0
+    realized_pnl: float | None = 0.0
 
     def effective_buying_power(self) -> float:
         return self.cash if self.buying_power is None else self.buying_power
@@ -226,6 +230,12 @@ def _instant(value: Any) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=NEW_YORK)
 
 
+def _optional_float(table: dict[str, Any], key: str, default: float = 0.0) -> float | None:
+    """A P&L key: absent -> `default`; the string "unset" -> None (reported as TWS's UNSET_DOUBLE)."""
+    value = table.get(key, default)
+    return None if isinstance(value, str) and value.strip().lower() == "unset" else float(value)
+
+
 def world_from_dict(data: dict[str, Any]) -> World:
     """Build a World from parsed TOML (see worlds/paper.toml for every key)."""
     accounts = [
@@ -235,6 +245,9 @@ def world_from_dict(data: dict[str, Any]) -> World:
             buying_power=None if a.get("buying_power") is None else float(a["buying_power"]),
             currency=str(a.get("currency", "USD")),
             account_type=str(a.get("account_type", "INDIVIDUAL")),
+            daily_pnl=_optional_float(a, "daily_pnl"),
+            unrealized_pnl=_optional_float(a, "unrealized_pnl"),
+            realized_pnl=_optional_float(a, "realized_pnl"),
         )
         for a in data.get("accounts", [])
     ]
