@@ -13,6 +13,7 @@ Fault knobs (`--fault NAME`, repeatable, or BOT_FAULTS=a,b) make each faulty wor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -207,9 +208,13 @@ class StandInBot:
                 if self._connect(ib, attempts=30):
                     self.log.info("Gateway connection re-established")
                 continue
-            ib.sleep(0.2)
+            try:
+                ib.sleep(0.2)
+            except ConnectionError:  # ib_async raises from sleep when the gateway closes the socket
+                continue
         self.log.info("Shutting down: clean shutdown complete")
-        ib.disconnect()
+        with contextlib.suppress(Exception):  # already disconnected after a restart: nothing to close
+            ib.disconnect()
         return 0
 
 
