@@ -89,20 +89,30 @@ def test_undecodable_files_are_refused_with_one_line(data, match):
 
 # --- hypothesis: a switch never alters any other byte, for any file python-dotenv accepts -------------
 
-keys = st.from_regex(r"[A-Z][A-Z0-9_]{0,12}", fullmatch=True).filter(lambda k: k not in PAPER)
-plain_values = st.from_regex(r"[A-Za-z0-9_./:@-]{0,20}", fullmatch=True)
+keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,12}", fullmatch=True).filter(lambda k: k not in PAPER)
+plain_values = st.from_regex(r"[A-Za-z0-9_./:@+-]{0,20}", fullmatch=True)
+spaced = st.from_regex(r"[A-Za-z0-9 ]{0,12}", fullmatch=True)
 values = st.one_of(
     plain_values,
     plain_values.map(lambda v: f"'{v}'"),
     plain_values.map(lambda v: f'"{v}"'),
+    spaced.map(lambda v: f"'{v}'"),
     plain_values.map(lambda v: f"{v} # note"),
+    plain_values.map(lambda v: f"{v}#not-a-comment"),
+    plain_values.map(lambda v: f'"{v}\\"quoted\\""'),  # escaped quotes inside double quotes
+    plain_values.map(lambda v: f'"{v}\nsecond line"'),  # a value spanning two lines
+    plain_values.map(lambda v: "${OTHER:-" + v + "}"),  # interpolation with a default
 )
-mode_values = st.sampled_from(["true", "false", "TRUE", "'true'", '"false"', "true  # c", ""])
+mode_values = st.sampled_from(["true", "false", "TRUE", "'true'", '"false"', "true  # c", "", " true", "'tr ue'"])
+mode_forms = st.sampled_from(["{k}={v}", "export {k}={v}", "{k} = {v}", "  {k}={v}", "{k}=\t{v}"])
 other_line = st.one_of(
     st.tuples(keys, values).map(lambda kv: f"{kv[0]}={kv[1]}"),
     st.tuples(keys, values).map(lambda kv: f"export {kv[0]} = {kv[1]}"),
+    keys,  # a key without '=' (dotenv: value None)
     st.just("# a comment"),
+    st.just("   # an indented comment"),
     st.just(""),
+    st.just("   "),
 )
 
 
@@ -111,14 +121,16 @@ def env_files(draw):
     lines = draw(st.lists(other_line, max_size=12))
     for key in PAPER:
         if draw(st.booleans()):
-            lines.insert(draw(st.integers(0, len(lines))), f"{key}={draw(mode_values)}")
+            form = draw(mode_forms)
+            lines.insert(draw(st.integers(0, len(lines))), form.format(k=key, v=draw(mode_values)))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     text = newline.join(lines) + (newline if draw(st.booleans()) else "")
     bom = "\ufeff" if draw(st.integers(0, 9)) == 0 else ""
     return (bom + text).encode("utf-8")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(__import__("os").environ.get("HYPOTHESIS_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(env_files())
 def test_switch_changes_only_the_mode_keys(data):
     before_view = dotenv_view(data)
@@ -132,8 +144,11 @@ def test_switch_changes_only_the_mode_keys(data):
     }
     # Byte level: drop the mode lines from both files; what remains is identical.
     def without_mode_lines(blob: bytes) -> list[bytes]:
-        return [ln for ln in blob.splitlines(keepends=True) if not ln.lstrip(b"\xef\xbb\xbf").startswith(
-            (b"DRY_RUN", b"PAPER_TRADING"))]
+        def is_mode(line: bytes) -> bool:
+            bare = line.removeprefix(b"\xef\xbb\xbf").lstrip().removeprefix(b"export ")
+            return bare.startswith((b"DRY_RUN", b"PAPER_TRADING"))
+
+        return [ln for ln in blob.splitlines(keepends=True) if not is_mode(ln)]
 
     expected = without_mode_lines(data)
     got = without_mode_lines(after)[: len(expected)]
