@@ -65,9 +65,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None:
         return ""
-    world = "live" if settings.live_gateway else "embedded (fakes on loopback)"
-    return (f"harness: world={world} phase={settings.phase} gateway={settings.gateway} "
-            f"evidence={settings.evidence_dir}")
+    if settings.live_gateway:
+        where = f"world=live gateway={settings.gateway} bot={settings.bot_dir or settings.bot_env}"
+    elif settings.bot_dir is not None or settings.bot_env is not None:
+        where = f"world=bot directory only ({settings.bot_dir or settings.bot_env}; gateway and Discord not contacted)"
+    else:
+        where = "world=embedded (fake gateways, fake Discord and the stand-in bot on a private loopback address)"
+    return f"harness: {where} phase={settings.phase} evidence={settings.evidence_dir}"
 
 
 class FeatureFile(pytest.Module):
