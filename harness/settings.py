@@ -127,6 +127,22 @@ def _parse_text(text: str) -> str:
     return text.strip()
 
 
+def _parse_positions(text: str) -> tuple[tuple[str, float], ...]:
+    """'SPY:10;AAPL:-5' -> (('SPY', 10.0), ('AAPL', -5.0)); an empty text declares none."""
+    positions: list[tuple[str, float]] = []
+    for item in re.split(r"[;,\n]", text):
+        if not item.strip():
+            continue
+        symbol, sep, quantity = item.strip().partition(":")
+        try:
+            positions.append((symbol.strip().upper(), float(quantity)))
+        except ValueError:
+            raise ValueError(f"has {item.strip()!r}: write SYMBOL:QUANTITY, e.g. SPY:10") from None
+        if not sep or not symbol.strip():
+            raise ValueError(f"has {item.strip()!r}: write SYMBOL:QUANTITY, e.g. SPY:10")
+    return tuple(positions)
+
+
 def _parse_list(text: str) -> tuple[str, ...]:
     """Items separated by ';' or new lines (ini values may span lines). Inner spaces are kept: ' ERROR '."""
     items = tuple(item for item in re.split(r"[;\n]", text) if item.strip())
@@ -202,6 +218,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("evidence_dir", "Where evidence, attestations and the transition log go", _parse_path,
                 default="reports"),
     SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10"),
+    SettingSpec("declared_positions", "Positions the operator declares may stay open over the switch, e.g. "
+                "'SPY:10;AAPL:-5' (SYMBOL:QUANTITY); any other position or any open order fails preflight",
+                _parse_positions),
     SettingSpec("expect_rejections", "Orders rejected by the paper account (error 201, insufficient funds) are "
                 "expected: report them and pass", _parse_bool, flag=True, cli=False),
     SettingSpec("place_test_order", "After proving paper, place one tiny far-from-market limit order on the "
@@ -239,6 +258,7 @@ class Settings:
     bot_environ: Path | None = None
     evidence_dir: Path = Path("reports")
     timeout: float = 10.0
+    declared_positions: tuple[tuple[str, float], ...] = ()
     expect_rejections: bool = False
     place_test_order: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)

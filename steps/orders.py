@@ -81,8 +81,11 @@ def account_summary(world, paper, evidence) -> None:
 
 
 @then("the paper account has no open position and no open order")
-def no_positions(world, paper) -> None:
-    checks.check_no_positions_or_orders(checks.require_readable(paper, world.why_no_gateway))
+def no_positions(world, paper, evidence) -> None:
+    facts = checks.require_readable(paper, world.why_no_gateway)
+    note = checks.check_no_positions_or_orders(facts, world.settings.declared_positions)
+    if note:
+        evidence.note(note)
 
 
 @then("the bot's client id is seen at the gateway or its log says it connected")

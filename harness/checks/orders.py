@@ -92,18 +92,29 @@ def check_account_summary(facts: GatewayFacts) -> list[str]:
     return notes
 
 
-def check_no_positions_or_orders(facts: GatewayFacts) -> None:
-    """Step 1.3: zero open positions (and zero open orders) in the paper account before the switch."""
-    positions = [p for p in facts.positions if p.quantity]
-    parts = [f"position {p.quantity:g} {p.symbol} in {mask_account(p.account)}" for p in positions]
+def check_no_positions_or_orders(facts: GatewayFacts, declared: Sequence[tuple[str, float]] = ()) -> str | None:
+    """Step 1.3: zero open positions and zero open orders in the paper account before the switch, except the
+    positions the operator declared (--declared-positions), which must then be there exactly."""
+    held: dict[str, float] = {}
+    for p in facts.positions:
+        if p.quantity:
+            held[p.symbol.upper()] = held.get(p.symbol.upper(), 0.0) + p.quantity
+    expected = {symbol.upper(): quantity for symbol, quantity in declared}
+    parts = [f"position {qty:g} {symbol} (declared {expected.get(symbol, 0):g})"
+             for symbol, qty in sorted(held.items()) if expected.get(symbol) != qty]
+    parts += [f"declared position {qty:g} {symbol} not held" for symbol, qty in sorted(expected.items())
+              if symbol not in held and qty]
     parts += [f"open order {o.action} {o.quantity:g} {o.symbol} ({o.status}) in {mask_account(o.account)}"
               for o in facts.open_orders]
     if parts:
         raise CheckFailed(
             "Open positions or orders before the switch",
-            f"{len(positions)} position(s) and {len(facts.open_orders)} open order(s): {'; '.join(parts)}. "
-            "Close the positions and cancel the orders manually before proceeding",
+            f"{'; '.join(parts)}. Close the positions and cancel the orders manually before proceeding, or "
+            "declare the positions that stay (--declared-positions SYMBOL:QTY)",
         )
+    if expected:
+        return "declared positions held exactly: " + ", ".join(f"{s} {q:g}" for s, q in sorted(expected.items()))
+    return None
 
 
 def check_bot_connected(client_id: int | None, facts: GatewayFacts | None, log_established: bool | None,

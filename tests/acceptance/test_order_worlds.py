@@ -157,6 +157,15 @@ def test_preflight_gateway_worlds(tmp_path, faults, failing):
         assert "position 10 SPY" in result.outcomes[NO_POSITIONS].message
 
 
+@pytest.mark.parametrize(("declared", "failing"), [("SPY:10", set()), ("SPY:5", {NO_POSITIONS}),
+                                                   ("SPY:10;AAPL:3", {NO_POSITIONS})])
+def test_declared_positions_must_be_held_exactly(tmp_path, declared, failing):
+    result = run(tmp_path, PREFLIGHT, "--phase", "preflight", "--declared-positions", declared,
+                 HARNESS_EMBEDDED_FAULTS="open-positions")
+    failed, _, _ = mine(result, PREFLIGHT_GATEWAY)
+    assert failed == failing, result.output[-3000:]
+
+
 def test_oversized_orders_fail_sizes_and_funds(tmp_path):
     result = run(tmp_path, ROUTING, BOT_FAULTS="oversized-orders")
     failed, _, _ = mine(result, ROUTING_ALL)
