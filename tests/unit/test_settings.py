@@ -35,6 +35,8 @@ def test_precedence_cli_over_env_over_ini():
         ({"live_gateway_port": "4002"}, {}, "same port as --gateway"),
         ({"live_gateway": True}, {}, "give --bot-dir"),
         ({"bot_log_tz": "Mars/Olympus"}, {}, "not an IANA time zone"),
+        ({"declared_positions": "SPY"}, {}, "write SYMBOL:QUANTITY"),
+        ({"declared_positions": "SPY:ten"}, {}, "write SYMBOL:QUANTITY"),
     ],
 )
 def test_bad_values_name_value_and_source(cli, env, message):
@@ -45,6 +47,11 @@ def test_bad_values_name_value_and_source(cli, env, message):
 def test_ini_error_names_the_ini_key():
     with pytest.raises(SettingsError, match=r"client_id \(harness_client_id in tox.ini\)='x'"):
         resolve({}, {}, {"harness_client_id": "x"}, "tox.ini")
+
+
+def test_declared_positions_parse():
+    assert resolve({"declared_positions": "spy:10; AAPL:-5"}, {}).declared_positions == (("SPY", 10.0),
+                                                                                          ("AAPL", -5.0))
 
 
 def test_env_file_defaults_to_bot_dir(tmp_path):
