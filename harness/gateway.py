@@ -582,41 +582,37 @@ def _position_fact(p: Any) -> PositionFact:
     return PositionFact(p.account, c.symbol, c.secType, c.currency, float(p.position), float(p.avgCost))
 
 
-def _order_fact(trade: Any) -> OrderFact:
+def _order_common(trade: Any) -> dict[str, Any]:
+    """The fields an open and a completed order read alike from an ib_async Trade."""
     o, c, s = trade.order, trade.contract, trade.orderStatus
+    return {
+        "perm_id": o.permId,
+        "account": o.account,
+        "symbol": c.symbol,
+        "action": o.action,
+        "quantity": float(o.totalQuantity),
+        "order_type": o.orderType,
+        "limit_price": _price(o.lmtPrice),
+        "order_ref": o.orderRef,
+        "status": s.status,
+    }
+
+
+def _order_fact(trade: Any) -> OrderFact:
+    o, s = trade.order, trade.orderStatus
     return OrderFact(
+        **_order_common(trade),
         order_id=o.orderId,
-        perm_id=o.permId,
         client_id=o.clientId,
-        account=o.account,
-        symbol=c.symbol,
-        action=o.action,
-        quantity=float(o.totalQuantity),
-        order_type=o.orderType,
-        limit_price=_price(o.lmtPrice),
         tif=o.tif,
         outside_rth=bool(o.outsideRth),
-        order_ref=o.orderRef,
-        status=s.status,
         filled=float(s.filled),
         remaining=float(s.remaining),
     )
 
 
 def _completed_fact(trade: Any) -> CompletedOrderFact:
-    o, c, s = trade.order, trade.contract, trade.orderStatus
-    return CompletedOrderFact(
-        perm_id=o.permId,
-        account=o.account,
-        symbol=c.symbol,
-        action=o.action,
-        quantity=float(o.totalQuantity),
-        order_type=o.orderType,
-        limit_price=_price(o.lmtPrice),
-        order_ref=o.orderRef,
-        status=s.status,
-        filled=float(_price(o.filledQuantity) or 0.0),
-    )
+    return CompletedOrderFact(**_order_common(trade), filled=float(_price(trade.order.filledQuantity) or 0.0))
 
 
 def _execution_fact(fill: Any, known: Any) -> ExecutionFact:

@@ -24,7 +24,9 @@ from harness.logs import (
     last_shutdown,
     newest_startup_block,
     scan,
+    tunables,
 )
+from harness.logs import files as logs_files
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -198,14 +200,14 @@ def test_unreadable_file_is_a_problem(tmp_path: Path, monkeypatch: pytest.Monkey
     # chmod cannot stop root (CI containers) or Windows readers, so the opener refuses instead.
     locked = write_log(tmp_path / "bot.log", NEW_BLOCK)
     older = write_log(tmp_path / "bot.log.1", OLD_BLOCK)
-    real_open = logs._open_binary
+    real_open = logs_files._open_binary
 
     def refuse(path: Path):
         if Path(path) == locked:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path)
 
-    monkeypatch.setattr(logs, "_open_binary", refuse)
+    monkeypatch.setattr(logs_files, "_open_binary", refuse)
 
     facts = inspect_logs(locked)
     assert [(problem.path, problem.kind) for problem in facts.problems] == [(str(locked), "unreadable")]
@@ -436,8 +438,8 @@ def test_dst_since_inside_the_repeated_hour(tmp_path: Path) -> None:
 
 
 def test_since_on_a_larger_file_bisects_and_counts_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "BACK_BLOCK_BYTES", 256)
-    monkeypatch.setattr(logs, "CONTEXT_BYTES", 512)
+    monkeypatch.setattr(tunables, "BACK_BLOCK_BYTES", 256)
+    monkeypatch.setattr(tunables, "CONTEXT_BYTES", 512)
     start = datetime(2026, 2, 10, 0, 0)
     lines = [f"{(start + timedelta(minutes=i)).isoformat(sep=' ')},000 INFO tick {i}" for i in range(3000)]
     path = write_log(tmp_path / "bot.log", lines)
@@ -458,7 +460,7 @@ def test_since_on_a_larger_file_bisects_and_counts_exactly(tmp_path: Path, monke
 def test_line_numbers_from_the_end_when_counting_would_cost_a_full_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(logs, "EXACT_LINENO_LIMIT", 0)
+    monkeypatch.setattr(tunables, "EXACT_LINENO_LIMIT", 0)
     path = write_log(tmp_path / "bot.log", OLD_BLOCK + NEW_BLOCK)
 
     block = newest_startup_block([path])
@@ -473,8 +475,8 @@ def test_line_numbers_from_the_end_when_counting_would_cost_a_full_pass(
 
 
 def test_small_read_blocks_give_the_same_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "BACK_BLOCK_BYTES", 16)
-    monkeypatch.setattr(logs, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(tunables, "BACK_BLOCK_BYTES", 16)
+    monkeypatch.setattr(tunables, "CHUNK_BYTES", 7)
     path = write_log(tmp_path / "bot.log", OLD_BLOCK * 3 + NEW_BLOCK, newline="\r\n")
 
     block = newest_startup_block([path])
@@ -486,9 +488,9 @@ def test_small_read_blocks_give_the_same_answers(tmp_path: Path, monkeypatch: py
 
 
 def test_huge_line_is_handled_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "MAX_LINE_BYTES", 4096)
-    monkeypatch.setattr(logs, "CHUNK_BYTES", 1024)
-    monkeypatch.setattr(logs, "BACK_BLOCK_BYTES", 512)
+    monkeypatch.setattr(tunables, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(tunables, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(tunables, "BACK_BLOCK_BYTES", 512)
     huge = "2026-02-10 06:00:02,000 INFO payload " + "x" * 20_000 + " CRITICAL at the end"
     path = write_log(tmp_path / "bot.log", [*NEW_BLOCK[:2], huge, *NEW_BLOCK[2:]])
 
@@ -529,7 +531,7 @@ def test_scan_keeps_first_and_last_few(tmp_path: Path) -> None:
 
 
 def test_parallel_scan_equals_the_single_process_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(tunables, "PARALLEL_MIN_BYTES", 1)
     lines = OLD_BLOCK * 300 + NEW_BLOCK * 2
     path = write_log(tmp_path / "bot.log", lines, newline="\r\n")
 
@@ -543,7 +545,7 @@ def test_parallel_scan_equals_the_single_process_scan(tmp_path: Path, monkeypatc
 
 
 def test_ranges_start_at_line_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(tunables, "PARALLEL_MIN_BYTES", 1)
     path = write_log(tmp_path / "bot.log", OLD_BLOCK * 50)
     source = logs._open_source(path)
     assert isinstance(source, logs._Source)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import logs
+from harness.logs import tunables as logs_tunables
 
 STARTUP = "Configuration loaded:"
 MARKER = "CRITICAL"
@@ -42,14 +43,14 @@ def random_logs(draw: st.DrawFn) -> tuple[list[list[str]], str, str, bool]:
 
 @contextlib.contextmanager
 def tunables(**values: int) -> Iterator[None]:
-    saved = {name: getattr(logs, name) for name in values}
+    saved = {name: getattr(logs_tunables, name) for name in values}
     for name, value in values.items():
-        setattr(logs, name, value)
+        setattr(logs_tunables, name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(logs, name, value)
+            setattr(logs_tunables, name, value)
 
 
 def write(directory: Path, files: list[list[str]], newline: str, encoding: str, trailing: bool) -> list[Path]:

@@ -207,6 +207,43 @@ def _order_head(o: OrderRecord) -> Fields:
     ]
 
 
+# The order fields the fake always sends at their default, from `hidden` to `algoStrategy`, in the decoders'
+# order: (field, value, messages), messages "oc" = openOrder and completedOrder, "o" or "c" = only that one.
+# One table, so the two messages cannot drift apart where TWS sends the same field.
+_ORDER_FA: tuple[tuple[str, str, str], ...] = (
+    ("hidden", "0", "oc"), ("discretionaryAmt", "0.0", "oc"), ("goodAfterTime", "", "oc"),
+    ("sharesAllocation", "", "o"),  # deprecated
+    ("faGroup", "", "oc"), ("faMethod", "", "oc"), ("faPercentage", "", "oc"),
+)  # then faProfile below server version 177
+_ORDER_DEFAULTS: tuple[tuple[str, str, str], ...] = (
+    ("modelCode", "", "oc"), ("goodTillDate", "", "oc"), ("rule80A", "", "oc"), ("percentOffset", "", "oc"),
+    ("settlingFirm", "", "oc"), ("shortSaleSlot", "0", "oc"), ("designatedLocation", "", "oc"),
+    ("exemptCode", "-1", "oc"), ("auctionStrategy", "0", "o"), ("startingPrice", "", "oc"),
+    ("stockRefPrice", "", "oc"), ("delta", "", "oc"), ("stockRangeLower", "", "oc"), ("stockRangeUpper", "", "oc"),
+    ("displaySize", "", "oc"), ("blockOrder", "0", "o"), ("sweepToFill", "0", "oc"), ("allOrNone", "0", "oc"),
+    ("minQty", "", "oc"), ("ocaType", "0", "oc"), ("eTradeOnly", "0", "o"), ("firmQuoteOnly", "0", "o"),
+    ("nbboPriceCap", "", "o"), ("parentId", "0", "o"), ("triggerMethod", "0", "oc"), ("volatility", "", "oc"),
+    ("volatilityType", "0", "oc"), ("deltaNeutralOrderType", "", "oc"), ("deltaNeutralAuxPrice", "", "oc"),
+    ("continuousUpdate", "0", "oc"), ("referencePriceType", "0", "oc"), ("trailStopPrice", "", "oc"),
+    ("trailingPercent", "", "oc"), ("basisPoints", "", "o"), ("basisPointsType", "", "o"),
+    ("comboLegsDescrip", "", "oc"), ("numComboLegs", "0", "oc"), ("numOrderComboLegs", "0", "oc"),
+    ("numSmartComboRoutingParams", "0", "oc"), ("scaleInitLevelSize", "", "oc"), ("scaleSubsLevelSize", "", "oc"),
+    ("scalePriceIncrement", "", "oc"), ("hedgeType", "", "oc"), ("optOutSmartRouting", "0", "o"),
+    ("clearingAccount", "", "oc"), ("clearingIntent", "", "oc"), ("notHeld", "0", "oc"),
+    ("deltaNeutralContractPresent", "0", "oc"), ("algoStrategy", "", "oc"),
+)
+
+
+def _order_body(server_version: int, o: OrderRecord, message: str) -> Fields:
+    """permId .. algoStrategy of openOrder (`message` "o") or completedOrder ("c"): the run they share."""
+    fields = [str(o.perm_id), "1" if o.outside_rth else "0"]
+    fields += [value for _field, value, messages in _ORDER_FA if message in messages]
+    if server_version < 177:
+        fields.append("")  # faProfile
+    fields += [value for _field, value, messages in _ORDER_DEFAULTS if message in messages]
+    return fields
+
+
 def open_order(server_version: int, o: OrderRecord) -> Fields:
     """openOrder (5): no version field; every counter present and `0`, so no optional block follows."""
     fields = [
@@ -215,58 +252,8 @@ def open_order(server_version: int, o: OrderRecord) -> Fields:
         *_contract11(o.con_id, o.symbol, o.sec_type, o.exchange, o.currency),
     ]
     fields += _order_head(o)
-    fields += [
-        str(o.client_id),
-        str(o.perm_id),
-        "1" if o.outside_rth else "0",
-        "0",
-        "0.0",
-        "",
-        "",  # deprecated sharesAllocation
-        "",
-        "",
-        "",
-    ]  # faGroup, faMethod, faPercentage
-    if server_version < 177:
-        fields.append("")  # faProfile
-    # modelCode .. deltaNeutralAuxPrice (29 fields)
-    fields += [
-        "",
-        "",
-        "",
-        "",
-        "",
-        "0",
-        "",
-        "-1",
-        "0",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "0",
-        "0",
-        "0",
-        "",
-        "0",
-        "0",
-        "0",
-        "",
-        "0",
-        "0",
-        "",
-        "0",
-        "",
-        "",
-    ]
-    # continuousUpdate .. comboLegsDescrip, then the three counters
-    fields += ["0", "0", "", "", "", "", "", "0", "0", "0"]
-    # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement, hedgeType
-    fields += ["", "", "", ""]
-    # optOutSmartRouting, clearingAccount, clearingIntent, notHeld, deltaNeutralContractPresent, algoStrategy
-    fields += ["0", "", "", "0", "0", ""]
+    fields.append(str(o.client_id))
+    fields += _order_body(server_version, o, "o")
     # solicited, whatIf, status, 9 margin fields, commission/min/max, commissionCurrency, warningText,
     # randomizeSize, randomizePrice
     fields += ["0", "0", o.status] + [""] * 9 + ["", "", "", "", "", "0", "0"]
@@ -310,39 +297,7 @@ def completed_order(server_version: int, o: OrderRecord) -> Fields:
     """completedOrder (101): no version, no orderId, no clientId; send only in reply to reqCompletedOrders."""
     fields = [str(COMPLETED_ORDER), *_contract11(o.con_id, o.symbol, o.sec_type, o.exchange, o.currency)]
     fields += _order_head(o)
-    fields += [str(o.perm_id), "1" if o.outside_rth else "0", "0", "0.0", "", "", "", ""]
-    if server_version < 177:
-        fields.append("")  # faProfile
-    # modelCode .. deltaNeutralAuxPrice (23 fields)
-    fields += [
-        "",
-        "",
-        "",
-        "",
-        "",
-        "0",
-        "",
-        "-1",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "0",
-        "0",
-        "",
-        "0",
-        "0",
-        "",
-        "0",
-        "",
-        "",
-    ]
-    # continuousUpdate, referencePriceType, trailStopPrice, trailingPercent, comboLegsDescrip, 3 counters
-    fields += ["0", "0", "", "", "", "0", "0", "0"]
-    fields += ["", "", "", ""]  # scale x3, hedgeType
-    fields += ["", "", "0", "0", ""]  # clearingAccount, clearingIntent, notHeld, dncPresent, algoStrategy
+    fields += _order_body(server_version, o, "c")
     fields += ["0", o.status, "0", "0"]  # solicited, status, randomizeSize, randomizePrice
     fields.append("0")  # numConditions
     completed_at = ib_time(o.completed_at) if o.completed_at else ""
