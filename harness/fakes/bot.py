@@ -40,6 +40,7 @@ FAULTS = {
     "skip-ready-line": "never logs 'Bot initialized successfully'",
     "oversized-orders": "sizes its orders far beyond the account's buying power",
     "no-orders": "runs no gameplan",
+    "phantom-order": "logs one more submitted order than it sends",
 }
 
 STRATEGY_ORDERS = (  # (strategy, symbol, side, quantity, limit price)
@@ -186,6 +187,8 @@ class StandInBot:
             trade = ib.placeOrder(Stock(symbol, "SMART", "USD"), order)
             self.log.info("Order submitted: id=%s ref=%s %s %s %s @ %.2f", trade.order.orderId, order.orderRef,
                           side, qty, symbol, price)
+        if "phantom-order" in self.faults:
+            self.log.info("Order submitted: id=999 ref=strategy-B BUY 3 DIA @ 1.00")
         ib.sleep(1.0)
         for trade in ib.trades():
             self.log.info("Order status: id=%s %s", trade.order.orderId, trade.orderStatus.status)

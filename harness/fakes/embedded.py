@@ -33,6 +33,7 @@ WORLD_FAULTS = {
     "low-buying-power": "the paper account has 0.50 USD of buying power (every order is rejected, error 201)",
     "live-account-activity": "the live account shows an order placed today",
     "open-positions": "the paper account holds a position before the switch",
+    "unknown-bot-order": "the paper account holds an order from the bot's client id that the bot never logged",
     "stale-paper-startup": "the bot's log already holds an older, successful paper startup (yesterday)",
     "daily-loss": "the paper account's daily P&L (reqPnL) is a loss of 5% of its net liquidation",
 }
@@ -95,6 +96,11 @@ def _worlds(faults: set[str]):
             account.daily_pnl, account.unrealized_pnl, account.realized_pnl = -loss, -loss, 0.0
     if "open-positions" in faults:
         paper.positions.append(Position(paper.accounts[0].account_id, "SPY", 10, 480.0))
+    if "unknown-bot-order" in faults:
+        paper.prices["TSLA"] = 250.0  # the SELL limit at 900 rests: it never fills
+        paper.open_orders.append(OrderRecord(order_id=77, perm_id=8_000_077, client_id=1,
+                                             account=paper.accounts[0].account_id, symbol="TSLA", action="SELL",
+                                             quantity=5, limit_price=900.0, order_ref="manual"))
     if "live-account-activity" in faults:
         live.open_orders.append(OrderRecord(order_id=1, perm_id=9_000_001, client_id=1,
                                             account=live.accounts[0].account_id, symbol="SPY", action="BUY",

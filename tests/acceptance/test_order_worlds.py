@@ -166,6 +166,20 @@ def test_declared_positions_must_be_held_exactly(tmp_path, declared, failing):
     assert failed == failing, result.output[-3000:]
 
 
+def test_logged_order_missing_from_the_paper_account_fails(tmp_path):
+    result = run(tmp_path, ROUTING, BOT_FAULTS="phantom-order")
+    failed, _, _ = mine(result, ROUTING_ALL)
+    assert failed == {RECONCILED}, result.output[-3000:]
+    assert "DIA" in result.outcomes[RECONCILED].message
+
+
+def test_unknown_order_from_the_bots_client_id_fails(tmp_path):
+    result = run(tmp_path, ROUTING, HARNESS_EMBEDDED_FAULTS="unknown-bot-order")
+    failed, _, _ = mine(result, ROUTING_ALL)
+    assert RECONCILED in failed, result.output[-3000:]
+    assert "TSLA" in result.outcomes[RECONCILED].message
+
+
 def test_oversized_orders_fail_sizes_and_funds(tmp_path):
     result = run(tmp_path, ROUTING, BOT_FAULTS="oversized-orders")
     failed, _, _ = mine(result, ROUTING_ALL)
