@@ -171,10 +171,15 @@ def check_no_live_orders(facts: GatewayFacts | None, since: datetime | None, bot
     """The LIVE account shows no open order, no execution since the bot started, and no execution or completed
     order of the bot's (its client id or one of its order refs, whenever today). Any is critical."""
     if facts is None:
-        raise CouldNotLook(f"operator to confirm in the live account that there is no order: {LIVE_HINT}")
+        raise CouldNotLook(f"no order in the live account: {LIVE_HINT}")
     if not facts.ok:
         raise CouldNotLook(f"the live gateway at {facts.host}:{facts.port} could not be read "
                            f"({redact_text(facts.problem or 'no handshake')}): confirm in the live account")
+    if not any(account_is_paper(account) is False for account in facts.accounts):
+        # A paper gateway given as the live one would make this check pass without looking at the live account.
+        shown = ", ".join(mask_account(a) for a in facts.accounts) or "no account"
+        raise CouldNotLook(f"the gateway given as live ({facts.host}:{facts.port}) is logged into {shown}, not a "
+                           "live (U...) account: confirm in the live account that there is no order")
     refs = {r for r in bot_refs if r}
 
     def the_bots(client_id: int | None, ref: str) -> bool:

@@ -131,6 +131,9 @@ def test_live_account_checks():
     with pytest.raises(CheckFailed) as failure:
         checks.check_no_live_orders(busy, since, 1, ["strategy-A"])
     assert failure.value.critical
+    paper_given_as_live = GatewayFacts(host="h", port=4001, handshake_ok=True, accounts=("DU1234567",))
+    with pytest.raises(CouldNotLook, match=r"logged into DU\*\*\*\*567, not a live"):
+        checks.check_no_live_orders(paper_given_as_live, since, 1, ["strategy-A"])
 
 
 def pnl_facts(*pnls: AccountPnL, nlv: float | None = 1_000_000.0) -> GatewayFacts:
