@@ -108,29 +108,34 @@ def _decode(data: bytes, path: Path) -> tuple[str | None, str | None]:
         )
 
 
-def read_env(path: Path | str) -> EnvFileFacts:
-    """Read the file; never raises: problems are facts."""
+def load_env_bytes(path: Path | str) -> tuple[bytes | None, EnvFileFacts | None]:
+    """(the file's bytes, None), or (None, facts saying why it cannot be read). Never raises."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if path.is_dir():
-            return EnvFileFacts(str(path), exists=True, problem=f"{path} is a directory, not a .env file")
+            return None, EnvFileFacts(str(path), exists=True, problem=f"{path} is a directory, not a .env file")
         if size > MAX_ENV_BYTES:
-            return EnvFileFacts(
+            return None, EnvFileFacts(
                 str(path), exists=True, size=size,
                 problem=f"{path} is {size / 1e6:.1f} MB; a .env is a few KB. Is this the right file?",
             )
-        data = path.read_bytes()
+        return path.read_bytes(), None
     except FileNotFoundError:
-        return EnvFileFacts(str(path), problem=f"{path} does not exist")
+        return None, EnvFileFacts(str(path), problem=f"{path} does not exist")
     except PermissionError:
-        return EnvFileFacts(
+        return None, EnvFileFacts(
             str(path), exists=True, could_not_look=True,
             problem=f"{path} cannot be read by this user (permission denied)",
         )
     except OSError as exc:
-        return EnvFileFacts(str(path), could_not_look=True, problem=f"{path} cannot be read: {exc.strerror}")
-    return parse_env_bytes(data, path)
+        return None, EnvFileFacts(str(path), could_not_look=True, problem=f"{path} cannot be read: {exc.strerror}")
+
+
+def read_env(path: Path | str) -> EnvFileFacts:
+    """Read the file; never raises: problems are facts."""
+    data, failed = load_env_bytes(path)
+    return failed if data is None else parse_env_bytes(data, path)
 
 
 def parse_env_bytes(data: bytes, path: Path | str = ".env") -> EnvFileFacts:

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.envfile import EnvEditError, SwitchPlan, atomic_write, parse_env_bytes, plan_edit, read_bool
+from harness.envfile import (
+    EnvEditError,
+    SwitchPlan,
+    atomic_write,
+    load_env_bytes,
+    parse_env_bytes,
+    plan_edit,
+    read_bool,
+)
 from harness.settings import LIVE_PORTS
 
 MODES: dict[str, dict[str, str]] = {
@@ -26,33 +34,15 @@ def plan_switch(env_path: Path, mode: str, port: int | None = None) -> SwitchPla
     if port is not None:
         updates["IBKR_PORT"] = str(port)
     env_path = Path(env_path)
-    if not env_path.exists():
-        raise EnvEditError(f"{env_path} does not exist")
-    facts = parse_env_bytes(_read(env_path), env_path)
-    if facts.problem:
-        raise EnvEditError(facts.problem)
-    plan = plan_edit(env_path, _read(env_path), updates)
+    data, failed = load_env_bytes(env_path)
+    if data is None:
+        raise EnvEditError(failed.problem if failed else f"{env_path} cannot be read")
+    plan = plan_edit(env_path, data, updates)  # refuses undecodable, unparseable and duplicated files
     after = parse_env_bytes(plan.after.encode("utf-8"), env_path)
     dry, paper = read_bool(after, "DRY_RUN"), read_bool(after, "PAPER_TRADING")
     if dry.value is False and paper.value is False:
         raise EnvEditError("the result would be LIVE mode (DRY_RUN=false, PAPER_TRADING=false); refused")
     return plan
-
-
-def _read(path: Path) -> bytes:
-    from harness.envfile import MAX_ENV_BYTES
-
-    try:
-        if path.is_dir():
-            raise EnvEditError(f"{path} is a directory, not a .env file")
-        size = path.stat().st_size
-        if size > MAX_ENV_BYTES:
-            raise EnvEditError(f"{path} is {size / 1e6:.1f} MB; a .env is a few KB. Is this the right file?")
-        return path.read_bytes()
-    except PermissionError:
-        raise EnvEditError(f"{path} cannot be read by this user (permission denied)") from None
-    except OSError as exc:
-        raise EnvEditError(f"{path} cannot be read: {exc.strerror}") from None
 
 
 def apply_switch(plan: SwitchPlan) -> Path:
