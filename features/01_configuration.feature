@@ -10,17 +10,19 @@ Feature: The bot's .env says paper trading (Step 2)
   Scenario: DRY_RUN is false and PAPER_TRADING is true
     Then the execution mode is paper trading
 
-  @critical
+  @dod_env_mode @critical
   Scenario: The configuration is not live mode
     Then the configuration is not live mode
 
-  @critical
+  @dod_env_unchanged @critical
   Scenario: IBKR_PORT is the paper trading port
     Then IBKR_PORT is a paper trading port
 
+  @dod_env_unchanged
   Scenario: IBKR_HOST is this machine
     Then IBKR_HOST is a loopback address
 
+  @dod_env_unchanged
   Scenario: IBKR_CLIENT_ID is unchanged
     Then IBKR_CLIENT_ID is the one the bot had before the switch
 
@@ -29,14 +31,15 @@ Feature: The bot's .env says paper trading (Step 2)
     Given the baseline snapshot taken before the switch
     Then no setting other than DRY_RUN and PAPER_TRADING changed
 
+  @dod_env_mode
   Scenario: The .env is well-formed
     Then every line parses and no key is set twice
 
-  @critical
+  @dod_env_mode @critical
   Scenario: No variable in this shell shadows the .env
     Then no variable in this shell's environment shadows the mode
 
-  @critical
+  @dod_env_mode @critical
   Scenario: No variable in the bot's own environment shadows the .env
     Then no variable in the bot's recorded environment shadows the mode
 

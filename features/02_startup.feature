@@ -14,13 +14,15 @@ Feature: The bot restarted in paper trading mode (Step 3)
   Scenario: The log says paper trading mode is active
     Then the startup block says paper trading mode is active
 
-  @critical
+  @dod_log_paper @critical
   Scenario: The log never says live trading mode
     Then no line since the startup says live trading mode
 
+  @dod_log_paper
   Scenario: The log never says dry-run mode
     Then no line since the startup says dry-run mode
 
+  @dod_log_paper
   Scenario: No error or traceback since the startup
     Then no error or traceback since the startup
 
@@ -29,7 +31,7 @@ Feature: The bot restarted in paper trading mode (Step 3)
     Given the bot's Discord notifications around the startup
     Then a message says PAPER TRADING near the startup
 
-  @critical @needs_discord
+  @dod_discord_paper @critical @needs_discord
   Scenario: Discord does not announce dry-run or live mode
     Given the bot's Discord notifications around the startup
     Then no message announces DRY-RUN or LIVE mode

@@ -34,12 +34,14 @@ Feature: Orders go to the paper account, never to the live one (Step 4)
   Scenario: Orders placed outside regular hours are pending until the open
     Then orders placed outside regular hours are reported pending until the open
 
+  @dod_orders_paper
   Scenario: Positions and orders are within MAX_POSITION_PCT
     Then positions and orders are within MAX_POSITION_PCT of net liquidation
 
+  @dod_orders_paper
   Scenario: The daily loss is within MAX_DAILY_LOSS_PCT
     Then the daily loss is within MAX_DAILY_LOSS_PCT
 
-  @dod_orders_paper
+  @dod_orders_paper @optional
   Scenario: A paper test order is placed and cancelled
     Then a paper test order is placed and cancelled only after proving paper

@@ -158,18 +158,21 @@ def _refuse_if_bot_running(pattern: str) -> None:
 
 
 def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
-    from harness import attest, dod
+    from harness import attest, dod, verdict_file
 
-    manual = [item for item in dod.ITEMS if item.manual]
     if args.list or not args.item:
-        for item in manual:
-            print(f"{item.id:28} {item.text}")
+        for item in dod.ITEMS:
+            kind = "" if item.manual else " (stands in only for a check that could not look)"
+            print(f"{item.id:28} {item.text}{kind}")
         return EXIT_OK if args.list else EXIT_USAGE
     item_id = dod.normalize_id(args.item)
-    if item_id not in {item.id for item in manual}:
-        raise Refused(f"{args.item!r} is not an item a person attests; `harness confirm --list` shows them")
+    if item_id not in dod.BY_ID:
+        raise Refused(f"{args.item!r} is not a checklist item; `harness confirm --list` shows them")
     if not args.by or not args.by.strip():
         raise Refused("say who attests it: --by NAME")
+    refusal = verdict_file.attestation_refusal(settings.evidence_dir, item_id)
+    if refusal:
+        raise Refused(refusal)
     try:
         record = attest.record(settings.evidence_dir, item_id, args.by, args.note)
     except (OSError, ValueError) as exc:

@@ -54,6 +54,7 @@ PHASE_TAGS = {"preflight": "preflight", "transition": "transition", "first-day":
               "rollback": "rollback"}
 OTHER_TAGS = {
     "critical": "a failure means: halt the bot",
+    "optional": "opt-in check: when it does not run, its item is decided by its other checks",
     "manual": "passes only on a recorded operator attestation",
     "needs_gateway": "needs the IB Gateway",
     "needs_discord": "needs Discord",

@@ -56,9 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: {text}")
     for item in dod.ITEMS:
         config.addinivalue_line("markers", f"{item.id}: {item.section}: {item.text}")
-    from harness import reporting
+    from harness import reporting, run_verdict
 
     reporting.configure(config, settings)
+    run_verdict.configure(config, settings, config.stash[EVIDENCE_KEY].redactor.text)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

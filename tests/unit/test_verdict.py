@@ -1,0 +1,192 @@
+"""The verdict: each rule of `harness.verdict.decide`, the attestation history and the declaration gate."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from harness import attest, dod
+from harness.attest import Attestation
+from harness.run_verdict import phase_scenarios
+from harness.verdict import (
+    EXIT_INCOMPLETE,
+    EXIT_NEEDS_REMEDIATION,
+    EXIT_VERIFIED,
+    UNTAGGED,
+    Overall,
+    ScenarioResult,
+    Status,
+    decide,
+    format_table,
+)
+from harness.verdict_file import attestation_refusal, load_verdict, write_verdict
+
+NOW = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
+FEATURES = Path(__file__).resolve().parents[2] / "features"
+
+
+def passed(name: str, item: str, **kw) -> ScenarioResult:
+    return ScenarioResult(name, (item,), "passed", **kw)
+
+
+def skipped(name: str, item: str, message: str = "operator to confirm: gateway down", **kw) -> ScenarioResult:
+    return ScenarioResult(name, (item,), "skipped", message, **kw)
+
+
+def attested(item: str, age: timedelta = timedelta(hours=1), by: str = "Ann") -> Attestation:
+    return Attestation(item, by, (NOW - age).isoformat(timespec="seconds"))
+
+
+def status_of(verdict, item: str) -> Status:
+    return next(v.status for v in verdict.items if v.item == item)
+
+
+def test_all_checks_passed_is_verified_and_exits_0():
+    verdict = decide("transition", [passed("a", "dod_env_mode"), passed("b", "dod_log_paper")], {}, NOW)
+    assert verdict.overall is Overall.VERIFIED and verdict.exit_status == EXIT_VERIFIED
+    assert {v.status for v in verdict.items} == {Status.VERIFIED}
+
+
+def test_a_check_that_could_not_look_leaves_its_item_to_the_operator_and_exits_incomplete():
+    verdict = decide("transition", [passed("a", "dod_env_mode"), skipped("live", "dod_no_live_orders")], {}, NOW)
+    assert status_of(verdict, "dod_no_live_orders") is Status.OPERATOR_TO_CONFIRM
+    assert verdict.overall is Overall.INCOMPLETE and verdict.exit_status == EXIT_INCOMPLETE
+    assert "dod_no_live_orders" in verdict.headline and "gateway down" in verdict.items[1].why
+
+
+def test_a_recent_attestation_by_a_named_person_stands_in_for_a_check_that_could_not_look():
+    verdict = decide("transition", [skipped("live", "dod_no_live_orders")],
+                     {"dod_no_live_orders": attested("dod_no_live_orders")}, NOW)
+    [item] = verdict.items
+    assert item.status is Status.ATTESTED and "Ann" in item.why
+    assert verdict.overall is Overall.VERIFIED and verdict.exit_status == 0
+
+
+def test_an_old_attestation_does_not_stand_in_for_a_check():
+    old = attested("dod_no_live_orders", age=timedelta(days=2))
+    verdict = decide("transition", [skipped("live", "dod_no_live_orders")], {"dod_no_live_orders": old}, NOW)
+    assert status_of(verdict, "dod_no_live_orders") is Status.OPERATOR_TO_CONFIRM
+    assert "older than 24 h" in verdict.items[0].why
+
+
+def test_an_attestation_from_the_future_or_nameless_does_not_count():
+    future = attested("dod_no_live_orders", age=-timedelta(hours=1))
+    nameless = attested("dod_no_live_orders", by="  ")
+    for record in (future, nameless):
+        verdict = decide("transition", [skipped("live", "dod_no_live_orders")], {"dod_no_live_orders": record}, NOW)
+        assert verdict.overall is Overall.INCOMPLETE
+
+
+def test_a_failed_check_is_never_attested_away():
+    verdict = decide("transition", [ScenarioResult("live", ("dod_no_live_orders",), "failed", "an order in U***")],
+                     {"dod_no_live_orders": attested("dod_no_live_orders")}, NOW)
+    assert status_of(verdict, "dod_no_live_orders") is Status.FAILED
+    assert verdict.overall is Overall.NEEDS_REMEDIATION and verdict.exit_status == EXIT_NEEDS_REMEDIATION
+    assert verdict.headline.startswith("NEEDS REMEDIATION") and "dod_no_live_orders" in verdict.headline
+
+
+def test_a_failure_wins_over_an_unconfirmed_item():
+    verdict = decide("transition", [ScenarioResult("x", ("dod_env_mode",), "failed", "DRY_RUN=true"),
+                                    skipped("live", "dod_no_live_orders")], {}, NOW)
+    assert verdict.overall is Overall.NEEDS_REMEDIATION
+
+
+def test_a_harness_error_fails_its_item_and_says_it_was_the_harness():
+    verdict = decide("transition", [ScenarioResult("x", ("dod_env_mode",), "error", "OSError: boom")], {}, NOW)
+    assert status_of(verdict, "dod_env_mode") is Status.FAILED and "harness error" in verdict.items[0].why
+
+
+def test_an_optional_check_that_did_not_run_holds_its_item_back_only_when_nothing_else_looked():
+    order = skipped("test order", "dod_orders_paper", "operator to confirm: opt-in", optional=True)
+    assert decide("transition", [passed("reconciled", "dod_orders_paper"), order], {}, NOW).overall is Overall.VERIFIED
+    alone = decide("transition", [order], {}, NOW)
+    assert status_of(alone, "dod_orders_paper") is Status.OPERATOR_TO_CONFIRM
+
+
+def test_a_manual_item_passes_only_as_attested_and_its_attestation_does_not_expire():
+    old = attested("pre_task_4_2_approved", age=timedelta(days=30))
+    verdict = decide("preflight", [passed("approved", "pre_task_4_2_approved", manual=True)],
+                     {"pre_task_4_2_approved": old}, NOW)
+    assert status_of(verdict, "pre_task_4_2_approved") is Status.ATTESTED
+    assert verdict.overall is Overall.VERIFIED
+
+
+def test_scenarios_of_the_phase_that_did_not_run_make_their_item_not_run():
+    expected = {"dod_log_paper": ["a", "b"], "dod_env_mode": ["c"]}
+    verdict = decide("transition", [passed("a", "dod_log_paper")], {}, NOW, expected)
+    assert status_of(verdict, "dod_log_paper") is Status.NOT_RUN and "1 of 2" in verdict.items[-1].why
+    assert status_of(verdict, "dod_env_mode") is Status.NOT_RUN
+    assert verdict.overall is Overall.INCOMPLETE and "not run" in verdict.headline
+
+
+def test_untagged_scenarios_still_count():
+    verdict = decide("transition", [ScenarioResult("x", (), "failed", "boom")], {}, NOW)
+    assert verdict.items[0].item == UNTAGGED and verdict.overall is Overall.NEEDS_REMEDIATION
+
+
+def test_no_scenario_no_verdict():
+    assert decide("transition", [], {}, NOW) is None
+
+
+def test_the_table_names_every_item_and_ends_with_the_headline():
+    verdict = decide("transition", [passed("a", "dod_env_mode", critical=True), skipped("b", "dod_discord_paper")],
+                     {}, NOW)
+    lines = format_table(verdict, width=60)
+    assert lines[0].startswith("dod_env_mode !") and "VERIFIED" in lines[0]
+    assert any(line.startswith("dod_discord_paper") and "OPERATOR TO CONFIRM" in line for line in lines)
+    assert lines[-1] == verdict.headline
+
+
+def test_every_scenario_of_the_features_names_a_checklist_item():
+    """A scenario without an item would be judged only as 'untagged': every check must say what it proves."""
+    for phase, tag in dod.PHASE_TAGS.items():
+        expected, _titles = phase_scenarios([FEATURES], tag)
+        assert UNTAGGED not in expected, (phase, expected.get(UNTAGGED))
+        assert all(item in dod.BY_ID for item in expected)
+    transition, _ = phase_scenarios([FEATURES], "transition")
+    assert {"dod_env_mode", "dod_log_paper", "dod_discord_paper", "dod_orders_paper", "dod_no_live_orders"} <= set(
+        transition)
+
+
+def test_attestations_keep_their_history_and_the_latest_counts(tmp_path):
+    attest.record(tmp_path, "dod_no_live_orders", "Ann", "portal: 0 orders")
+    attest.record(tmp_path, "dod_no_live_orders", "Bob", "looked again")
+    history, problem = attest.history(tmp_path)
+    assert problem is None and [a.by for a in history] == ["Ann", "Bob"]
+    latest, _ = attest.load(tmp_path)
+    assert latest["dod_no_live_orders"].by == "Bob"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_verdict_file_round_trips_and_gates_the_declaration(tmp_path):
+    item = "dod_operator_declared"
+    assert "no transition verdict" in attestation_refusal(tmp_path, item)
+    assert attestation_refusal(tmp_path, "dod_no_live_orders") is None
+
+    verified = decide("transition", [passed("a", "dod_env_mode")], {}, NOW)
+    write_verdict(tmp_path, verified, "embedded")
+    body, problem = load_verdict(tmp_path, "transition")
+    assert problem is None and body["overall"] == "TRANSITION VERIFIED" and body["items"][0]["status"] == "VERIFIED"
+    assert "embedded world" in attestation_refusal(tmp_path, item)
+
+    incomplete = decide("transition", [skipped("live", "dod_no_live_orders")], {}, NOW)
+    write_verdict(tmp_path, incomplete, "live")
+    assert "INCOMPLETE" in attestation_refusal(tmp_path, item)
+
+    write_verdict(tmp_path, verified, "live")
+    assert attestation_refusal(tmp_path, item) is None
+
+
+def test_an_unreadable_verdict_refuses_the_declaration(tmp_path):
+    (tmp_path / "verdict-transition.json").write_text("{not json", encoding="utf-8")
+    assert "cannot be read" in attestation_refusal(tmp_path, "dod_operator_declared")
+    (tmp_path / "verdict-transition.json").write_text(json.dumps([1]), encoding="utf-8")
+    assert "malformed" in attestation_refusal(tmp_path, "dod_operator_declared")
+
+
+@pytest.mark.parametrize("item", [i.id for i in dod.ITEMS])
+def test_every_item_has_a_section_and_text(item):
+    assert dod.BY_ID[item].section and dod.BY_ID[item].text
