@@ -12,15 +12,17 @@ import io
 import logging
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from harness.redact import is_secret_key, is_secret_value
 
 MAX_ENV_BYTES = 1_000_000  # a .env is a few KB; anything this large is the wrong file
+MAX_ENVIRON_DUMP_BYTES = 4_000_000  # `set` output is tens of KB, UTF-16 doubles it
 MODE_KEYS = ("DRY_RUN", "PAPER_TRADING")
 BOM = "\ufeff"
 
@@ -48,6 +50,7 @@ class EnvFileFacts:
     path: str
     exists: bool = False
     problem: str | None = None
+    resolved: str = ""  # absolute, symlinks resolved (set when read from disk): binds a baseline to this file
     could_not_look: bool = False  # True when the harness could not read what the bot may read
     size: int = 0
     sha256: str = ""
@@ -108,34 +111,93 @@ def _decode(data: bytes, path: Path) -> tuple[str | None, str | None]:
         )
 
 
-def load_env_bytes(path: Path | str) -> tuple[bytes | None, EnvFileFacts | None]:
-    """(the file's bytes, None), or (None, facts saying why it cannot be read). Never raises."""
+class NotReadable(Exception):
+    """A file the harness refuses or fails to read; the message is one line for the operator."""
+
+    def __init__(self, message: str, *, exists: bool = True, could_not_look: bool = False) -> None:
+        super().__init__(message)
+        self.exists = exists
+        self.could_not_look = could_not_look
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def read_regular_file(path: Path | str, max_bytes: int = MAX_ENV_BYTES, what: str = "a .env") -> bytes:
+    """The bytes of a regular file of at most `max_bytes`; raises NotReadable (one line) otherwise.
+
+    Never blocks and never reads more than `max_bytes` + 1: a FIFO, a device (a link to /dev/zero), a socket or
+    a directory is refused from its stat, before any open; the size is what a bounded read returns, not what
+    st_size says (devices and /proc files report 0). A symlink is followed: its target must be a regular file.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            return None, EnvFileFacts(str(path), exists=True, problem=f"{path} is a directory, not a .env file")
-        if size > MAX_ENV_BYTES:
-            return None, EnvFileFacts(
-                str(path), exists=True, size=size,
-                problem=f"{path} is {size / 1e6:.1f} MB; a .env is a few KB. Is this the right file?",
-            )
-        return path.read_bytes(), None
+        mode = os.stat(path).st_mode  # follows symlinks: the target is what a reader would get
     except FileNotFoundError:
-        return None, EnvFileFacts(str(path), problem=f"{path} does not exist")
+        raise NotReadable(f"{path} does not exist", exists=False) from None
     except PermissionError:
-        return None, EnvFileFacts(
-            str(path), exists=True, could_not_look=True,
-            problem=f"{path} cannot be read by this user (permission denied)",
-        )
+        raise NotReadable(f"{path} cannot be read by this user (permission denied)", could_not_look=True) from None
     except OSError as exc:
-        return None, EnvFileFacts(str(path), could_not_look=True, problem=f"{path} cannot be read: {exc.strerror}")
+        raise NotReadable(f"{path} cannot be read: {exc.strerror or exc}", could_not_look=True) from None
+    if stat.S_ISDIR(mode):
+        raise NotReadable(f"{path} is a directory, not {what} file")
+    if not stat.S_ISREG(mode):
+        raise NotReadable(f"{path} is {_kind(mode)}, not a regular file: {what} file is a plain text file, "
+                          "and reading this one could hang or never end. Point the harness at the real file")
+    # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open() returns instead of waiting.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except PermissionError:
+        raise NotReadable(f"{path} cannot be read by this user (permission denied)", could_not_look=True) from None
+    except OSError as exc:
+        raise NotReadable(f"{path} cannot be read: {exc.strerror or exc}", could_not_look=True) from None
+    with os.fdopen(fd, "rb") as handle:
+        opened = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(opened):
+            raise NotReadable(f"{path} is {_kind(opened)}, not a regular file: {what} file is a plain text file")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise NotReadable(f"{path} cannot be read: {exc.strerror or exc}", could_not_look=True) from None
+    if len(data) > max_bytes:
+        raise NotReadable(f"{path} is larger than {max_bytes / 1e6:g} MB; {what} file is a few KB. Is this the "
+                          "right file?")
+    return data
+
+
+def load_env_bytes(path: Path | str) -> tuple[bytes | None, EnvFileFacts | None]:
+    """(the file's bytes, None), or (None, facts saying why it cannot be read). Never raises, never blocks."""
+    try:
+        return read_regular_file(path), None
+    except NotReadable as exc:
+        return None, EnvFileFacts(str(path), exists=exc.exists, could_not_look=exc.could_not_look, problem=str(exc))
 
 
 def read_env(path: Path | str) -> EnvFileFacts:
-    """Read the file; never raises: problems are facts."""
+    """Read the file; never raises, never blocks: problems are facts."""
     data, failed = load_env_bytes(path)
-    return failed if data is None else parse_env_bytes(data, path)
+    if data is None:
+        return failed  # type: ignore[return-value]
+    return replace(parse_env_bytes(data, path), resolved=resolved_path(path))
+
+
+def resolved_path(path: Path | str) -> str:
+    """The absolute path with symlinks resolved: what binds a baseline to one bot's .env."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):  # a symlink loop: keep the absolute path as given
+        return os.path.abspath(path)
+
+
+def same_file_path(first: str, second: str) -> bool:
+    """Two resolved paths name the same file (case-insensitively where the OS is, e.g. Windows)."""
+    return os.path.normcase(os.path.normpath(first)) == os.path.normcase(os.path.normpath(second))
 
 
 def parse_env_bytes(data: bytes, path: Path | str = ".env") -> EnvFileFacts:
@@ -376,9 +438,9 @@ def read_environ_dump(path: Path) -> tuple[dict[str, str] | None, str | None]:
     Returns (variables, problem). Decodes UTF-16 (PowerShell redirection) and cp1252 as needed.
     """
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror}"
+        data = read_regular_file(path, MAX_ENVIRON_DUMP_BYTES, "an environment dump")
+    except NotReadable as exc:
+        return None, str(exc)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = data.decode("utf-16")
     else:

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.envfile import NotReadable, read_regular_file
+
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", "example.env", ".env.dist")
 MAX_FILE_BYTES = 5_000_000  # tracked files larger than this are not searched for secrets
 MAX_TOTAL_BYTES = 200_000_000
@@ -80,9 +82,9 @@ def _search_secrets(
         if size > MAX_FILE_BYTES or total + size > MAX_TOTAL_BYTES:
             skipped += 1
             continue
-        try:
-            data = path.read_bytes()
-        except OSError:
+        try:  # bounded and never blocking: a tracked name may be a FIFO or a link to a device in the work tree
+            data = read_regular_file(path, MAX_FILE_BYTES, "a tracked")
+        except NotReadable:
             skipped += 1
             continue
         total += size

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +138,26 @@ def test_console_script_bad_input_has_no_traceback(tmp_path):
                              str(tmp_path / "missing.env")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def _not_a_file(kind: str, env: Path) -> None:
+    if kind == "fifo":
+        os.mkfifo(env)
+    else:
+        env.symlink_to("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX special files")
+@pytest.mark.parametrize(("kind", "says"), [("fifo", "FIFO"), ("dev-zero", "character device")])
+@pytest.mark.parametrize("command", [["snapshot"], ["switch", "paper"]])
+def test_a_special_file_as_env_is_one_line_never_a_hang(tmp_path, kind, says, command):
+    """A FIFO hung `snapshot` and `switch`; a link to /dev/zero ended in MemoryError."""
+    bot = tmp_path / "bot"
+    bot.mkdir()
+    _not_a_file(kind, bot / ".env")
+    result = subprocess.run([sys.executable, "-m", "harness.cli", *command, "--bot-dir", str(bot),
+                             "--evidence-dir", str(tmp_path / "ev")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert says in result.stderr and "not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "ev" / "baseline.json").exists()

@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 
 from harness.envfile import (
     EnvEditError,
+    NotReadable,
     atomic_write,
     parse_env_bytes,
     plan_edit,
     read_bool,
     read_env,
     read_environ_dump,
+    read_regular_file,
     shadowed_keys,
 )
 
@@ -292,9 +294,51 @@ def test_permission_denied_on_read_is_could_not_look(tmp_path, monkeypatch):
     env = tmp_path / ".env"
     env.write_text("DRY_RUN=false\n")
 
-    def refuse(self):
+    def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("pathlib.Path.read_bytes", refuse)
+    monkeypatch.setattr("harness.envfile.os.open", refuse)
     facts = read_env(env)
     assert facts.could_not_look and "permission denied" in facts.problem
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on Windows")
+def test_a_fifo_is_refused_without_opening_it(tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: the reader must refuse it from its stat."""
+    fifo = tmp_path / ".env"
+    os.mkfifo(fifo)
+    facts = read_env(fifo)  # would hang forever if it opened the FIFO
+    assert "FIFO" in facts.problem and "not a regular file" in facts.problem
+    assert facts.exists and not facts.could_not_look  # the world is wrong: a failure, not a skip
+    variables, problem = read_environ_dump(fifo)
+    assert variables is None and "FIFO" in problem
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "symlink"), reason="no /dev/zero")
+def test_a_link_to_an_endless_device_is_refused(tmp_path):
+    """/dev/zero reports st_size 0 and never ends: the old size guard read it until MemoryError."""
+    env = tmp_path / ".env"
+    env.symlink_to("/dev/zero")
+    facts = read_env(env)
+    assert "character device" in facts.problem and not facts.could_not_look
+
+
+def test_the_read_is_capped_whatever_the_size_says(tmp_path):
+    env = tmp_path / ".env"
+    env.write_bytes(b"A=1\n" * 100)
+    with pytest.raises(NotReadable, match="larger than"):
+        read_regular_file(env, 50)
+    assert read_regular_file(env, 400) == b"A=1\n" * 100
+
+
+def test_a_symlink_to_a_regular_file_is_read_and_resolved(tmp_path):
+    real = tmp_path / "real.env"
+    real.write_text("DRY_RUN=true\n")
+    link = tmp_path / ".env"
+    try:
+        link.symlink_to(real)
+    except OSError:
+        pytest.skip("symlinks not permitted here")
+    facts = read_env(link)
+    assert facts.problem is None and facts.values["DRY_RUN"] == "true"
+    assert facts.resolved == str(real.resolve())

@@ -1,0 +1,43 @@
+"""The operator's own commands against worlds an operator meets by mistake: a `.env` that is not a file, a
+baseline from another bot, a second snapshot taken after the switch. Each world fails exactly the check that
+sees it, with one clear message, and never hangs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.fakes.botdir import make_bot_dir
+from tests.acceptance.runner import REPO, run_features
+
+FEATURE = ("features/01_configuration.feature",)
+UNCHANGED = "test_no_other_setting_changed_since_the_baseline"
+
+
+def harness(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=cwd, env=environ, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX special files")
+@pytest.mark.parametrize(("kind", "says"), [("fifo", "FIFO"), ("dev-zero", "character device")])
+def test_an_env_that_is_not_a_regular_file_fails_the_configuration_without_hanging(tmp_path, kind, says):
+    bot = make_bot_dir(tmp_path / "bot")
+    bot.env_file.unlink()
+    if kind == "fifo":
+        os.mkfifo(bot.env_file)
+    else:
+        bot.env_file.symlink_to("/dev/zero")
+    run = run_features(tmp_path, "--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
+                       "--evidence-dir", str(tmp_path / "evidence"), paths=FEATURE, timeout=120)
+    assert run.outcomes, run.output[-3000:]
+    assert run.failed() == set(run.outcomes), run.output[-3000:]  # every configuration check reads the .env
+    for name in run.failed():
+        assert says in run.outcomes[name].message and "not a regular file" in run.outcomes[name].message
+    assert "MemoryError" not in run.output
+    assert run.code == 1
