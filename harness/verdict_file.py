@@ -72,10 +72,10 @@ def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
     run = "run `pytest features/ --live-gateway --bot-dir BOT` after the restart"
     if body is None:
         return f"{item} needs a verified transition, and {problem}: {run}"
-    if body.get("world") != "live":
-        return (f"{item} needs a verified transition of the real bot, but the last transition verdict "
-                f"({body.get('decided_at')}) checked the {body.get('world')} world: {run}")
     if body.get("overall") != Overall.VERIFIED.value:
         return f"{item} needs a verified transition, and the last verdict ({body.get('decided_at')}) is: " \
                f"{body.get('headline') or body.get('overall')}"
+    if body.get("world") != "live":
+        return (f"{item} needs a verified transition of the real bot, but the last transition verdict "
+                f"({body.get('decided_at')}) checked the {body.get('world')} world: {run}")
     return None
