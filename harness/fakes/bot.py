@@ -153,7 +153,9 @@ class StandInBot:
         if "crash" in self.faults:
             raise RuntimeError("stand-in bot: crash fault")
         ib.disconnectedEvent += lambda: log.warning("Gateway disconnected")
-        if "no-orders" not in self.faults:
+        if "no-orders" in self.faults:
+            log.info("Waiting for a gameplan: no orders until one arrives")
+        else:
             self._gameplan(ib)
         return self._loop(ib)
 

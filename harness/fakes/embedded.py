@@ -38,7 +38,11 @@ WORLD_FAULTS = {
     "daily-loss": "the paper account's daily P&L (reqPnL) is a loss of 5% of its net liquidation",
 }
 DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot's MAX_DAILY_LOSS_PCT=2.0
-BOT_READY_MARKERS = ("Gameplan complete", "Gateway connection failed", "Unhandled error", "Signal (dry-run")
+# The stand-in bot has settled once its log holds one of these: its gameplan ran, it is waiting for one, or it
+# gave up. Every path of the bot (faults included) ends in one of them, so the wait below never runs out in
+# a healthy world; when it does, the world is broken and the run says so at once.
+BOT_READY_MARKERS = ("Gameplan complete", "Waiting for a gameplan", "Gateway connection failed", "Unhandled error",
+                     "Signal (dry-run")
 BOT_READY_TIMEOUT = 45.0
 
 
@@ -146,7 +150,9 @@ def _append_stale_startup(bot: BotDir) -> None:
         log.write("".join(f"{stamp},{n:03d} INFO bot: {text}\n" for n, text in enumerate(lines)) + rest)
 
 
-def _wait_until_ready(process: subprocess.Popen, log_file: Path, timeout: float) -> None:
+def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, timeout: float) -> None:
+    """Until the stand-in bot's log says it settled (BOT_READY_MARKERS) or the bot exited; a bot that does
+    neither within `timeout` is a broken embedded world, reported with what was awaited and the bot's output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if log_file.exists():
@@ -156,6 +162,11 @@ def _wait_until_ready(process: subprocess.Popen, log_file: Path, timeout: float)
         if process.poll() is not None:
             return
         time.sleep(0.1)
+    tail = stdout.read_text(encoding="utf-8", errors="replace")[-1500:] if stdout.exists() else ""
+    raise EmbeddedWorldError(
+        f"the stand-in bot (pid {process.pid}) wrote none of {', '.join(repr(m) for m in BOT_READY_MARKERS)} to "
+        f"{log_file} within {timeout:.0f} s and is still running; its output ends:\n{tail}"
+    )
 
 
 def _stop_bot(process: subprocess.Popen) -> None:
@@ -201,5 +212,5 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
                     cwd=bot.root, env=env, stdout=out, stderr=subprocess.STDOUT,
                 )
             stack.callback(_stop_bot, process)
-            _wait_until_ready(process, bot.log_file, BOT_READY_TIMEOUT)
+            _wait_until_ready(process, bot.log_file, stdout, BOT_READY_TIMEOUT)
         yield EmbeddedWorld(bot, paper, live, discord, host, process, stdout, environ_dump)
