@@ -6,8 +6,11 @@ happened in `problem`. `find_startup_notification` is pure: it finds the startup
 facts and lists any message that claims a forbidden mode. Steps assert; this module only reports.
 
 The same code runs against discord.com and against `harness.fakes.discord` (it is given an API base URL).
-No secret reaches a fact: the token is only ever in the Authorization header, and every text that leaves
-this module passes through `harness.redact.redact_text` with the token as a known secret.
+No secret reaches a fact: the token travels as an opaque `harness.redact.Secret`, is revealed only into the
+Authorization header, and only after it is known to be a valid header value (a token with a newline or a
+non-ASCII character is reported as such, never sent: requests would quote it escaped in its exception
+text). Every text that leaves this module passes through `harness.redact.redact_text` with the token as a
+known secret, redacted before it is cut.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from harness import __version__
-from harness.redact import redact_text
+from harness.redact import Secret, SecretSet, redact_text
 
 __all__ = [
     "CONTENT_INTENT_FIX",
@@ -52,6 +55,8 @@ MAX_PROBLEM_DETAIL_CHARS = 300
 NO_TOKEN_PROBLEM = "no Discord bot token (set DISCORD_BOT_TOKEN) — operator to confirm the startup notification"
 CONTENT_INTENT_FIX = "enable the Message Content intent for the reading bot in the Discord developer portal"
 USER_AGENT = f"DiscordBot (https://github.com/ibkr-transition-harness, {__version__})"
+# A bot token is base64url parts joined by dots; anything else cannot be one (and may not be a header value).
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.=]+")
 # Message types whose text is the author's: default and reply. System messages (pins, joins) are empty by design.
 _USER_MESSAGE_TYPES = frozenset({0, 19})
 
@@ -177,7 +182,7 @@ class _DiscordRetry(Retry):
 def read_recent_messages(
     api_base: str | None,
     channel_id: str,
-    token: str | None,
+    token: Secret | str | None,
     *,
     limit: int = 50,
     after: datetime | None = None,
@@ -193,6 +198,7 @@ def read_recent_messages(
     `max_retry_after`, or a backoff of at most BACKOFF_MAX_S. So the call ends within about
     (retries + 1) * timeout + retries * max(max_retry_after, BACKOFF_MAX_S).
     Never raises for a fault in the world; raises ValueError only for a caller mistake (limit, naive after).
+    `token` is best given as a `Secret`; a str is wrapped at once.
     """
     if not 1 <= limit <= 100:
         raise ValueError("limit must be 1..100 (Discord's range)")
@@ -201,17 +207,20 @@ def read_recent_messages(
     if retries < 0 or timeout <= 0 or max_retry_after < 0:
         raise ValueError("retries >= 0, timeout > 0 and max_retry_after >= 0 are required")
     channel_id = str(channel_id).strip()
-    token = (token or "").strip()
-    if token.startswith("Bot "):
-        token = token[4:].strip()
-    secrets = (token,)
+    given = Secret.of(token, "DISCORD_BOT_TOKEN")
+    secret = _bare_token(given)
+    secrets = SecretSet([given, secret])
+    del token, given  # from here on only the opaque holders exist in this frame
 
     def facts(looked: bool, problem: str | None, **fields: Any) -> DiscordFacts:
         safe_problem = None if problem is None else redact_text(problem, secrets)
         return DiscordFacts(looked, safe_problem, redact_text(channel_id, secrets), **fields)
 
-    if not token:
+    if secret is None:
         return facts(False, NO_TOKEN_PROBLEM)
+    invalid = _token_problem(secret)
+    if invalid is not None:
+        return facts(False, invalid)
     if not channel_id.isdigit():
         return facts(False, f"Discord channel id {channel_id!r} is not a snowflake (digits only)")
     base = (api_base or DEFAULT_API_BASE).rstrip("/")
@@ -236,7 +245,6 @@ def read_recent_messages(
         log=retry_log,
         cap=max_retry_after,
     )
-    headers = {"Authorization": f"Bot {token}", "User-Agent": USER_AGENT, "Accept": "application/json"}
     try:
         with requests.Session() as session:
             # No .netrc (it would replace our Authorization header) and no proxy for loopback; the
@@ -248,15 +256,16 @@ def read_recent_messages(
             response = session.get(
                 url,
                 params=params,
-                headers=headers,
+                headers=_headers(secret),
                 timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
                 allow_redirects=False,
                 proxies=_proxies_for(url),
             )
             status = response.status_code
             body = _json_or_none(response)
-    except requests.RequestException as error:
-        return facts(False, f"could not read Discord channel {channel_id}: {_network_reason(error, timeout)}"
+    except (requests.RequestException, ValueError) as error:  # ValueError: http.client refusing a header
+        reason = _network_reason(error, timeout, secrets)
+        return facts(False, f"could not read Discord channel {channel_id}: {reason}"
                      + _capped_note(retry_log, max_retry_after), retry_after_capped=retry_log.capped)
 
     capped = retry_log.capped
@@ -275,6 +284,44 @@ def read_recent_messages(
                      retry_after_capped=capped)
     return facts(False, _http_problem(status, body, channel_id, retries, retry_log, max_retry_after),
                  status_code=status, retry_after_capped=capped)
+
+
+def _bare_token(token: Secret | None) -> Secret | None:
+    """The token without surrounding blanks and without a "Bot " prefix an operator may have pasted with it."""
+    if token is None:
+        return None
+    bare = token.reveal().strip()
+    if bare.startswith("Bot "):
+        bare = bare[4:].strip()
+    return Secret.of(bare, token.name)
+
+
+def _token_problem(token: Secret) -> str | None:
+    """Why `token` cannot be a Discord bot token, naming the kinds of character found, never the value."""
+    value = token.reveal()
+    if _TOKEN_CHARS.fullmatch(value):
+        return None
+    kinds = []
+    if any(ch in "\r\n" for ch in value):
+        kinds.append("a newline")
+    if any((ord(ch) < 0x20 and ch not in "\r\n\t") or ord(ch) == 0x7F for ch in value):
+        kinds.append("a control character")
+    if any(ord(ch) > 0x7F for ch in value):
+        kinds.append("a non-ASCII character")
+    if any(ch in "\"'`" for ch in value):
+        kinds.append("quotes (on Windows `set NAME=\"...\"` keeps them in the value)")
+    if any(ch in " \t" for ch in value):
+        kinds.append("a space")
+    if not kinds:
+        kinds.append("characters a token never has (only letters, digits, '-', '_', '.' and '=')")
+    return (f"DISCORD_BOT_TOKEN is not a valid token (contains {', '.join(kinds)}): set it to the token exactly "
+            "as the Discord developer portal shows it (value not shown) — operator to confirm the startup "
+            "notification")
+
+
+def _headers(token: Secret) -> dict[str, str]:
+    # The one place the token is revealed: a header value already checked by _token_problem.
+    return {"Authorization": f"Bot {token.reveal()}", "User-Agent": USER_AGENT, "Accept": "application/json"}
 
 
 def _proxies_for(url: str) -> dict[str, str]:
@@ -331,9 +378,10 @@ def _http_problem(status: int, body: Any, channel_id: str, retries: int, log: _R
     return f"unexpected HTTP {status} reading channel {channel_id} ({said})"
 
 
-def _network_reason(error: requests.RequestException, timeout: float) -> str:
+def _network_reason(error: Exception, timeout: float, secrets: SecretSet) -> str:
     # With retries mounted, the last timeout arrives wrapped (ConnectionError <- MaxRetryError <- ...Timeout).
-    text = str(error)
+    # Redacted before it is cut: a cut through a token would leave its first part unrecognised.
+    text = redact_text(str(error), secrets)
     if isinstance(error, requests.ConnectTimeout) or "ConnectTimeoutError" in text:
         return f"connect timed out (limit {min(CONNECT_TIMEOUT_S, timeout):g} s)"
     if isinstance(error, requests.ReadTimeout) or "Read timed out" in text:
@@ -345,7 +393,7 @@ def _network_reason(error: requests.RequestException, timeout: float) -> str:
     return f"{type(error).__name__}: {text[:MAX_PROBLEM_DETAIL_CHARS]}"
 
 
-def _message(item: dict[str, Any], secrets: tuple[str, ...]) -> DiscordMessage:
+def _message(item: dict[str, Any], secrets: SecretSet) -> DiscordMessage:
     message_id = str(item.get("id", ""))
     timestamp = _parse_timestamp(item.get("timestamp")) or _snowflake_time(message_id)
     author = item.get("author") if isinstance(item.get("author"), dict) else {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from harness.redact import redact_text
+from harness.redact import masked_repr, redact_text
 
 # -- paper / live tables: the one place these facts live ----------------------------------------------------
 PAPER_ACCOUNT_PREFIXES = ("DU", "DF", "DI")  # paper individual, paper FA master, paper IBroker master
@@ -88,7 +88,7 @@ def port_is_paper(port: int) -> bool | None:
 
 
 # -- facts --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class PositionFact:
     account: str = ""
     symbol: str = ""
@@ -98,7 +98,7 @@ class PositionFact:
     avg_cost: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class OrderFact:
     order_id: int = 0
     perm_id: int = 0
@@ -117,7 +117,7 @@ class OrderFact:
     remaining: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class CompletedOrderFact:
     perm_id: int = 0
     account: str = ""
@@ -131,7 +131,7 @@ class CompletedOrderFact:
     filled: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ExecutionFact:
     exec_id: str = ""
     order_id: int = 0
@@ -147,7 +147,7 @@ class ExecutionFact:
     order_ref: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AccountFunds:
     account: str = ""
     currency: str = ""
@@ -156,7 +156,7 @@ class AccountFunds:
     net_liquidation: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AccountPnL:
     """One account's P&L as reqPnL first reported it. A value is None when the gateway left it unset (NaN or
     UNSET_DOUBLE); `problem` says why the read failed (timeout, error), else None."""
@@ -168,7 +168,7 @@ class AccountPnL:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class GatewayFacts:
     """What the probe could see. `problem` says why it could not look (masked account ids), else None."""
 
@@ -196,6 +196,13 @@ class GatewayFacts:
     @property
     def ok(self) -> bool:
         return self.handshake_ok and self.problem is None
+
+
+# Facts reach long tracebacks, `-l` and `-vvv` assertion diffs through repr: account ids there are masked.
+for _facts_class in (PositionFact, OrderFact, CompletedOrderFact, ExecutionFact, AccountFunds, AccountPnL,
+                     GatewayFacts):
+    _facts_class.__repr__ = masked_repr  # type: ignore[method-assign]
+del _facts_class
 
 
 class _Capture(logging.Filter):

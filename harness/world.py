@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.envfile import read_env
+from harness.redact import PrivateMapping, Secret, SecretSet
 from harness.settings import GatewayAddress, Settings
+
+DISCORD_TOKEN_NAME = "DISCORD_BOT_TOKEN"
 
 
 @dataclass
@@ -23,12 +26,13 @@ class World:
     env_file: Path | None
     baseline_file: Path
     evidence_dir: Path
-    environ: Mapping[str, str] = field(default_factory=dict)  # the process environment the bot would inherit
+    # The process environment the bot would inherit; its repr names only its size (it may hold tokens).
+    environ: Mapping[str, str] = field(default_factory=PrivateMapping)
     gateway: GatewayAddress | None = None  # None: not to be contacted in this kind of run
     live_gateway: GatewayAddress | None = None
     discord_api: str | None = None
     discord_channel: str | None = None
-    discord_token: str | None = None
+    discord_token: Secret | None = None  # opaque: only harness.discord reveals it, into a header
     bot_output: Path | None = None  # the stand-in bot's stdout/stderr, kept as evidence
     bot_environ: Path | None = None  # a dump of the environment the bot runs with
     notes: list[str] = field(default_factory=list)
@@ -42,10 +46,18 @@ class World:
         return "the gateway is checked only with --live-gateway (this run checks a bot directory only)"
 
     def bot_output_tail(self, max_chars: int = 4000) -> str | None:
-        """The end of the stand-in bot's stdout/stderr (embedded world only), for the evidence."""
-        if self.bot_output is None or not self.bot_output.exists():
+        """The end of the stand-in bot's stdout/stderr (embedded world only), for the evidence. Only the last
+        few KB are read, however large the output grew."""
+        if self.bot_output is None or not self.bot_output.is_file():
             return None
-        return self.bot_output.read_text(encoding="utf-8", errors="replace")[-max_chars:]
+        try:
+            with self.bot_output.open("rb") as output:
+                size = output.seek(0, 2)
+                output.seek(max(size - 4 * max_chars, 0))
+                tail = output.read()
+        except OSError:
+            return None
+        return tail.decode("utf-8", errors="replace")[-max_chars:]
 
     def bot_log_spec(self) -> str | None:
         """--bot-log, else the bot's `logs/` folder."""
@@ -58,12 +70,19 @@ class World:
 
         return ZoneInfo(self.settings.bot_log_tz) if self.settings.bot_log_tz else None
 
-    def secrets(self) -> tuple[str, ...]:
-        """Secret values in the bot's .env (and the Discord token), so evidence scrubs them everywhere."""
-        found: list[str] = [self.discord_token] if self.discord_token else []
-        if self.env_file is not None:
-            found.extend(read_env(self.env_file).secret_values())
-        return tuple(found)
+    def secrets(self) -> SecretSet:
+        """Secret values in the bot's .env (and the Discord token), so evidence scrubs them everywhere. Opaque:
+        passed to a check, it shows as `<3 secret value(s)>` in a traceback, never as the values."""
+        return known_secrets(self.env_file, self.discord_token)
+
+
+def known_secrets(env_file: Path | None, discord_token: Secret | str | None) -> SecretSet:
+    """The Discord token and the secret values of `env_file` (read only when it is a regular file: a FIFO or a
+    device is left to the checks, which refuse it)."""
+    found = SecretSet([Secret.of(discord_token, DISCORD_TOKEN_NAME)])
+    if env_file is not None and env_file.is_file():
+        found.add(read_env(env_file).secret_values())
+    return found
 
 
 @contextmanager
@@ -80,12 +99,12 @@ def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
             env_file=settings.env_file,
             baseline_file=settings.baseline_file,
             evidence_dir=settings.evidence_dir,
-            environ=dict(os.environ),
+            environ=PrivateMapping(os.environ),
             gateway=settings.gateway if live else None,
             live_gateway=GatewayAddress(settings.gateway.host, live_port) if live and live_port else None,
             discord_api=settings.discord_api if live else None,
             discord_channel=settings.discord_channel if live else None,
-            discord_token=settings.discord_token if live else None,
+            discord_token=Secret.of(settings.discord_token, DISCORD_TOKEN_NAME) if live else None,
             bot_environ=settings.bot_environ,
         )
         return
@@ -99,12 +118,12 @@ def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
             env_file=fake.bot.env_file,
             baseline_file=settings.baseline if settings.baseline is not None else fake.bot.baseline_file,
             evidence_dir=settings.evidence_dir,
-            environ=dict(os.environ),
+            environ=PrivateMapping(os.environ),
             gateway=GatewayAddress(fake.host, PAPER_PORT),
             live_gateway=GatewayAddress(fake.host, LIVE_PORT),
             discord_api=fake.discord.api_base,
             discord_channel=str(fake.discord.channel_id),
-            discord_token=fake.discord.bot_token,
+            discord_token=Secret.of(fake.discord.bot_token, DISCORD_TOKEN_NAME),
             bot_output=fake.bot_stdout,
             bot_environ=settings.bot_environ or fake.bot_environ,
             notes=["embedded world: fake IB Gateways (paper 4002, live 4001) and a fake Discord on "

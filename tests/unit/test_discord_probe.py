@@ -341,3 +341,34 @@ def test_naive_times_are_refused() -> None:
 def test_live_inside_a_word_is_never_a_mode(left: str, right: str, case: str) -> None:
     for word in (f"{left}{case}", f"{case}{right}", f"{left}{case}{right}"):
         assert find_startup_notification(facts_of(message(f"Order {word} filled"))).forbidden == ()
+
+
+# ---- a token that cannot be one -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("token", "named"), [
+    ('MTk4NjIy.Gx\nsecond-line_Ab9Cd', "a newline"),
+    ("MTk4NjIy.Gxé€✓-Ab9CdEfGh", "a non-ASCII character"),
+    ('"MTk4NjIy.Gx-Ab9CdEfGh"', "quotes"),
+    ("MTk4NjIy Gx-Ab9CdEfGh", "a space"),
+    ("MTk4NjIy.Gx\x00Ab9CdEfGh", "a control character"),
+])
+def test_a_token_that_is_not_a_header_value_is_named_not_sent(fake_discord: FakeDiscord, token: str,
+                                                               named: str) -> None:
+    """requests would quote such a token escaped in its exception text; it is refused before any request."""
+    from harness.redact import Secret
+
+    for given_token in (token, Secret(token)):
+        facts = read(fake_discord, token=given_token)
+        assert facts.looked is False and facts.problem is not None
+        assert "DISCORD_BOT_TOKEN is not a valid token" in facts.problem and named in facts.problem
+        assert token not in facts.problem and repr(token)[1:-1] not in facts.problem
+        assert "MTk4NjIy" not in facts.problem and "Ab9Cd" not in facts.problem
+    assert fake_discord.requests == []
+
+
+def test_a_bot_prefix_and_blanks_around_a_valid_token_are_accepted(fake_discord: FakeDiscord) -> None:
+    from harness.redact import Secret
+
+    facts = read(fake_discord, token=Secret(f"  Bot {fake_discord.bot_token}\n"))
+    assert facts.looked is True, facts.problem

@@ -1,0 +1,293 @@
+"""Redaction: opaque holders, every escaped form of a known value, linear time, bounded excerpts, and the
+pytest/logging/Allure plumbing that puts every report through it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import pickle
+import subprocess
+import sys
+from urllib.parse import quote, quote_plus
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.evidence import MAX_ITEMS, MAX_RECORD_CHARS, Evidence, Redactor
+from harness.gateway import AccountFunds, AccountPnL, ExecutionFact, GatewayFacts, OrderFact, PositionFact
+from harness.redact import (
+    MASK,
+    MAX_EXCERPT_CHARS,
+    PrivateMapping,
+    Secret,
+    SecretSet,
+    redact_excerpt,
+    redact_text,
+)
+
+# A Discord token as an operator might paste it wrong: a newline, both quotes, Latin-1 and non-Latin-1.
+TOKEN = 'MTk4NjIy.Gx"q\'Zé€✓\nsecond-line_Ab9Cd'
+WEBHOOK = "https://discord.com/api/webhooks/1234567890/AbCdEf_secret-token"
+
+
+def written_forms(value: str) -> dict[str, str]:
+    """How a value appears in text once quoted by Python, JSON, a URL or a bytes repr: written here
+    independently of harness.redact, so these tests do not grade redaction with its own list."""
+    forms = {
+        "raw": value,
+        "repr": repr(value)[1:-1],
+        "ascii": ascii(value)[1:-1],
+        "json": json.dumps(value)[1:-1],
+        "json (utf-8)": json.dumps(value, ensure_ascii=False)[1:-1],
+        "url": quote(value, safe=""),
+        "url (path)": quote(value),
+        "url (form)": quote_plus(value),
+        "bytes repr": repr(value.encode("utf-8"))[2:-1],
+        "repr of repr": repr(repr(value))[1:-1],
+        "json of repr": json.dumps(repr(value))[1:-1],
+    }
+    for number, line in enumerate(value.splitlines()):
+        if len(line) >= 4:
+            forms[f"line {number + 1}"] = line
+    return forms
+
+
+def leaks(text: str, value: str) -> list[str]:
+    return [name for name, form in written_forms(value).items() if form in text]
+
+
+# -- opaque holders --------------------------------------------------------------------------------------
+def test_secret_shows_nothing_of_its_value():
+    secret = Secret(TOKEN, "DISCORD_BOT_TOKEN")
+    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", repr([secret]), repr({"t": secret})):
+        assert not leaks(shown, TOKEN), shown
+    assert secret.reveal() == TOKEN
+    assert copy.deepcopy(secret) is secret
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)
+    assert Secret.of("") is None and Secret.of(None) is None and Secret.of(secret) is secret
+
+
+def test_secret_set_is_opaque_and_not_iterable():
+    secrets = SecretSet([TOKEN, WEBHOOK, None, "", "true"])
+    assert len(secrets) == 2  # empty values and settings such as "true" are not secrets
+    assert repr(secrets) == str(secrets) == "<2 secret value(s)>"
+    with pytest.raises(TypeError):
+        iter(secrets)  # type: ignore[call-overload]
+    with pytest.raises(TypeError):
+        pickle.dumps(secrets)
+
+
+def test_private_mapping_repr_names_only_its_size():
+    environ = PrivateMapping({"DISCORD_BOT_TOKEN": TOKEN, "PATH": "/bin"})
+    assert repr(environ) == "<2 private entries>" and environ["PATH"] == "/bin"
+
+
+def test_facts_reprs_mask_account_ids():
+    facts = GatewayFacts(
+        accounts=("U7654321", "DU1234567"), problem="account DU1234567 refused",
+        positions=(PositionFact("U7654321", "SPY"),), open_orders=(OrderFact(account="DU1234567"),),
+        executions=(ExecutionFact(account="U7654321"),), account_summary=(AccountFunds("DU1234567"),),
+        pnl=(AccountPnL("U7654321"),),
+    )
+    shown = repr(facts) + str(facts) + repr(facts.pnl)
+    assert "U7654321" not in shown and "DU1234567" not in shown
+    assert "DU****567" in shown and "U****321" in shown
+
+
+# -- every form of a known value -------------------------------------------------------------------------
+@pytest.mark.parametrize("form", list(written_forms(TOKEN)))
+def test_every_written_form_of_a_known_value_is_removed(form):
+    written = written_forms(TOKEN)[form]
+    text = redact_text(f"before {written} after", SecretSet([TOKEN]))
+    assert not leaks(text, TOKEN), (form, text)
+    assert text.startswith("before ") and text.endswith(" after")
+
+
+def test_what_requests_and_http_client_say_about_a_bad_token_is_redacted():
+    """requests quotes a header it refuses (escaped); http.client quotes one as bytes; both are caught."""
+    said = []
+    for token in (TOKEN, "MTk4NjIy.abc\nxyz-Ab9Cd"):
+        try:
+            requests.get("http://127.0.0.1:9/", headers={"Authorization": f"Bot {token}"}, timeout=0.5)
+        except (requests.RequestException, ValueError, UnicodeError) as error:
+            said.append((token, str(error)))
+            said.append((token, repr(error)))
+    assert said
+    for token, text in said:
+        assert not leaks(redact_text(text, SecretSet([token])), token), text
+
+
+def test_a_value_cut_by_saferepr_loses_its_head_and_tail_too():
+    from _pytest._io.saferepr import saferepr
+
+    long_value = "pre-" + TOKEN + "-and-a-long-tail-of-the-secret-itself"
+    secrets = SecretSet([long_value])
+    for size in range(20, 60, 3):
+        cut = saferepr("abc " + long_value, maxsize=size)
+        text = redact_text(cut, secrets)
+        for k in range(8, len(long_value)):
+            assert long_value[:k] not in text and long_value[-k:] not in text, (size, text)
+
+
+def test_generic_patterns_still_apply():
+    text = redact_text(f"posting to {WEBHOOK} via https://user:pw@host/x with Bot abcdefghijklmnopqrstuvwxyz012 "
+                       "for account='DU1234567'")
+    assert "AbCdEf_secret-token" not in text and "user:pw" not in text and "abcdefghijklmnopqrst" not in text
+    assert "DU1234567" not in text and "DU****567" in text
+
+
+# -- linear time -----------------------------------------------------------------------------------------
+def test_a_one_megabyte_line_without_spaces_is_redacted_in_linear_time():
+    """Runs in a child process with a bound: the old URL pattern took minutes on 200 KB, and a regression
+    must fail here rather than hang the suite. The bound is generous (linear time is well under a second)."""
+    program = (
+        "import base64, os\n"
+        "from harness.redact import redact_text, redact_excerpt, SecretSet\n"
+        f"known = SecretSet([{TOKEN!r}])\n"
+        "for text in ('A' * 1_000_000, base64.b64encode(os.urandom(750_000)).decode(), 'x://' + 'a' * 1_000_000,\n"
+        "             'U1' * 500_000, 'http://' + 'a:' * 500_000, 'Bot ' * 250_000, '...' * 300_000):\n"
+        "    redact_text(text, known)\n"
+        "    redact_excerpt(text * 100, known)\n"
+        "print('done')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "done", result.stderr
+
+
+# -- properties ------------------------------------------------------------------------------------------
+_secret_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=8, max_size=40).filter(
+    lambda s: len(s.strip()) >= 8 and not set(s) <= {"*", " "}
+)
+_filler = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+_form_names = sorted(written_forms("example\nvalue"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=_secret_text, before=_filler, after=_filler, form=st.sampled_from(_form_names))
+def test_redaction_never_leaves_a_planted_secret(secret, before, after, form):
+    planted = written_forms(secret).get(form, secret)
+    text = redact_text(before + planted + after, SecretSet([secret]))
+    assert not [name for name, f in written_forms(secret).items() if f in text and f not in before + after]
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.text("abcdefghijklmnopqrstuvwxyz", min_size=12, max_size=60),
+       head=st.integers(0, 3000), limit=st.integers(20, 2500))
+def test_an_excerpt_never_keeps_part_of_a_secret_it_cuts(secret, head, limit):
+    text = "7" * head + secret + "8" * 5000  # filler that shares no character with the secret
+    excerpt = redact_excerpt(text, SecretSet([secret]), limit)
+    assert not any(secret[:k] in excerpt for k in range(6, len(secret) + 1)), excerpt
+    assert len(excerpt) <= limit + 40
+
+
+# -- bounded evidence ------------------------------------------------------------------------------------
+def test_excerpt_is_cut_with_a_marker():
+    text = "x" * 10_000
+    excerpt = redact_excerpt(text)
+    assert excerpt.startswith("x" * MAX_EXCERPT_CHARS) and excerpt.endswith("… [8000 more characters]")
+    assert redact_excerpt("short") == "short"
+
+
+def test_evidence_of_a_huge_log_line_stays_small(tmp_path):
+    evidence = Evidence(tmp_path)
+    evidence.redactor.add([TOKEN])
+    line = "ERROR payload " + "A" * 5_000_000 + TOKEN
+    evidence.record("lines", {"first": [line] * 3, "many": list(range(10_000)), "note": line})
+    evidence.note(line)
+    evidence.finish_test("n", "s", [], "failed", line)
+    target = evidence.write()
+    assert target is not None and target.stat().st_size < 30_000
+    row = json.loads(target.read_text(encoding="utf-8"))
+    first = row["records"][0]["facts"]["first"][0]
+    assert first.endswith("more characters]") and len(first) < MAX_EXCERPT_CHARS + 50
+    assert row["records"][0]["facts"]["many"][-1] == f"… [{10_000 - MAX_ITEMS} more items]"
+    assert not leaks(target.read_text(encoding="utf-8"), TOKEN)
+
+
+def test_a_record_too_large_even_when_cut_is_replaced_by_an_excerpt():
+    redactor = Redactor()
+    wide = {f"key{i}": ["y" * 1000] * MAX_ITEMS for i in range(MAX_ITEMS)}
+    kept = redactor.record(wide)
+    assert set(kept) == {"omitted", "excerpt"} and len(json.dumps(kept)) < MAX_RECORD_CHARS
+
+
+def test_redactor_masks_secret_holders_and_secret_keys():
+    redactor = Redactor()
+    data = redactor.data({"token": Secret(TOKEN), "DISCORD_BOT_TOKEN": "x" * 30, "U7654321": 1})
+    assert data == {"token": MASK, "DISCORD_BOT_TOKEN": MASK, "U****321": 1}
+
+
+# -- reports, log records, Allure ------------------------------------------------------------------------
+def test_a_pytest_traceback_is_redacted_in_place():
+    from harness.reporting import redact_longrepr
+
+    def check(secrets_arg, account):
+        raise AssertionError(f"token {secrets_arg!r} for {account}")
+
+    with pytest.raises(AssertionError) as excinfo:
+        check(TOKEN, "U7654321")
+    longrepr = excinfo.getrepr(funcargs=True, showlocals=True, style="long")
+    redacted = redact_longrepr(longrepr, redactor_with(TOKEN).text)
+    text = str(redacted)
+    assert redacted is longrepr  # the tree is kept: colours, crash line
+    assert not leaks(text, TOKEN) and "U7654321" not in text
+    assert "U7654321" not in longrepr.reprcrash.message
+
+
+def redactor_with(*values: str) -> Redactor:
+    redactor = Redactor()
+    redactor.add(values)
+    return redactor
+
+
+def test_log_records_are_redacted_from_every_logger_while_installed():
+    from harness.reporting import install_log_redaction
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    uninstall = install_log_redaction(redactor_with(TOKEN))
+    try:
+        logging.getLogger("ib_async.wrapper").error("Error for account=%r token %s", "DU1234567", TOKEN)
+        try:
+            raise ValueError(TOKEN)
+        except ValueError:
+            logging.getLogger("harness.test").exception("failed")
+    finally:
+        uninstall()
+        root.removeHandler(handler)
+    formatter = logging.Formatter()
+    shown = "\n".join(formatter.format(record) for record in records)
+    assert "DU1234567" not in shown and not leaks(shown, TOKEN) and "DU****567" in shown
+    assert logging.getLogRecordFactory() is logging.LogRecord
+
+
+def test_allure_represent_guard_fails_loudly_when_its_target_is_gone(monkeypatch, tmp_path):
+    import allure_pytest_bdd.steps
+
+    from harness.reporting import _guard_allure_step_parameters
+
+    monkeypatch.delattr(allure_pytest_bdd.steps, "represent")
+    with pytest.raises(pytest.UsageError, match=r"allure_pytest_bdd\.steps\.represent"):
+        _guard_allure_step_parameters(Evidence(tmp_path))
+
+
+def test_world_secrets_are_opaque(tmp_path):
+    from harness.world import known_secrets
+
+    env = tmp_path / ".env"
+    env.write_text(f"DISCORD_WEBHOOK_URL={WEBHOOK}\nIBKR_PASSWORD=hunter22\nDRY_RUN=false\n", encoding="utf-8")
+    secrets = known_secrets(env, Secret(TOKEN))
+    assert len(secrets) == 3 and "hunter22" not in repr(secrets)
+    assert redact_text(f"{WEBHOOK} hunter22 {TOKEN!r}", secrets).count(MASK) == 3
+    assert len(known_secrets(tmp_path, None)) == 0  # not a regular file: not read
