@@ -150,28 +150,44 @@ def world(harness_settings: Settings, tmp_path_factory: pytest.TempPathFactory, 
         yield built
 
 
-def _read_only_probe(address, settings: Settings):
-    """A session's read-only GatewayProbe for `address`, closed at the end; None when not to be contacted."""
+def _terminal_line(config: pytest.Config):
+    """A `say(line)` that reaches the operator's terminal while pytest captures the test's output."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str) -> None:
+        if reporter is None:
+            return
+        from contextlib import nullcontext
+
+        with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+            reporter.ensure_newline()
+            writer = getattr(reporter, "_tw", None)  # in -q mode the progress letters leave the line open
+            if writer is not None and getattr(writer, "width_of_current_line", 0):
+                reporter.write("\n")
+            reporter.write_line(line)
+
+    return say
+
+
+def _read_only_probe(address, role: str, settings: Settings, config: pytest.Config):
+    """The facts of one gateway for the whole session: read once (read-only, bounded, progress on the terminal),
+    a failure remembered, not retried by every scenario; None when the gateway is not to be contacted."""
     if address is None:
-        yield None
-        return
-    from harness.gateway import GatewayProbe
+        return None
+    from harness.gateway_session import read_gateway_once
 
-    probe = GatewayProbe(address.host, address.port, settings.client_id, connect_timeout=settings.timeout,
-                         request_timeout=settings.timeout)
-    try:
-        yield probe
-    finally:
-        probe.close()
+    return read_gateway_once(address, role, client_id=settings.client_id, timeout=settings.timeout,
+                             say=_terminal_line(config))
 
 
 @pytest.fixture(scope="session")
-def paper_gateway(world, harness_settings: Settings):
-    """One read-only connection to the paper gateway for the whole session; None when not to be contacted."""
-    yield from _read_only_probe(world.gateway, harness_settings)
+def paper_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config):
+    """The paper gateway's facts (GatewayFacts), read once per session; None when not to be contacted."""
+    return _read_only_probe(world.gateway, "paper", harness_settings, pytestconfig)
 
 
 @pytest.fixture(scope="session")
-def live_gateway(world, harness_settings: Settings):
-    """A read-only connection to the gateway logged into the LIVE account (--live-gateway-port), or None."""
-    yield from _read_only_probe(world.live_gateway, harness_settings)
+def live_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config):
+    """The facts of the gateway logged into the LIVE account (--live-gateway-port), read once; or None."""
+    return _read_only_probe(world.live_gateway, "live", harness_settings, pytestconfig)

@@ -8,6 +8,7 @@ from harness import logs, market, reconcile
 from harness import test_order as test_orders
 from harness.checks import CouldNotLook
 from harness.checks import orders as checks
+from harness.gateway_session import executions_since
 
 
 def _int(text: str | None) -> int | None:
@@ -22,24 +23,30 @@ def bot_log(world, evidence):
     spec = world.bot_log_spec()
     if spec is None:
         raise CouldNotLook("no bot log to read: give --bot-log or --bot-dir")
+    settings = world.settings
     files = logs.find_log_files(spec, base_dir=world.bot_dir)
-    startup = getattr(world.settings, "log_startup", None) or logs.DEFAULT_STARTUP_PATTERN
-    block = logs.newest_startup_block(files, startup, tz=world.log_tz()) if files else None
+    block = logs.newest_startup_block(files, settings.log_startup, tz=world.log_tz()) if files else None
     if block is None:
         raise CouldNotLook(f"no startup block found in {spec}: has the bot been started since the switch?")
     found = reconcile.parse_bot_orders(block.lines)
-    established = next((line for line in block.lines if "Gateway connection established" in line.text), None)
+    # Only says whether the bot CLAIMS a connection (a missing claim can fail "the bot is connected"); it never
+    # makes that check pass.
+    established = next((line for line in block.lines
+                        if "gateway connection established" in logs.message_text(line.text).lower()), None)
+    zone = logs.log_zone_text(settings.bot_log_tz, settings.sources.get("bot_log_tz"))
     facts = {"startup": f"{block.path}:{block.first_lineno}", "started_at": block.started_at, "orders": found,
              "gateway connection established": established.where if established else None,
-             "lines capped": block.lines_capped}
+             "log times read as": zone, "lines capped": block.lines_capped}
     evidence.record("bot orders (newest startup block)", facts)
-    return {"since": block.started_at, "orders": found, "where": facts["startup"], "established": established}
+    return {"since": block.started_at, "orders": found, "where": facts["startup"], "established": established,
+            "zone": zone}
 
 
-def _snapshot(world, probe, evidence, name: str, since=None):
-    if probe is None:
+def _snapshot(world, session_facts, evidence, name: str, since=None):
+    """The session's facts of a gateway (read once per run), executions narrowed to `since`."""
+    if session_facts is None:
         raise CouldNotLook(world.why_no_gateway)
-    facts = probe.snapshot(executions_since=since)
+    facts = executions_since(session_facts, since)
     evidence.record(name, facts)
     return facts
 
@@ -55,12 +62,12 @@ def paper_since_start(world, paper_gateway, bot_log, evidence):
 
 
 @given("the live gateway as the harness sees it", target_fixture="live")
-def live(live_gateway, bot_log, evidence):
+def live(live_gateway, evidence):
+    # Every execution the live gateway returned: the check keeps those since the start and the bot's own.
     if live_gateway is None:
         return None
-    facts = live_gateway.snapshot(executions_since=bot_log["since"])
-    evidence.record("live gateway (read-only)", facts)
-    return facts
+    evidence.record("live gateway (read-only)", live_gateway)
+    return live_gateway
 
 
 @then("the gateway answers")
@@ -88,12 +95,13 @@ def no_positions(world, paper, evidence) -> None:
         evidence.note(note)
 
 
-@then("the bot's client id is seen at the gateway or its log says it connected")
-def bot_connected(env, paper, bot_log, evidence) -> None:
-    client_id = _int(env.values.get("IBKR_CLIENT_ID"))
+@then("the gateway has seen the bot's client id since its newest start")
+def bot_connected(world, env, paper, bot_log, evidence) -> None:
     line = bot_log["established"]
-    evidence.note(checks.check_bot_connected(client_id, paper, line is not None,
-                                             line.where if line is not None else bot_log["where"]))
+    ids = [order.order_id for order in bot_log["orders"].orders]
+    evidence.note(checks.check_bot_connected(
+        _int(env.values.get("IBKR_CLIENT_ID")), paper, world.why_no_gateway, bot_log["since"], ids,
+        line.where if line is not None else None, bot_log["where"], bot_log["zone"]))
 
 
 @then("every logged order is in the paper account and no unknown order is")
