@@ -41,3 +41,22 @@ def test_an_env_that_is_not_a_regular_file_fails_the_configuration_without_hangi
         assert says in run.outcomes[name].message and "not a regular file" in run.outcomes[name].message
     assert "MemoryError" not in run.output
     assert run.code == 1
+
+
+def test_an_environment_whose_eventkit_was_replaced_is_named_never_a_silent_skip(tmp_path):
+    """`pip install -e .` then an install that brings ib_insync overwrote aeventkit's `eventkit/` files; every
+    probe failed with "There is no current event loop" and the gateway checks were quietly skipped. Here the
+    record of aeventkit that Python finds first lists files that are not on disk: the same verdict."""
+    site = tmp_path / "site"
+    info = site / "aeventkit-2.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: aeventkit\nVersion: 2.1.0\n", encoding="utf-8")
+    (info / "RECORD").write_text("eventkit/__init__.py,sha256=AAAA,10\n", encoding="utf-8")
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env={"PYTHONPATH": path},
+                       paths=("features/03_order_routing.feature",))
+    assert run.code != 0, run.output[-3000:]
+    assert "harness: PROBLEM: the eventkit package was replaced" in run.output
+    accounts = run.outcomes["test_the_gateway_is_logged_into_paper_accounts_only"]
+    assert accounts.outcome == "skipped", accounts
+    assert "the eventkit package was replaced" in accounts.message and "aeventkit" in accounts.message

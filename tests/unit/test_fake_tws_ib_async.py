@@ -1,4 +1,4 @@
-"""The real, unpatched ib_async (and ib_insync) against the fake over loopback: sync, trading, faults."""
+"""The real, unpatched ib_async (and IB's own ibapi) against the fake over loopback: sync, trading, faults."""
 
 from __future__ import annotations
 
@@ -311,17 +311,82 @@ def test_reset_restores_the_initial_world(gateway, connect) -> None:
     assert gateway.world.positions == [] and gateway.orders_received == [] and gateway.requests == []
 
 
-def test_ib_insync_reads_accounts_and_positions() -> None:
-    import ib_insync
+def _ibapi_client():
+    """IB's own client library (`ibapi`, server versions 100..157): a second implementation of the protocol, in
+    ib_async's environment without touching it (ib_insync would overwrite ib_async's `eventkit` package)."""
+    import threading
+
+    from ibapi.client import EClient
+    from ibapi.wrapper import EWrapper
+
+    class Client(EWrapper, EClient):
+        def __init__(self) -> None:
+            EWrapper.__init__(self)
+            EClient.__init__(self, self)
+            self.accounts = ""
+            self.positions: list[tuple[str, str, float]] = []
+            self.exec_ids: list[str] = []
+            self.open_orders: list[tuple[int, str, str]] = []
+            self.errors: list[tuple[int, int, str]] = []
+            self.ready, self.positions_done = threading.Event(), threading.Event()
+            self.executions_done, self.orders_done = threading.Event(), threading.Event()
+
+        def managedAccounts(self, accountsList: str) -> None:
+            self.accounts = accountsList
+
+        def nextValidId(self, orderId: int) -> None:
+            self.ready.set()
+
+        def position(self, account, contract, position, avgCost) -> None:
+            self.positions.append((account, contract.symbol, float(position)))
+
+        def positionEnd(self) -> None:
+            self.positions_done.set()
+
+        def execDetails(self, reqId, contract, execution) -> None:
+            self.exec_ids.append(execution.execId)
+
+        def execDetailsEnd(self, reqId) -> None:
+            self.executions_done.set()
+
+        def openOrder(self, orderId, contract, order, orderState) -> None:
+            self.open_orders.append((orderId, contract.symbol, order.action))
+
+        def openOrderEnd(self) -> None:
+            self.orders_done.set()
+
+        def error(self, reqId, errorCode, errorString) -> None:
+            self.errors.append((reqId, errorCode, errorString))
+
+    return Client()
+
+
+def test_ibs_own_ibapi_client_reads_accounts_positions_executions_and_orders() -> None:
+    import threading
+
+    from ibapi.execution import ExecutionFilter as IbapiExecutionFilter  # in the test extras: never a skip
 
     with FakeGateway(rich_world()) as fake:
-        ib = ib_insync.IB()
+        client = _ibapi_client()
+        client.connect(fake.host, fake.port, clientId=9)
+        reader = threading.Thread(target=client.run, name="ibapi-reader", daemon=True)
+        reader.start()
         try:
-            ib.connect(fake.host, fake.port, clientId=9, readonly=True, timeout=2)
-            assert ib.client.serverVersion() == 176  # ib_insync's maximum: negotiation met it
-            assert ib.managedAccounts() == ["DU1234567"]
-            assert [(p.contract.symbol, p.position) for p in ib.positions()] == [("MSFT", 5.0)]
-            assert {f.execution.execId for f in ib.fills()} == {"e-old", "e-new"}
+            assert client.ready.wait(WAIT), client.errors
+            assert client.serverVersion() == 157  # ibapi 9.81's maximum: the fake's oldest field layout
+            assert client.accounts == "DU1234567"
+            client.reqPositions()
+            assert client.positions_done.wait(WAIT)
+            assert client.positions == [("DU1234567", "MSFT", 5.0)]
+            client.reqExecutions(1, IbapiExecutionFilter())
+            assert client.executions_done.wait(WAIT)
+            assert set(client.exec_ids) == {"e-old", "e-new"}
+            client.reqAllOpenOrders()
+            assert client.orders_done.wait(WAIT)
+            assert client.open_orders == [(3, "SPY", "BUY")]
+            assert {code for _, code, _ in client.errors} <= {2104, 2106, 2158}  # farm notices only
         finally:
-            ib.disconnect()
+            client.disconnect()
+            reader.join(WAIT)
+        assert not reader.is_alive()
         fake.check()
