@@ -1,34 +1,151 @@
-"""No secret leaves the machine: after a whole run of the features against the embedded world, with a
-failing world so that failure messages are printed too, no webhook token and no full account id appears in
-the terminal output (even with -l), the Allure results or the evidence."""
+"""No secret leaves the machine.
+
+One faulty world, started here and shared by every run: the gateways are logged into full account ids, the
+bot says LIVE, and secrets are planted where an operator's world has them: a Discord token with a newline,
+quotes and non-ASCII characters (in DISCORD_BOT_TOKEN and in the bot's .env), a password with quotes and
+non-ASCII characters, the webhook URL; and in the bot's log, raw, repr-escaped, JSON-escaped and URL-encoded.
+The operator's command runs against it once per terminal flag (-q, default, -v, -vvv, -l, --tb=long); the
+terminal output, the JUnit XML, the Allure results and the evidence must hold none of the secret values in
+any form, nor a full account id. The switch's backup must be private and ignored by git.
+"""
 
 from __future__ import annotations
 
-from tests.acceptance.runner import run_features
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from harness.envfile import read_env
+from harness.fakes.botdir import make_bot_dir
+from harness.fakes.embedded import FAULTS_VARIABLE, LIVE_PORT, PAPER_PORT, embedded_world
+from tests.acceptance.runner import REPO
+from tests.leakcheck import WEIRD_TOKEN, leaks
 
 FULL_ACCOUNT_IDS = ("DU1234567", "U7654321", "U2345678")
+PASSWORD = 'hunter-"ß€\'-2k9Q'
+BOT_FAULTS = "discord-live,live-log"  # the bot logs and announces LIVE: startup checks fail and quote the log
+WORLD_FAULTS = "gateway-live-account,live-account-activity"  # failures name accounts
+TERMINAL_FLAGS = {"-q": ("-q",), "default": (), "-v": ("-v",), "-vvv": ("-vvv",), "-l": ("-l",),
+                  "--tb=long": ("--tb=long",)}
 
 
-def test_no_secret_or_full_account_id_in_any_output(tmp_path):
-    basetemp = tmp_path / "inner"
-    run = run_features(
-        tmp_path, "--basetemp", str(basetemp), "--alluredir", str(tmp_path / "allure"), "-v", "-l",
-        "--evidence-dir", str(tmp_path / "evidence"),
-        env={"BOT_FAULTS": "discord-live", "HARNESS_EMBEDDED_FAULTS": "gateway-live-account,live-account-activity"},
-    )
-    assert run.failed(), "the faulty world must fail, so that failure messages are part of what is checked"
-    env_files = list(basetemp.rglob("bot/.env"))
-    assert env_files, "the embedded bot directory was not found under --basetemp"
-    webhook = next(line for line in env_files[0].read_text().splitlines() if line.startswith("DISCORD_WEBHOOK_URL="))
-    token = webhook.rsplit("/", 1)[-1]
-    assert len(token) > 20
-    texts = {"terminal output": run.output}
-    for folder in (tmp_path / "allure", tmp_path / "evidence"):
-        for path in folder.rglob("*"):
-            if path.is_file():
-                texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
-    assert len(texts) > 10
+def _dotenv_quoted(value: str) -> str:
+    """`value` as a double-quoted python-dotenv value (which decodes \\\\, \\" and \\n)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _plant_secrets(env_file: Path, log_file: Path, webhook: str) -> None:
+    with env_file.open("a", encoding="utf-8", newline="\n") as env:
+        env.write(f"DISCORD_BOT_TOKEN={_dotenv_quoted(WEIRD_TOKEN)}\nIBKR_PASSWORD={_dotenv_quoted(PASSWORD)}\n")
+    values = read_env(env_file).values
+    assert values["DISCORD_BOT_TOKEN"] == WEIRD_TOKEN and values["IBKR_PASSWORD"] == PASSWORD, "planting failed"
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+    lines = [
+        f"{stamp} ERROR bot: Discord post to {webhook} failed; token {WEIRD_TOKEN!r}, account U7654321",
+        f"{stamp} ERROR bot: login refused: " + json.dumps({"token": WEIRD_TOKEN, "password": PASSWORD}),
+        f"{stamp} ERROR bot: retrying https://discord.com/oauth?token={quote(WEIRD_TOKEN, safe='')}&next="
+        f"{quote(webhook, safe='')}",
+        f"{stamp} ERROR bot: raw token {WEIRD_TOKEN} and password {PASSWORD} in account DU1234567",
+    ]
+    with log_file.open("a", encoding="utf-8") as log:
+        log.write("".join(line + "\n" for line in lines))
+
+
+@pytest.fixture(scope="module")
+def leaky_world(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("leaky-world")
+    environ = {**os.environ, "BOT_FAULTS": BOT_FAULTS, FAULTS_VARIABLE: WORLD_FAULTS}
+    with embedded_world(root, environ=environ) as world:
+        webhook = read_env(world.bot.env_file).values["DISCORD_WEBHOOK_URL"]
+        assert webhook and "/webhooks/" in webhook
+        _plant_secrets(world.bot.env_file, world.bot.log_file, webhook)
+        yield world, webhook
+
+
+def _run(tmp_path: Path, world, flags: tuple[str, ...]) -> dict[str, str]:
+    """The operator's --live-gateway command with `flags`; every text it left: terminal, JUnit, Allure, evidence."""
+    junit, allure, evidence = tmp_path / "junit.xml", tmp_path / "allure", tmp_path / "evidence"
+    command = [
+        sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", f"--junitxml={junit}",
+        "--alluredir", str(allure), "--evidence-dir", str(evidence),
+        "--live-gateway", "--bot-dir", str(world.bot.root), "--baseline", str(world.bot.baseline_file),
+        "--gateway", f"{world.host}:{PAPER_PORT}", "--live-gateway-port", str(LIVE_PORT),
+        "--discord-api", world.discord.api_base, "--discord-channel", str(world.discord.channel_id),
+        "--bot-environ", str(world.bot_environ), *flags,
+    ]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    environ.update({"DISCORD_BOT_TOKEN": WEIRD_TOKEN, "PYTHONIOENCODING": "utf-8"})
+    result = subprocess.run(command, cwd=REPO, env=environ, capture_output=True, timeout=300)
+    texts = {"terminal stdout": result.stdout.decode("utf-8", errors="replace"),
+             "terminal stderr": result.stderr.decode("utf-8", errors="replace")}
+    for path in [junit, *allure.rglob("*"), *evidence.rglob("*")]:
+        if path.is_file():
+            texts[str(path.relative_to(tmp_path))] = path.read_text(encoding="utf-8", errors="replace")
+    assert result.returncode not in (0, 2, 3, 4), texts["terminal stdout"][-3000:] + texts["terminal stderr"]
+    return texts
+
+
+@pytest.mark.parametrize("flags", list(TERMINAL_FLAGS.values()), ids=list(TERMINAL_FLAGS))
+def test_no_secret_or_full_account_id_in_any_output(tmp_path, leaky_world, flags):
+    world, webhook = leaky_world
+    texts = _run(tmp_path, world, flags)
+    terminal = texts["terminal stdout"]
+    assert "failed" in terminal, "the faulty world must fail, so that failure messages are part of what is checked"
+    assert any(name.startswith("allure") for name in texts) and any(name.startswith("evidence") for name in texts)
+    secrets = {"Discord token": WEIRD_TOKEN, "password": PASSWORD, "webhook URL": webhook,
+               "webhook token": webhook.rsplit("/", 1)[-1]}
+    found = []
     for where, text in texts.items():
-        assert token not in text, f"webhook token in {where}"
-        for account in FULL_ACCOUNT_IDS:
-            assert account not in text, f"full account id {account} in {where}"
+        for name, value in secrets.items():
+            found += [f"{name} ({form}) in {where}" for form in leaks(text, value, pieces=name != "webhook URL")]
+        found += [f"full account id {account} in {where}" for account in FULL_ACCOUNT_IDS if account in text]
+    assert not found, "\n".join(found[:40])
+    assert "DISCORD_BOT_TOKEN is not a valid token" in terminal + texts.get("junit.xml", ""), \
+        "the planted token must reach the Discord check (and be refused there, without being sent)"
+
+
+def _private(path: Path) -> bool:
+    return os.name == "nt" or not stat.S_IMODE(path.stat().st_mode) & 0o077
+
+
+def _ignored_by_git(repo: Path, path: Path) -> bool:
+    try:
+        path.relative_to(repo)
+    except ValueError:
+        return True  # outside the bot's repository: git cannot commit it
+    check = subprocess.run(["git", "-C", str(repo), "check-ignore", "-q", str(path)], capture_output=True,
+                           timeout=30)
+    return check.returncode == 0
+
+
+@pytest.mark.xfail(strict=True, reason="the switch's backup is written 0644 next to the .env, where a `.env` "
+                                       "line in .gitignore does not cover it (issue 9, §3: another engineer's fix)")
+def test_the_switch_backup_is_private_and_ignored_by_git(tmp_path):
+    """`harness switch paper` in a bot repo whose .gitignore says only `.env` (as most do), with the .env 0600:
+    every backup it leaves must be readable by its owner only and ignored by git (or outside the repo)."""
+    bot = make_bot_dir(tmp_path / "bot", switch=False)
+    (bot.root / ".gitignore").write_text(".env\nlogs/\n", encoding="utf-8")
+    if os.name != "nt":
+        bot.env_file.chmod(0o600)
+    evidence = tmp_path / "evidence"
+    before = {p for p in tmp_path.rglob("*") if ".git" not in p.parts}
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "switch", "paper", "--bot-dir", str(bot.root), "--evidence-dir",
+         str(evidence), "--baseline", str(tmp_path / "baseline.json"), "--force-market-hours", "--force-running-bot"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert read_env(bot.env_file).values["DRY_RUN"] == "false"
+    new_files = {p for p in tmp_path.rglob("*") if ".git" not in p.parts and p.is_file()} - before
+    backups = [p for p in new_files if p.name != "baseline.json" and ".env" in p.name]
+    assert backups, f"the switch left no backup of the .env ({sorted(map(str, new_files))})"
+    for backup in backups:
+        assert _private(backup), f"{backup} is readable by others ({stat.filemode(backup.stat().st_mode)})"
+        assert _ignored_by_git(bot.root, backup), f"{backup} is not ignored by git in the bot's repository"

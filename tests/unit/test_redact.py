@@ -9,7 +9,6 @@ import logging
 import pickle
 import subprocess
 import sys
-from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -27,36 +26,10 @@ from harness.redact import (
     redact_excerpt,
     redact_text,
 )
+from tests.leakcheck import WEIRD_TOKEN, leaks, written_forms
 
-# A Discord token as an operator might paste it wrong: a newline, both quotes, Latin-1 and non-Latin-1.
-TOKEN = 'MTk4NjIy.Gx"q\'Zé€✓\nsecond-line_Ab9Cd'
+TOKEN = WEIRD_TOKEN
 WEBHOOK = "https://discord.com/api/webhooks/1234567890/AbCdEf_secret-token"
-
-
-def written_forms(value: str) -> dict[str, str]:
-    """How a value appears in text once quoted by Python, JSON, a URL or a bytes repr: written here
-    independently of harness.redact, so these tests do not grade redaction with its own list."""
-    forms = {
-        "raw": value,
-        "repr": repr(value)[1:-1],
-        "ascii": ascii(value)[1:-1],
-        "json": json.dumps(value)[1:-1],
-        "json (utf-8)": json.dumps(value, ensure_ascii=False)[1:-1],
-        "url": quote(value, safe=""),
-        "url (path)": quote(value),
-        "url (form)": quote_plus(value),
-        "bytes repr": repr(value.encode("utf-8"))[2:-1],
-        "repr of repr": repr(repr(value))[1:-1],
-        "json of repr": json.dumps(repr(value))[1:-1],
-    }
-    for number, line in enumerate(value.splitlines()):
-        if len(line) >= 4:
-            forms[f"line {number + 1}"] = line
-    return forms
-
-
-def leaks(text: str, value: str) -> list[str]:
-    return [name for name, form in written_forms(value).items() if form in text]
 
 
 # -- opaque holders --------------------------------------------------------------------------------------
