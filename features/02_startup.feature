@@ -1,7 +1,8 @@
 @transition
 Feature: The bot restarted in paper trading mode (Step 3)
   The seed's Step 3: the startup lines in the bot's log and its Discord notification. Only the newest
-  startup block counts: a line from an older start never satisfies a check.
+  startup block counts: a line from an older start never satisfies a check. Modes are read by meaning
+  (any case, "DRY_RUN" = "dry-run" = "dry run", negated mentions ignored); JSON-lines logs are read too.
 
   Background:
     Given the newest startup block of the bot's log
@@ -13,6 +14,15 @@ Feature: The bot restarted in paper trading mode (Step 3)
   @dod_log_paper @critical
   Scenario: The log says paper trading mode is active
     Then the startup block says paper trading mode is active
+
+  @dod_log_paper @critical
+  Scenario: The bot loaded DRY_RUN=false and PAPER_TRADING=true
+    Then the startup line says DRY_RUN=false and PAPER_TRADING=true
+
+  @dod_log_paper @critical
+  Scenario: The bot connects to its .env's gateway on a paper port
+    Given the bot's .env as python-dotenv reads it
+    Then every gateway line names the .env's gateway on a paper port
 
   @dod_log_paper @critical
   Scenario: The log never says live trading mode

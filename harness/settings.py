@@ -16,6 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from harness.logs.patterns import DEFAULT_TEXTS
+
+# The log patterns' defaults have one definition, in the log probe's table.
+_LOG = DEFAULT_TEXTS
 PHASES = ("preflight", "transition", "first-day", "rollback")
 PAPER_PORTS = frozenset({4002, 7497})
 LIVE_PORTS = frozenset({4001, 7496})
@@ -151,6 +155,26 @@ def _parse_list(text: str) -> tuple[str, ...]:
     return items
 
 
+def _parse_markers(text: str) -> tuple[str, ...]:
+    """Markers separated by ';' (see harness.logs.meaning); a bad `re:` regex is refused here."""
+    items = tuple(item.strip() for item in _parse_list(text))
+    _parse_marker_items(items)
+    return items
+
+
+def _parse_marker(text: str) -> str:
+    item = _parse_text(text)
+    _parse_marker_items((item,))
+    return item
+
+
+def _parse_marker_items(items: tuple[str, ...]) -> None:
+    from harness.logs import patterns
+
+    for item in items:
+        patterns.marker(item)  # raises ValueError naming the marker
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     name: str
@@ -185,20 +209,23 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("bot_log", "The bot's log file or glob; rotated and gzipped files included", _parse_text),
     SettingSpec("bot_log_tz", "Time zone of the bot's log timestamps (default: this machine's)", _parse_zone),
     SettingSpec("log_startup", "Text that starts each startup block in the bot's log", _parse_text,
-                default="Configuration loaded:"),
-    SettingSpec("log_expected", "Startup lines expected in order after the restart, separated by ';'", _parse_list,
-                default="Configuration loaded: DRY_RUN=false, PAPER_TRADING=true;Connecting to IBKR Gateway at;"
-                "Gateway connection established;Paper trading mode ACTIVE;Bot initialized successfully"),
-    SettingSpec("log_paper_active", "The log line that confirms paper mode", _parse_text,
-                default="Paper trading mode ACTIVE"),
-    SettingSpec("log_live_markers", "Log text that means live trading mode, separated by ';'", _parse_list,
-                default="Live trading mode"),
-    SettingSpec("log_dry_run_markers", "Log text that means dry-run mode, separated by ';'", _parse_list,
-                default="DRY_RUN mode active;DRY-RUN mode;dry-run mode"),
-    SettingSpec("log_error_markers", "Log text that means an error or crash, separated by ';'", _parse_list,
-                default="Traceback (most recent call last); ERROR ;CRITICAL"),
+                default=_LOG["startup"][0]),
+    SettingSpec("log_expected", "Startup lines expected in order after the restart, separated by ';' (any case)",
+                _parse_list, default=";".join(_LOG["expected_startup"])),
+    SettingSpec("log_gateway_line", "Text before HOST:PORT in the bot's line naming the gateway it connects to "
+                "(any case; reconnect lines count too)", _parse_text, default=_LOG["gateway_line"][0]),
+    SettingSpec("log_paper_active", "The log line that confirms paper mode (a marker: see log_live_markers)",
+                _parse_marker, default=_LOG["paper_active"][0]),
+    SettingSpec("log_live_markers", "Log text that means live trading mode, separated by ';': phrases matched in any "
+                "case as whole words with space/_/- between words, or 're:REGEX'; a negated mention ('not in live "
+                "mode', 'live mode: off') does not count", _parse_markers, default=";".join(_LOG["live_mode"])),
+    SettingSpec("log_dry_run_markers", "Log text that means dry-run mode, separated by ';' (markers, as "
+                "log_live_markers)", _parse_markers, default=";".join(_LOG["dry_run"])),
+    SettingSpec("log_error_markers", "Log text that means an error or crash, separated by ';' (markers, as "
+                "log_live_markers; only a negation before counts: 'no error')", _parse_markers,
+                default=";".join(_LOG["errors"])),
     SettingSpec("log_shutdown_markers", "Log text of a clean shutdown, separated by ';' (matched in any case)",
-                _parse_list, default="shutdown complete;Shutting down;clean shutdown"),
+                _parse_list, default=";".join(_LOG["shutdown"])),
     SettingSpec("since", "Only log lines after this instant (ISO, with offset; default: the newest startup)",
                 _parse_instant),
     SettingSpec("shutdown_time", "When the bot was stopped for the switch, if its log does not say (ISO, "
@@ -240,13 +267,14 @@ class Settings:
     baseline: Path | None = None
     bot_log: str | None = None
     bot_log_tz: str | None = None
-    log_startup: str = "Configuration loaded:"
-    log_expected: tuple[str, ...] = ()
-    log_paper_active: str = "Paper trading mode ACTIVE"
-    log_live_markers: tuple[str, ...] = ("Live trading mode",)
-    log_dry_run_markers: tuple[str, ...] = ()
-    log_error_markers: tuple[str, ...] = ()
-    log_shutdown_markers: tuple[str, ...] = ()
+    log_startup: str = _LOG["startup"][0]
+    log_expected: tuple[str, ...] = _LOG["expected_startup"]
+    log_gateway_line: str = _LOG["gateway_line"][0]
+    log_paper_active: str = _LOG["paper_active"][0]
+    log_live_markers: tuple[str, ...] = _LOG["live_mode"]
+    log_dry_run_markers: tuple[str, ...] = _LOG["dry_run"]
+    log_error_markers: tuple[str, ...] = _LOG["errors"]
+    log_shutdown_markers: tuple[str, ...] = _LOG["shutdown"]
     since: datetime | None = None
     shutdown_time: datetime | None = None
     bot_process: str = "src.main"

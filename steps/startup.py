@@ -22,54 +22,75 @@ def startup(world, evidence):
     output = world.bot_output_tail()
     if output is not None:
         evidence.record("stand-in bot output (end)", output)
-    block = None
+    block = newest = None
     if facts.problem is None:
         block = logs.newest_startup_block(list(facts.paths), settings.log_startup, since=settings.since,
                                           tz=world.log_tz())
+        if block is None and settings.since is not None:
+            newest = logs.newest_startup_block(list(facts.paths), settings.log_startup, tz=world.log_tz())
     since_text = f"since {settings.since.isoformat()}" if settings.since else "at all"
-    block = checks.check_startup_found(facts, block, settings.log_startup, since_text)
+    zone = logs.log_zone_text(settings.bot_log_tz, settings.sources.get("bot_log_tz"))
+    block = checks.check_startup_found(facts, block, settings.log_startup, since_text, newest, zone)
     evidence.record("newest startup block", {"where": f"{block.path}:{block.first_lineno}",
-                                             "started_at": block.started_at, "first_lines": block.lines[:15]})
-    return {"files": list(facts.paths), "block": block}
+                                             "started_at": block.started_at, "log times read as": zone,
+                                             "first_lines": block.lines[:15]})
+    return {"files": list(facts.paths), "block": block, "zone": zone}
 
 
 @then("the expected startup lines appear in order")
 def lines_in_order(startup, world, evidence) -> None:
-    match = logs.find_in_order(startup["block"], world.settings.log_expected)
+    expected = [logs.Pattern(text, ignore_case=True) for text in world.settings.log_expected]
+    match = logs.find_in_order(startup["block"], expected)
     evidence.record("expected startup lines", match)
     checks.check_lines_in_order(match, startup["block"])
 
 
 @then("the startup block says paper trading mode is active")
 def paper_active(startup, world, evidence) -> None:
-    line = checks.check_line_present(startup["block"], world.settings.log_paper_active, world.secrets())
+    line = checks.check_paper_line(startup["block"], logs.marker(world.settings.log_paper_active))
     evidence.record("paper mode line", line)
 
 
-def _check_absent_since_startup(startup, world, evidence, markers, title, *, critical, advice) -> None:
+@then("the startup line says DRY_RUN=false and PAPER_TRADING=true")
+def configuration_paper(startup, evidence) -> None:
+    config = logs.configuration_line(startup["block"])
+    evidence.record("configuration line", config)
+    evidence.note(checks.check_configuration_paper(config, startup["block"]))
+
+
+@then("every gateway line names the .env's gateway on a paper port")
+def gateway_line(startup, env, world, evidence) -> None:
+    text = world.settings.log_gateway_line
+    found = logs.gateway_lines(startup["block"], text)
+    evidence.record("gateway lines", found)
+    evidence.note(checks.check_gateway_lines(found, startup["block"], text, env.values.get("IBKR_HOST"),
+                                             env.values.get("IBKR_PORT")))
+
+
+def _check_absent_since_startup(startup, evidence, markers, title, *, critical, advice, meaning) -> None:
     scan = logs.scan(startup["files"], markers, since=startup["block"])
     evidence.record(f"{title}: markers since the startup", scan)
-    checks.check_absent(scan, markers, title, critical=critical, advice=advice, secrets=world.secrets())
+    checks.check_absent(scan, title, critical=critical, advice=advice, meaning=meaning)
 
 
 @then("no line since the startup says live trading mode")
 def no_live_mode(startup, world, evidence) -> None:
-    _check_absent_since_startup(startup, world, evidence, world.settings.log_live_markers,
+    _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_live_markers),
                                 "LIVE trading mode in the log", critical=True,
-                                advice="HALT THE BOT and check the gateway account")
+                                advice="HALT THE BOT and check the gateway account", meaning=" (live trading mode)")
 
 
 @then("no line since the startup says dry-run mode")
 def no_dry_run(startup, world, evidence) -> None:
-    _check_absent_since_startup(startup, world, evidence, world.settings.log_dry_run_markers,
-                                "Still in dry-run mode", critical=False,
+    _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_dry_run_markers),
+                                "Still in dry-run mode", critical=False, meaning=" (dry-run mode)",
                                 advice="the configuration was not loaded: re-check the .env and the environment")
 
 
 @then("no error or traceback since the startup")
 def no_errors(startup, world, evidence) -> None:
-    _check_absent_since_startup(startup, world, evidence, world.settings.log_error_markers,
-                                "Errors since the startup", critical=False,
+    _check_absent_since_startup(startup, evidence, logs.error_markers(world.settings.log_error_markers),
+                                "Errors since the startup", critical=False, meaning=" (an error)",
                                 advice="diagnose before trusting the bot with orders")
 
 
@@ -84,14 +105,17 @@ def notification(world, startup, evidence):
     evidence.record("Discord messages", facts)
     found = discord.find_startup_notification(facts, near=started)
     evidence.record("startup notification", found)
-    return found
+    return {"found": found, "started_at": started, "zone": startup["zone"]}
 
 
 @then("a message says PAPER TRADING near the startup")
 def discord_paper(notification) -> None:
-    checks.check_discord_paper(notification)
+    started = notification["started_at"]
+    near = (f"startup at {started.isoformat()}, log times read as {notification['zone']}" if started
+            else "the startup's time cannot be read from the log")
+    checks.check_discord_paper(notification["found"], near)
 
 
 @then("no message announces DRY-RUN or LIVE mode")
 def discord_no_wrong_mode(notification) -> None:
-    checks.check_discord_no_wrong_mode(notification)
+    checks.check_discord_no_wrong_mode(notification["found"])

@@ -117,24 +117,58 @@ def check_no_positions_or_orders(facts: GatewayFacts, declared: Sequence[tuple[s
     return None
 
 
-def check_bot_connected(client_id: int | None, facts: GatewayFacts | None, log_established: bool | None,
-                        log_where: str = "") -> str:
-    """The bot's client id is seen at the gateway, or its log says 'Gateway connection established'."""
-    if client_id is not None and facts is not None and facts.ok:
-        seen = [o for o in facts.open_orders if o.client_id == client_id]
-        seen += [e for e in facts.executions if e.client_id == client_id]
-        if seen:
-            return f"client id {client_id} seen at {facts.host}:{facts.port} on {len(seen)} order(s)"
-    if log_established:
-        return f"'Gateway connection established' in the newest startup block ({log_where})"
-    if log_established is None and (facts is None or not facts.ok):
-        raise CouldNotLook("neither the bot's log nor the gateway could be read to see the bot's connection")
-    where = f" at {facts.host}:{facts.port}" if facts is not None else ""
-    raise CheckFailed(
-        "The bot is not connected to the gateway",
-        f"no order from client id {client_id}{where} and no 'Gateway connection established' in the bot's "
-        f"newest startup block{f' ({log_where})' if log_where else ''}",
-    )
+def check_bot_connected(client_id: int | None, facts: GatewayFacts | None, why_no_gateway: str,
+                        since: datetime | None, logged_order_ids: Sequence[int], established_where: str | None,
+                        block_where: str, zone_text: str = "") -> str:
+    """The gateway has seen the bot (its .env's IBKR_CLIENT_ID) since the bot's newest start. Returns a note.
+
+    What can honestly be observed. An API client is never told which other clients a gateway serves (ib_async
+    has no such request; a real IB Gateway shows its API connections only in its own window), and connecting
+    with the bot's client id to provoke error 326 would disturb the bot, so it is never done. What the gateway
+    does tell a read-only client is its orders and executions, each carrying the client id that placed it:
+    an execution from the bot's client id at or after the newest start, or an open order or execution from
+    that client id whose order id the bot logged in its newest startup block ("Order submitted: id=N"; order
+    ids only grow, so an older run's order cannot carry it), proves the bot was connected after it started.
+    That passes. Without it the check cannot see the connection: "operator to confirm" (look at the
+    gateway's API connections for the client id), never a pass. The bot's "Gateway connection established"
+    line alone is never enough: it may be days old, the gateway may be down or have dropped the bot since.
+    The check fails when the bot's own newest startup block never says the connection was established and
+    the gateway shows nothing from the bot either.
+    """
+    if client_id is None:
+        raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's connection cannot be told")
+    claim = (f"its log's {established_where!r} line alone is not proof" if established_where
+             else f"its newest startup block ({block_where}) never says 'Gateway connection established'")
+    started = f"since the bot's newest start at {since.isoformat()}" if since else "since the bot's newest start"
+    if zone_text and since:
+        started += f" (log times read as {zone_text})"
+    if facts is None or not facts.ok:
+        why = why_no_gateway
+        if facts is not None:
+            why = f"the gateway at {facts.host}:{facts.port} could not be read: {redact_text(facts.problem or '?')}"
+        if established_where is None:
+            raise CheckFailed("The bot is not connected to the gateway", f"{claim}, and {why}")
+        raise CouldNotLook(f"{why}; whether the bot (client id {client_id}) is connected cannot be seen, and {claim}")
+    logged = set(logged_order_ids)
+    # IB stamps executions to the second; the log's start has milliseconds.
+    floor = since.replace(microsecond=0) if since is not None else None
+    seen = [f"open order id {o.order_id}" for o in facts.open_orders
+            if o.client_id == client_id and o.order_id in logged]
+    seen += [f"execution of order id {e.order_id}" + (f" at {e.time.isoformat()}" if e.time else "")
+             for e in facts.executions if e.client_id == client_id and (
+                 e.order_id in logged or (floor is not None and e.time is not None and e.time >= floor))]
+    if seen:
+        shown = ", ".join(seen[:5]) + (f" and {len(seen) - 5} more" if len(seen) > 5 else "")
+        return (f"the gateway at {facts.host}:{facts.port} holds {len(seen)} record(s) from client id {client_id} "
+                f"placed {started}: {shown}")
+    if established_where is None:
+        raise CheckFailed("The bot is not connected to the gateway",
+                          f"the gateway at {facts.host}:{facts.port} shows no order or execution from client id "
+                          f"{client_id} {started}, and {claim}")
+    raise CouldNotLook(
+        f"the gateway at {facts.host}:{facts.port} shows no order or execution from client id {client_id} "
+        f"{started}, and a gateway does not list its other API clients: look in the gateway's window for an API "
+        f"connection with client id {client_id} ({claim})")
 
 
 def check_orders_in_paper(bot: BotOrderLog, rec: Reconciliation, facts: GatewayFacts) -> list[str]:

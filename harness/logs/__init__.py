@@ -28,7 +28,8 @@ How it reads, and why:
 * Huge lines: a line longer than `MAX_LINE_BYTES` is handled in pieces of that size (same line number);
   a pattern straddling two pieces is not seen.
 * Time. Timestamps at the start of a line (python logging's `2026-02-10 16:45:01,123` by default; ISO
-  `T`, fractions, `Z`/offsets accepted; any strftime format or regex via `TimestampFormat`). A line
+  `T`, fractions, `Z`/offsets accepted; any strftime format or regex via `TimestampFormat`), or, for a
+  JSON-lines record (a line starting with `{`), its "timestamp"/"time"/"asctime" field (ISO or epoch). A line
   without a timestamp (traceback, continuation) takes the timestamp of the previous timestamped line.
   Naive timestamps are read in the log's zone (`tz`: a zoneinfo zone or its name; None = this machine's
   zone, through the C library). Returned timestamps carry the fixed UTC offset in force at that instant
@@ -56,6 +57,9 @@ Modules, one job each (the public names are all importable from `harness.logs`):
 * `backwards`: newest startup block, last shutdown, last line; `find_in_order`.
 * `forward`: the streaming `scan` and its worker processes; `window`: where a `since` window starts.
 * `patterns`, `facts`, `tunables`: what is searched for, what is returned, and the sizes that tests shrink.
+* `meaning`: markers matched by meaning (any case, whole words, negated mentions ignored).
+* `structured`: JSON-lines records (structlog, loguru): a line's message and fields.
+* `startup_lines`: what the startup lines say (configuration values, the gateway address), as facts.
 """
 
 from __future__ import annotations
@@ -90,10 +94,16 @@ from harness.logs.patterns import (
     DEFAULT_PATTERNS,
     DEFAULT_SHUTDOWN_PATTERNS,
     DEFAULT_STARTUP_PATTERN,
+    DEFAULT_TEXTS,
     Pattern,
+    error_markers,
+    marker,
+    markers,
 )
 from harness.logs.patterns import PatternLike as PatternLike
-from harness.logs.timestamps import DEFAULT_TIMESTAMP_FORMAT, TimestampFormat
+from harness.logs.startup_lines import ConfigurationLine, GatewayLine, configuration_line, gateway_lines
+from harness.logs.structured import message_text
+from harness.logs.timestamps import DEFAULT_TIMESTAMP_FORMAT, TimestampFormat, log_zone_text, zone_description
 from harness.logs.timestamps import DEFAULT_TIMESTAMP_REGEX as DEFAULT_TIMESTAMP_REGEX
 
 __all__ = [
@@ -102,9 +112,12 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "DEFAULT_SHUTDOWN_PATTERNS",
     "DEFAULT_STARTUP_PATTERN",
+    "DEFAULT_TEXTS",
     "DEFAULT_TIMESTAMP_FORMAT",
+    "ConfigurationLine",
     "ExpectedLine",
     "FileProblem",
+    "GatewayLine",
     "LogFacts",
     "LogFileFacts",
     "LogLine",
@@ -114,11 +127,19 @@ __all__ = [
     "ScanFacts",
     "StartupBlock",
     "TimestampFormat",
+    "configuration_line",
+    "error_markers",
     "find_in_order",
     "find_log_files",
+    "gateway_lines",
     "inspect_logs",
     "last_line",
     "last_shutdown",
+    "log_zone_text",
+    "marker",
+    "markers",
+    "message_text",
     "newest_startup_block",
     "scan",
+    "zone_description",
 ]

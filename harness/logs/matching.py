@@ -22,9 +22,16 @@ class _Matcher:
     def __init__(self, pattern: Pattern) -> None:
         self.pattern = pattern
         self.label = pattern.text
-        self.lowered = pattern.ignore_case and not pattern.regex
+        # A keyword is lowercase: it is always searched in the lowered buffer.
+        self.lowered = bool(pattern.keyword) or (pattern.ignore_case and not pattern.regex)
         self.regexes: list[re.Pattern[bytes]] = []
         self.needles: list[bytes] = []
+        if pattern.keyword:
+            # Every match holds the keyword: find it at memory speed, confirm each line with the pattern.
+            self.needles = [form for form in _encoded_forms(pattern.keyword.lower()) if form]
+            self.verify = True
+            self.empty = not self.needles
+            return
         sources = _encoded_forms(pattern.text.lower() if self.lowered else pattern.text)
         if pattern.regex:
             flags = re.MULTILINE | (re.IGNORECASE if pattern.ignore_case else 0)

@@ -27,6 +27,13 @@ _ISO_BYTES = re.compile(
     rb"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6})\d*)?(Z|[+-]\d{2}:?\d{2})?"
 )
 
+# A JSON-lines record's time: {"timestamp": "2026-02-10T21:45:01.123Z"} (structlog), {"time": {"repr":
+# "2026-02-10 16:45:01.123456-05:00", ...}} (loguru), {"asctime": "2026-02-10 16:45:01,123"}, or epoch seconds.
+_JSON_TIME = re.compile(
+    rb'"(?:timestamp|time|asctime|@timestamp|ts|datetime)"\s*:\s*(?:\{\s*"repr"\s*:\s*)?'
+    rb'(?:"(?P<iso>\d{4}-\d{2}-\d{2}[T ][^"]{8,40})"|(?P<epoch>\d{9,11}(?:\.\d+)?)(?![\d.]))'
+)
+
 # strftime directives -> regex, to find a strftime-formatted timestamp at the start of a line.
 _STRFTIME_REGEX = {
     "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "I": r"\d{1,2}",
@@ -86,20 +93,17 @@ class _TimestampParser:
         # reuses the parsed second: reading a startup block parses thousands of these.
         found = _ISO_BYTES.match(raw, start)
         if found is None:
-            return None
+            return _json_time(raw, start) if raw[start : start + 1] == b"{" else None
         year, month, day, hour, minute, second, fraction, offset = found.groups()
         micro = int(fraction.ljust(6, b"0")) if fraction else 0
         key = (year, month, day, hour, minute, second, offset or b"")
         if key == self._last_key and self._last_value is not None:
             return self._last_value.replace(microsecond=micro)
-        try:
-            value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
-        except ValueError:  # 2026-02-30 and the like: not a timestamp
+        value = _from_iso_bytes(found)
+        if value is None:
             return None
-        if offset:
-            value = value.replace(tzinfo=_offset_zone(offset.decode("ascii")))
-        self._last_key, self._last_value = key, value
-        return value.replace(microsecond=micro)
+        self._last_key, self._last_value = key, value.replace(microsecond=0)
+        return value
 
     def parse(self, text: str) -> datetime | None:
         found = self._regex.match(text)
@@ -115,6 +119,36 @@ class _TimestampParser:
             return _from_iso_match(iso) if iso else None
         except ValueError:
             return None
+
+
+def _json_time(raw: bytes, start: int) -> datetime | None:
+    """The time of a JSON-lines record (structlog, loguru `serialize=True`, python-json-logger): its
+    "timestamp"/"time"/"asctime"/"@timestamp" field, as ISO text (naive = the log's zone) or epoch seconds."""
+    end = len(raw)
+    for newline in (b"\n", b"\r"):
+        found = raw.find(newline, start, end)
+        if found != -1:
+            end = found
+    found = _JSON_TIME.search(raw, start, min(end, start + tunables.MAX_JSON_TIME_BYTES))
+    if found is None:
+        return None
+    if found.group("epoch") is not None:
+        try:
+            return datetime.fromtimestamp(float(found.group("epoch")), timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    iso = _ISO_BYTES.match(found.group("iso"))
+    return _from_iso_bytes(iso) if iso is not None else None
+
+
+def _from_iso_bytes(found: re.Match[bytes]) -> datetime | None:
+    year, month, day, hour, minute, second, fraction, offset = found.groups()
+    try:
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                         int(fraction.ljust(6, b"0")) if fraction else 0)
+    except ValueError:  # 2026-02-30 and the like: not a timestamp
+        return None
+    return value.replace(tzinfo=_offset_zone(offset.decode("ascii"))) if offset else value
 
 
 def _from_iso_match(found: re.Match[str]) -> datetime | None:
@@ -254,3 +288,21 @@ class _Clock:
         if stamp.tzinfo is None:
             stamp = self.zone.aware(stamp, 0)
         return stamp.astimezone(timezone.utc)
+
+
+def zone_description(tz: tzinfo | str | None) -> str:
+    """How naive log times are read, for a failure message: the zone's name, or this machine's local time with
+    its current offset (the C library's zone, which has no portable name)."""
+    if tz is None:
+        now = datetime.now().astimezone()
+        return f"this machine's local time (now {now.tzname()}, UTC{now.strftime('%z')[:3]}:{now.strftime('%z')[3:]})"
+    return str(getattr(tz, "key", None) or tz)
+
+
+def log_zone_text(zone: str | None, source: str | None = None) -> str:
+    """How a run reads naive log times, for failure messages: "America/New_York (--bot-log-tz)", or this
+    machine's local time with a hint to give --bot-log-tz."""
+    if zone:
+        return f"{zone_description(zone)} ({source or '--bot-log-tz'})"
+    return f"{zone_description(None)}; give --bot-log-tz if the bot logs in another zone"
+

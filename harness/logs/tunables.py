@@ -20,5 +20,6 @@ PARALLEL_MIN_BYTES = 256 * 1024 * 1024  # `scan` splits plain files at least thi
 MAX_WORKERS = 4
 SINCE_MARGIN = timedelta(hours=3)  # bisect lands this far before `since`: more than any DST step
 FOLD_BACKSTEP = timedelta(seconds=30)  # a step back this large inside the fall-back hour = its 2nd pass
+MAX_JSON_TIME_BYTES = 64 * 1024  # bytes of a JSON-lines record searched for its time field
 _TIMESTAMP_HEAD = 200  # characters at the start of a line searched for a timestamp
 _WALK_BACK_LINES = 2000  # lines walked back for a continuation line's timestamp before using the carry

@@ -194,3 +194,67 @@ def test_no_orders_is_never_green_for_reconciliation(tmp_path):
     assert failed == set()
     assert {RECONCILED, FUNDS, PENDING} <= skipped
     assert "test gameplan" in result.outcomes[RECONCILED].message
+
+
+# -- "The bot is connected to the gateway": only the gateway can say so, never the bot's log line alone --------
+def _old_bot_dir(tmp_path: Path):
+    """A bot directory whose newest start was two days ago: it says it connected and submitted order id 3."""
+    from datetime import datetime, timedelta
+
+    from harness.fakes.botdir import make_bot_dir
+
+    bot = make_bot_dir(tmp_path / "bot", git=False)
+    at = datetime.now() - timedelta(days=2)
+    lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
+             "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully",
+             "Order submitted: id=3 ref=strategy-A BUY 1 SPY @ 1.00"]
+    bot.log_file.write_text("".join(f"{at:%Y-%m-%d %H:%M:%S},000 INFO bot: {text}\n" for text in lines),
+                            encoding="utf-8")
+    return bot
+
+
+def _run_against(tmp_path: Path, bot, gateway: str) -> Run:
+    return run(tmp_path, ROUTING, "--live-gateway", "--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
+               "--gateway", gateway)
+
+
+def test_bot_connected_needs_the_gateway_when_the_bot_placed_nothing(tmp_path):
+    """The stand-in bot connects and logs it, but runs no gameplan: nothing at the gateway shows its client id."""
+    result = run(tmp_path, ROUTING, BOT_FAULTS="no-orders")
+    assert result.outcomes[CONNECTED].outcome == "skipped", result.outcomes[CONNECTED]
+    message = result.outcomes[CONNECTED].message
+    assert "operator to confirm" in message and "client id 1" in message and "not proof" in message
+
+
+def test_bot_connected_from_a_two_day_old_log_with_the_gateway_down_is_not_green(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = _run_against(tmp_path, _old_bot_dir(tmp_path), f"127.0.0.1:{port}")
+    assert result.outcomes[CONNECTED].outcome == "skipped", result.outcomes[CONNECTED]
+    assert "operator to confirm" in result.outcomes[CONNECTED].message
+
+
+def test_bot_connected_only_when_the_gateway_holds_the_bots_order_since_its_start(tmp_path):
+    """A gateway that is up but never saw the bot: "operator to confirm". Once it holds the order the bot logged
+    (client id 1, order id 3), the gateway itself shows the bot was connected after its start: pass."""
+    from harness.fakes.tws import FakeGateway, OrderRecord, example_world_path, load_world
+
+    bot = _old_bot_dir(tmp_path)
+    with FakeGateway(load_world(example_world_path("paper"))) as gateway:
+        host, port = gateway.address
+        (tmp_path / "unseen").mkdir()
+        unseen = _run_against(tmp_path / "unseen", bot, f"{host}:{port}")
+        assert unseen.outcomes[CONNECTED].outcome == "skipped", unseen.outcomes[CONNECTED]
+        assert "shows no order or execution from client id 1" in unseen.outcomes[CONNECTED].message
+
+        gateway.update_world(lambda world: world.open_orders.append(OrderRecord(
+            order_id=3, perm_id=7_000_003, client_id=1, account=world.accounts[0].account_id, symbol="SPY",
+            action="BUY", quantity=1, limit_price=1.0, order_ref="strategy-A")))
+        (tmp_path / "seen").mkdir()
+        seen = _run_against(tmp_path / "seen", bot, f"{host}:{port}")
+    assert seen.outcomes[CONNECTED].outcome == "passed", seen.outcomes[CONNECTED]
+    [note] = notes(tmp_path / "seen", CONNECTED)
+    assert "client id 1" in note and "open order id 3" in note

@@ -29,6 +29,7 @@ from harness.logs import (
 from harness.logs import files as logs_files
 
 NEW_YORK = ZoneInfo("America/New_York")
+ERROR_MARKER = logs.DEFAULT_PATTERNS["errors"][1]  # the level word "error", whole, in any case
 
 OLD_BLOCK = [
     "2026-02-09 06:00:00,001 INFO bot.main: Configuration loaded: DRY_RUN=true, PAPER_TRADING=false",
@@ -483,8 +484,8 @@ def test_small_read_blocks_give_the_same_answers(tmp_path: Path, monkeypatch: py
     facts = scan([path], DEFAULT_FORBIDDEN)
 
     assert block is not None and texts(block) == NEW_BLOCK and block.first_lineno == 22
-    assert facts.facts_for(" ERROR ").count == 3
-    assert [line.lineno for line in facts.facts_for(" ERROR ").first] == [3, 10, 17]
+    assert facts.facts_for(ERROR_MARKER).count == 3
+    assert [line.lineno for line in facts.facts_for(ERROR_MARKER).first] == [3, 10, 17]
 
 
 def test_huge_line_is_handled_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -539,8 +540,8 @@ def test_parallel_scan_equals_the_single_process_scan(tmp_path: Path, monkeypatc
     together = scan([path], DEFAULT_FORBIDDEN, workers=2)
 
     assert together == alone
-    assert alone.facts_for(" ERROR ").count == 300
-    assert [line.lineno for line in alone.facts_for(" ERROR ").last] == [
+    assert alone.facts_for(ERROR_MARKER).count == 300
+    assert [line.lineno for line in alone.facts_for(ERROR_MARKER).last] == [
         3 + 7 * n for n in range(295, 300)]
 
 
