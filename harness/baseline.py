@@ -1,25 +1,48 @@
-"""The baseline: what the .env said before the switch, kept without its secrets, and the diff against it."""
+"""The baseline: what the .env said before the switch, kept without its secrets, and the diff against it.
+
+A baseline is bound to one bot: it records the resolved path of the .env it was taken from and that file's
+mode (DRY_RUN / PAPER_TRADING). A baseline of another .env, or one taken after the switch, cannot vouch
+that "nothing else changed", and the diff says so instead of comparing. It is written once: replacing it is
+an explicit act (`harness snapshot --replace`), so a second snapshot after the switch cannot bless a change.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.envfile import MODE_KEYS, EnvFileFacts
+from harness.envfile import MODE_KEYS, EnvFileFacts, read_bool, same_file_path
 from harness.redact import fingerprint, is_secret_key, is_secret_value, redact_text
 
-FORMAT = "harness-baseline/1"
+FORMAT = "harness-baseline/2"
+OLD_FORMAT = "harness-baseline/1"  # no binding recorded: bound to its `path` when that is absolute
+
+
+class BaselineExists(FileExistsError):
+    """The baseline is write-once; the message names it and the way to replace it."""
 
 
 @dataclass(frozen=True)
 class Baseline:
-    path: str  # the .env it was taken from
+    path: str  # the .env it was taken from, as given
     taken_at: str
     file_sha256: str
     keys: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # key -> {secret, value|sha256}
+    env_path: str = ""  # that .env's absolute path, symlinks resolved: the bot this baseline belongs to
+    mode: Mapping[str, str | None] = field(default_factory=dict)  # DRY_RUN / PAPER_TRADING when it was taken
+
+
+def in_paper_mode(facts: EnvFileFacts) -> bool:
+    """DRY_RUN=false and PAPER_TRADING=true: the file is already switched (not a pre-switch baseline)."""
+    return read_bool(facts, "DRY_RUN").value is False and read_bool(facts, "PAPER_TRADING").value is True
+
+
+def _mode_text(mode: Mapping[str, str | None]) -> str:
+    return ", ".join(f"{key}={mode.get(key)}" for key in MODE_KEYS)
 
 
 def _is_secret(key: str, value: str | None) -> bool:
@@ -39,13 +62,20 @@ def snapshot(facts: EnvFileFacts) -> Baseline:
         taken_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         file_sha256=facts.sha256,
         keys=keys,
+        env_path=facts.resolved or os.path.abspath(facts.path),
+        mode={key: facts.values.get(key) for key in MODE_KEYS},
     )
 
 
-def write_baseline(baseline: Baseline, target: Path) -> None:
+def write_baseline(baseline: Baseline, target: Path, *, replace: bool = False) -> None:
+    """Write the baseline; raises BaselineExists when one is there and `replace` is not given."""
+    target = Path(target)
+    if target.exists() and not replace:
+        raise BaselineExists(f"a baseline already exists at {target}; it is written once (replace it with "
+                             "`harness snapshot --replace`)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT, "path": baseline.path, "taken_at": baseline.taken_at,
-               "file_sha256": baseline.file_sha256, "keys": baseline.keys}
+    payload = {"format": FORMAT, "path": baseline.path, "env_path": baseline.env_path, "mode": dict(baseline.mode),
+               "taken_at": baseline.taken_at, "file_sha256": baseline.file_sha256, "keys": baseline.keys}
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
     tmp.replace(target)
@@ -53,16 +83,40 @@ def write_baseline(baseline: Baseline, target: Path) -> None:
 
 def load_baseline(source: Path) -> tuple[Baseline | None, str | None]:
     """(baseline, problem). A missing or unreadable baseline is a problem, not an exception."""
+    from harness.envfile import MAX_ENV_BYTES, NotReadable, read_regular_file
+
     try:
-        payload = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None, f"no baseline at {source} (run `harness snapshot` before the switch)"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = json.loads(read_regular_file(source, 20 * MAX_ENV_BYTES, "a baseline").decode("utf-8"))
+    except NotReadable as exc:
+        if not exc.exists:
+            return None, f"no baseline at {source} (run `harness snapshot` before the switch)"
         return None, f"baseline {source} cannot be read: {exc}"
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT or not isinstance(payload.get("keys"), dict):
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"baseline {source} cannot be read: {exc}"
+    if (not isinstance(payload, dict) or payload.get("format") not in (FORMAT, OLD_FORMAT)
+            or not isinstance(payload.get("keys"), dict)):
         return None, f"{source} is not a harness baseline ({FORMAT})"
-    return Baseline(payload.get("path", ""), payload.get("taken_at", ""), payload.get("file_sha256", ""),
-                    payload["keys"]), None
+    path = str(payload.get("path", ""))
+    env_path = str(payload.get("env_path") or (path if os.path.isabs(path) else ""))
+    if not env_path:
+        return None, (f"baseline {source} does not say which .env it was taken from (an older harness wrote it "
+                      f"with the relative path {path!r}): take it again before the switch")
+    mode = payload.get("mode") if isinstance(payload.get("mode"), dict) else {}
+    return Baseline(path, str(payload.get("taken_at", "")), str(payload.get("file_sha256", "")), payload["keys"],
+                    env_path=env_path, mode=mode), None
+
+
+def unusable_for(baseline: Baseline, facts: EnvFileFacts) -> str | None:
+    """Why `baseline` cannot show what changed in `facts`' file: taken from another .env, or after the switch."""
+    here = facts.resolved or os.path.abspath(facts.path)
+    if not same_file_path(baseline.env_path, here):
+        return (f"the baseline was taken from {baseline.env_path} (at {baseline.taken_at}), not from this bot's "
+                f"{here}: it says nothing about what changed here. Give this bot's baseline (--baseline)")
+    was = {key: str(baseline.mode.get(key) or "").lower() for key in MODE_KEYS}
+    if was == {"DRY_RUN": "false", "PAPER_TRADING": "true"}:
+        return (f"the baseline of {baseline.env_path} was taken at {baseline.taken_at} when the file was already in "
+                f"paper mode ({_mode_text(baseline.mode)}): it cannot show what the switch changed")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +130,7 @@ class KeyChange:
 @dataclass(frozen=True)
 class EnvDiff:
     changes: tuple[KeyChange, ...] = ()
+    unusable: str | None = None  # the baseline cannot vouch for this file (another bot's, or post-switch)
 
     def unexpected(self, expected: tuple[str, ...] = MODE_KEYS) -> tuple[KeyChange, ...]:
         return tuple(c for c in self.changes if c.key not in expected)
@@ -103,7 +158,7 @@ def diff(baseline: Baseline, facts: EnvFileFacts) -> EnvDiff:
             changes.append(KeyChange(key, "removed", _shown(before, secrets), None))
         elif _comparable(before) != _comparable(after):
             changes.append(KeyChange(key, "changed", _shown(before, secrets), _shown(after, secrets)))
-    return EnvDiff(tuple(changes))
+    return EnvDiff(tuple(changes), unusable_for(baseline, facts))
 
 
 def _comparable(entry: Mapping[str, object]) -> object:

@@ -22,35 +22,58 @@ class Refused(Exception):
     """The command will not do it; the message says why, in one line."""
 
 
-def _common_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("where things are (same as the pytest options and HARNESS_* variables)")
+# The settings each command reads. Every other pytest harness option is accepted too (and ignored), so one
+# command line or one set of HARNESS_* variables serves `harness` and `pytest` alike.
+USES: dict[str, frozenset[str]] = {
+    "snapshot": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir"}),
+    "switch": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}),
+    "confirm": frozenset({"evidence_dir"}),
+}
+SHARED_EPILOG = ("Every other option of `pytest features/` in the 'transition harness' group (--live-gateway, "
+                 "--gateway, --phase, ...) is accepted here too and not used by this command.")
+
+
+def _shared_options(command: str) -> argparse.ArgumentParser:
+    shared = argparse.ArgumentParser(add_help=False)
+    group = shared.add_argument_group("settings (the same options as pytest's, and HARNESS_* variables)")
     for spec in SPECS:
-        if spec.cli and spec.name in {"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}:
-            group.add_argument(spec.option, dest=spec.name, default=None, metavar="VALUE",
-                               help=f"{spec.help} (env: {spec.env})")
-    return common
+        help_text = f"{spec.help} (env: {spec.env})" if spec.name in USES[command] else argparse.SUPPRESS
+        if spec.flag:
+            group.add_argument(spec.option, dest=spec.name, action="store_true", default=None, help=help_text)
+        else:
+            group.add_argument(spec.option, dest=spec.name, default=None, metavar="VALUE", help=help_text)
+    return shared
+
+
+def _command(sub, name: str, help_text: str) -> argparse.ArgumentParser:
+    # No abbreviations: with every pytest option accepted, `--force` must never be read as `--force-...`.
+    return sub.add_parser(name, allow_abbrev=False, parents=[_shared_options(name)], epilog=SHARED_EPILOG,
+                          help=help_text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_options()
     parser = argparse.ArgumentParser(
         prog="harness", description="The paper-trading transition harness: safe .env switch, attestations, "
         "fake IB Gateway. The checks themselves run with `pytest features/`.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("snapshot", parents=[common], help="Record the baseline of the bot's .env before the switch "
-                   "(secret values only as SHA-256)")
+    snapshot = _command(sub, "snapshot", "Record the baseline of the bot's .env before the switch (secret values "
+                        "only as SHA-256); written once, bound to that .env")
+    snapshot.add_argument("--replace", action="store_true",
+                          help="replace an existing baseline (the keys whose recorded value would change are listed)")
 
-    switch = sub.add_parser("switch", parents=[common], help="Switch the bot's .env to paper or dry-run: only "
-                            "DRY_RUN and PAPER_TRADING change; backup, atomic write, masked diff")
+    switch = _command(sub, "switch", "Switch the bot's .env to paper or dry-run: only DRY_RUN and PAPER_TRADING "
+                      "change; backup, atomic write, masked diff")
     switch.add_argument("mode", choices=["paper", "dry-run"], help="the mode to switch to")
     switch.add_argument("--port", type=int, default=None, help="also set IBKR_PORT (paper: 4002 or 7497)")
     switch.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
-    switch.add_argument("--force", action="store_true",
-                        help="switch even while the NYSE regular session is open or the bot is running")
+    switch.add_argument("--force-market-hours", action="store_true",
+                        help="switch even while the NYSE regular session is open")
+    switch.add_argument("--force-running-bot", action="store_true",
+                        help="switch even while a process matching --bot-process is running")
+    switch.add_argument("--force", action="store_true", help=argparse.SUPPRESS)  # gone: names the two above
 
-    confirm = sub.add_parser("confirm", parents=[common], help="Record what only a person can attest")
+    confirm = _command(sub, "confirm", "Record what only a person can attest")
     confirm.add_argument("item", help="checklist item id (see `harness confirm --list`)", nargs="?")
     confirm.add_argument("--by", help="who attests it")
     confirm.add_argument("--note", default="", help="optional note")
@@ -73,26 +96,61 @@ def _env_path(settings: Settings) -> Path:
     return path
 
 
-def cmd_snapshot(settings: Settings) -> int:
-    from harness.baseline import snapshot, write_baseline
+def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
+    from harness.baseline import BaselineExists, in_paper_mode, snapshot, write_baseline
     from harness.envfile import read_env
 
     facts = read_env(_env_path(settings))
     if facts.problem:
         raise Refused(facts.problem)
+    if in_paper_mode(facts):
+        raise Refused(
+            f"{facts.path} is already in paper mode (DRY_RUN=false, PAPER_TRADING=true): a baseline records the file "
+            "before the switch, or 'no other setting changed' would bless whatever changed with it. Switch back "
+            "(`harness switch dry-run`), undo anything else changed since, then take the snapshot"
+        )
     baseline = snapshot(facts)
     target = settings.baseline_file
+    if target.exists():
+        _print_replacement(target, facts)
+        if not args.replace:
+            raise Refused(f"a baseline already exists at {target}: it is written once, so a later snapshot cannot "
+                          "hide a change. `--replace` replaces it (what it would change is listed above)")
     try:
-        write_baseline(baseline, target)
+        write_baseline(baseline, target, replace=args.replace)
+    except BaselineExists as exc:
+        raise Refused(str(exc)) from None
     except OSError as exc:
         raise Refused(f"cannot write the baseline {target}: {exc.strerror}") from None
     secrets = sum(1 for entry in baseline.keys.values() if entry.get("secret"))
-    print(f"baseline of {facts.path}: {len(baseline.keys)} keys ({secrets} secret, stored as SHA-256) -> {target}")
+    print(f"baseline of {baseline.env_path} ({', '.join(f'{k}={v}' for k, v in baseline.mode.items())}): "
+          f"{len(baseline.keys)} keys ({secrets} secret, stored as SHA-256) -> {target}")
     return EXIT_OK
 
 
+def _print_replacement(target: Path, facts) -> None:
+    """What replacing the baseline at `target` with one of `facts` would change (secret values masked)."""
+    from harness.baseline import diff, load_baseline
+
+    existing, problem = load_baseline(target)
+    if existing is None:
+        print(f"the existing baseline cannot be read ({problem}); replacing it records {facts.path} as it is now")
+        return
+    print(f"{target} holds the baseline of {existing.env_path} taken at {existing.taken_at}; replacing it would "
+          "record:")
+    difference = diff(existing, facts)
+    here = facts.resolved or facts.path
+    if difference.unusable and existing.env_path != here:
+        print(f"  the .env: {existing.env_path} -> {here}")
+    for change in difference.changes:
+        before = "(absent)" if change.change == "added" else change.before
+        after = "(absent)" if change.change == "removed" else change.after
+        print(f"  {change.key}: {before} -> {after}")
+    if not difference.changes:
+        print("  no key changes")
+
+
 def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
-    from harness.baseline import snapshot, write_baseline
     from harness.envfile import EnvEditError, read_bool, read_env
     from harness.redact import mask_value
     from harness.switch import apply_switch, plan_switch
@@ -108,20 +166,16 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{env_path}:")
     for key, old, new in plan.changes:
         print(f"  {key}: {mask_value(key, old) if old is not None else '(absent)'} -> {mask_value(key, new)}")
+    for note in plan.notes:
+        print(f"  note: {note}")
     if args.dry_run:
         print("dry run: nothing written")
         return EXIT_OK
-    if not args.force:
+    if not args.force_market_hours:
         _refuse_if_market_open()
+    if not args.force_running_bot:
         _refuse_if_bot_running(settings.bot_process)
-    if not settings.baseline_file.exists():
-        before = read_env(env_path)
-        try:
-            write_baseline(snapshot(before), settings.baseline_file)
-        except OSError as exc:
-            raise Refused(f"cannot write the baseline {settings.baseline_file}: {exc.strerror}; nothing changed") \
-                from None
-        print(f"baseline of the file before the switch -> {settings.baseline_file}")
+    _baseline_before_switch(settings, env_path, args.mode)
     try:
         backup = apply_switch(plan)
     except EnvEditError as exc:
@@ -131,6 +185,29 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
     print(f"backup -> {backup}")
     print(f"re-read {env_path}: {shown}")
     return EXIT_OK
+
+
+def _baseline_before_switch(settings: Settings, env_path: Path, mode: str) -> None:
+    """An existing baseline must be this bot's pre-switch one; without one, switching to paper records it."""
+    from harness.baseline import load_baseline, snapshot, unusable_for, write_baseline
+    from harness.envfile import read_env
+
+    target = settings.baseline_file
+    before = read_env(env_path)
+    if target.exists():
+        existing, problem = load_baseline(target)
+        why = problem if existing is None else unusable_for(existing, before)
+        if why:
+            raise Refused(f"{why}; nothing changed. Record this bot's baseline first (`harness snapshot --replace`, "
+                          "or another --baseline)")
+        return
+    if mode != "paper":
+        return  # a rollback records no baseline: it would be one of the switched file
+    try:
+        write_baseline(snapshot(before), target)
+    except OSError as exc:
+        raise Refused(f"cannot write the baseline {target}: {exc.strerror}; nothing changed") from None
+    print(f"baseline of the file before the switch -> {target}")
 
 
 def _now() -> datetime:
@@ -144,7 +221,7 @@ def _refuse_if_market_open() -> None:
     if session.is_open:
         raise Refused(
             f"the NYSE regular session is open now ({session.open_at:%H:%M}-{session.close_at:%H:%M} ET): the "
-            "seed says switch outside market hours; wait, or use --force"
+            "seed says switch outside market hours; wait, or use --force-market-hours"
         )
 
 
@@ -154,7 +231,8 @@ def _refuse_if_bot_running(pattern: str) -> None:
     facts = find_bot_processes(pattern)
     if facts.matches:
         pids = ", ".join(str(p.pid) for p in facts.matches)
-        raise Refused(f"the bot looks alive (process {pids} matches {pattern!r}): stop it first, or use --force")
+        raise Refused(f"the bot looks alive (process {pids} matches {pattern!r}): stop it first, or use "
+                      "--force-running-bot")
 
 
 def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
@@ -186,7 +264,7 @@ def cmd_fake_gateway(argv: list[str]) -> int:
         from harness.fakes.tws.__main__ import run
     except ImportError:
         raise Refused("the fake gateway is not available in this build") from None
-    return int(run(argv) or 0)
+    return int(run(argv, prog="harness fake-gateway") or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,10 +277,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_REFUSED
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "force", False):
+        print("harness: switch: --force is gone: it overrode two safeguards at once. Name the one you mean: "
+              "--force-market-hours (switch while the NYSE regular session is open) and/or --force-running-bot "
+              "(switch while the bot's process runs)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         settings = _settings(args)
         if args.command == "snapshot":
-            return cmd_snapshot(settings)
+            return cmd_snapshot(settings, args)
         if args.command == "switch":
             return cmd_switch(settings, args)
         if args.command == "confirm":

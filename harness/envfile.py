@@ -290,6 +290,7 @@ class SwitchPlan:
     before: str
     after: str
     changes: tuple[tuple[str, str | None, str], ...]  # (key, old value, new value)
+    notes: tuple[str, ...] = ()  # what the operator should know about the old values (e.g. not a boolean)
 
     @property
     def changed(self) -> bool:

@@ -5,10 +5,13 @@ Shared by `harness switch` and the embedded world, so the demo exercises the ope
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from harness.envfile import (
+    MODE_KEYS,
     EnvEditError,
+    EnvFileFacts,
     SwitchPlan,
     atomic_write,
     load_env_bytes,
@@ -42,7 +45,22 @@ def plan_switch(env_path: Path, mode: str, port: int | None = None) -> SwitchPla
     dry, paper = read_bool(after, "DRY_RUN"), read_bool(after, "PAPER_TRADING")
     if dry.value is False and paper.value is False:
         raise EnvEditError("the result would be LIVE mode (DRY_RUN=false, PAPER_TRADING=false); refused")
-    return plan
+    return replace(plan, notes=unreadable_before(parse_env_bytes(data, env_path), updates))
+
+
+def unreadable_before(before: EnvFileFacts, updates: dict[str, str]) -> tuple[str, ...]:
+    """A mode key the switch overwrites whose old value was not a boolean: the bot's past mode is unknown."""
+    notes = []
+    for key, new in updates.items():
+        if key not in MODE_KEYS or key not in before.values:
+            continue
+        setting = read_bool(before, key)
+        if setting.value is not None:
+            continue
+        was = f"{key} was {setting.raw!r} (not a boolean)" if setting.raw is not None else f"{key} had no value"
+        notes.append(f"{was}: the bot may have read it as false (a `== 'true'` test) or as true (Python's bool() of "
+                     f"any non-empty text), so its last run's log says which mode it really ran in; now {new}")
+    return tuple(notes)
 
 
 def apply_switch(plan: SwitchPlan) -> Path:

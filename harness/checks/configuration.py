@@ -113,6 +113,8 @@ def check_client_id(env: EnvFileFacts, expected: str, harness_client_id: int) ->
 
 
 def check_unchanged(diff: EnvDiff, expected: tuple[str, ...] = MODE_KEYS) -> None:
+    if diff.unusable:
+        raise CheckFailed("The baseline is not this bot's pre-switch .env", diff.unusable)
     unexpected = diff.unexpected(expected)
     if unexpected:
         lines = "; ".join(

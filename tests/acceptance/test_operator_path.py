@@ -60,3 +60,50 @@ def test_an_environment_whose_eventkit_was_replaced_is_named_never_a_silent_skip
     accounts = run.outcomes["test_the_gateway_is_logged_into_paper_accounts_only"]
     assert accounts.outcome == "skipped", accounts
     assert "the eventkit package was replaced" in accounts.message and "aeventkit" in accounts.message
+
+
+# --- the baseline: bound to one bot's pre-switch .env ------------------------------------------------------
+
+
+def _configuration(tmp_path: Path, bot_root: Path, baseline: Path):
+    return run_features(tmp_path, "--bot-dir", str(bot_root), "--baseline", str(baseline),
+                        "--evidence-dir", str(tmp_path / "evidence"), paths=FEATURE)
+
+
+def test_a_baseline_of_another_bot_fails_no_other_setting_changed(tmp_path):
+    """Two bots with the very same .env: the other bot's baseline used to pass silently."""
+    webhook = "https://discord.com/api/webhooks/42/same-token-for-both-bots-000000000000"
+    mine = make_bot_dir(tmp_path / "mine", webhook_url=webhook)
+    other = make_bot_dir(tmp_path / "other", webhook_url=webhook)
+    run = _configuration(tmp_path, mine.root, other.baseline_file)
+    assert run.failed() == {UNCHANGED}, run.output[-3000:]
+    message = run.outcomes[UNCHANGED].message
+    assert "not this bot's pre-switch .env" in message and str(other.env_file.resolve()) in message
+    assert run.code == 1
+
+
+def test_a_second_snapshot_after_the_switch_cannot_bless_a_change(tmp_path):
+    """The baseline is written once: after the switch, `harness snapshot` is refused and the change is caught."""
+    bot = make_bot_dir(tmp_path / "bot")
+    baseline = tmp_path / "evidence" / "baseline.json"
+    bot.env_file.write_text(bot.env_file.read_text().replace("MAX_POSITION_PCT=10.0", "MAX_POSITION_PCT=50.0"))
+    assert harness("snapshot", "--bot-dir", str(bot.root), "--baseline", str(baseline)).returncode == 1  # paper now
+    baseline.parent.mkdir(parents=True, exist_ok=True)
+    baseline.write_bytes(bot.baseline_file.read_bytes())  # the one taken before the switch
+    second = harness("snapshot", "--bot-dir", str(bot.root), "--baseline", str(baseline), "--replace")
+    assert second.returncode == 1 and "already in paper mode" in second.stderr
+    run = _configuration(tmp_path, bot.root, baseline)
+    assert run.failed() == {UNCHANGED}, run.output[-3000:]
+    assert "MAX_POSITION_PCT" in run.outcomes[UNCHANGED].message
+
+
+def test_a_baseline_taken_after_the_switch_fails_no_other_setting_changed(tmp_path):
+    from harness.baseline import snapshot, write_baseline
+    from harness.envfile import read_env
+
+    bot = make_bot_dir(tmp_path / "bot")
+    late = tmp_path / "late-baseline.json"
+    write_baseline(snapshot(read_env(bot.env_file)), late)  # what an older harness let `snapshot` do
+    run = _configuration(tmp_path, bot.root, late)
+    assert run.failed() == {UNCHANGED}, run.output[-3000:]
+    assert "already in paper mode" in run.outcomes[UNCHANGED].message

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from harness import cli
 from harness.market import NEW_YORK
 
+REAL_REFUSE_IF_BOT_RUNNING = cli._refuse_if_bot_running  # the fixture stubs it; one test needs it real
 SEED_BEFORE = b"DRY_RUN=true\nPAPER_TRADING=false\nIBKR_PORT=4002\nDISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/42/tok_SECRET_123\n"
 
 
@@ -60,17 +62,35 @@ def test_refuses_while_the_market_is_open(bot, capsys, monkeypatch):
     code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot))
     assert code == 1 and "regular session is open" in err and err.count("\n") == 1
     assert (bot / ".env").read_bytes() == SEED_BEFORE
-    code, _, _ = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--force", "--evidence-dir", str(bot / "ev"))
+    code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--force-running-bot")
+    assert code == 1 and "regular session is open" in err  # the other override does not lift this one
+    code, _, _ = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--force-market-hours", "--evidence-dir",
+                     str(bot / "ev"))
     assert code == 0
 
 
 def test_refuses_when_the_bot_is_running(bot, capsys, monkeypatch):
-    def running(pattern):
-        raise cli.Refused("the bot looks alive (process 123 matches 'src.main'): stop it first, or use --force")
+    monkeypatch.setattr(cli, "_refuse_if_bot_running", REAL_REFUSE_IF_BOT_RUNNING)
+    marker = f"harness-test-bot-{uuid.uuid4().hex}"
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    try:
+        code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--bot-process", marker)
+        assert code == 1 and "stop it first" in err and str(process.pid) in err
+        code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--bot-process", marker,
+                           "--force-market-hours")
+        assert code == 1 and "--force-running-bot" in err  # the market override does not lift this one
+        assert (bot / ".env").read_bytes() == SEED_BEFORE
+        code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--bot-process", marker,
+                           "--force-running-bot", "--evidence-dir", str(bot / "ev"))
+        assert code == 0, err
+    finally:
+        process.kill()
+        process.wait(10)
 
-    monkeypatch.setattr(cli, "_refuse_if_bot_running", running)
-    code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot))
-    assert code == 1 and "stop it first" in err
+
+def test_force_alone_is_refused_naming_the_two_overrides(bot, capsys):
+    code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--force")
+    assert code == 2 and "--force-market-hours" in err and "--force-running-bot" in err and err.count("\n") == 1
     assert (bot / ".env").read_bytes() == SEED_BEFORE
 
 
@@ -161,3 +181,104 @@ def test_a_special_file_as_env_is_one_line_never_a_hang(tmp_path, kind, says, co
     assert says in result.stderr and "not a regular file" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "ev" / "baseline.json").exists()
+
+
+# --- the baseline: written once, bound to one bot's pre-switch .env ----------------------------------------
+
+
+def test_a_second_snapshot_is_refused_and_says_what_it_would_change(bot, tmp_path, capsys):
+    """Was: a second snapshot after the switch silently replaced the baseline, and MAX_POSITION_PCT 10 -> 50
+    then passed 'no other setting changed'."""
+    evidence = tmp_path / "ev"
+    code, _, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--evidence-dir", str(evidence))
+    assert code == 0, err
+    first = (evidence / "baseline.json").read_bytes()
+    (bot / ".env").write_bytes(SEED_BEFORE.replace(b"IBKR_PORT=4002", b"IBKR_PORT=4002\nMAX_POSITION_PCT=50")
+                               .replace(b"tok_SECRET_123", b"tok_OTHER_456"))
+    code, out, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--evidence-dir", str(evidence))
+    assert code == 1 and "written once" in err and "--replace" in err and err.count("\n") == 1
+    assert "MAX_POSITION_PCT: (absent) -> 50" in out and "DISCORD_WEBHOOK_URL: **** -> ****" in out
+    assert "tok_" not in out + err
+    assert (evidence / "baseline.json").read_bytes() == first
+    code, out, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--evidence-dir", str(evidence), "--replace")
+    assert code == 0, err
+    assert "MAX_POSITION_PCT: (absent) -> 50" in out and "tok_" not in out
+    assert json.loads((evidence / "baseline.json").read_text())["keys"]["MAX_POSITION_PCT"]["value"] == "50"
+
+
+def test_a_snapshot_of_a_switched_env_is_refused(bot, tmp_path, capsys):
+    (bot / ".env").write_bytes(SEED_BEFORE.replace(b"DRY_RUN=true", b"DRY_RUN=false").replace(
+        b"PAPER_TRADING=false", b"PAPER_TRADING=true"))
+    code, _, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--evidence-dir", str(tmp_path / "ev"))
+    assert code == 1 and "already in paper mode" in err and "harness switch dry-run" in err
+    assert not (tmp_path / "ev" / "baseline.json").exists()
+
+
+def test_the_baseline_records_the_resolved_env_and_its_mode(bot, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(bot)
+    code, out, err = run(capsys, "snapshot", "--bot-env", ".env", "--evidence-dir", str(tmp_path / "ev"))
+    assert code == 0, err
+    stored = json.loads((tmp_path / "ev" / "baseline.json").read_text())
+    assert stored["env_path"] == str((bot / ".env").resolve())
+    assert stored["mode"] == {"DRY_RUN": "true", "PAPER_TRADING": "false"}
+    assert "DRY_RUN=true, PAPER_TRADING=false" in out
+
+
+def test_switch_refuses_a_baseline_of_another_bot(bot, tmp_path, capsys):
+    other = tmp_path / "other-bot"
+    other.mkdir()
+    (other / ".env").write_bytes(SEED_BEFORE)
+    evidence = tmp_path / "ev"
+    assert run(capsys, "snapshot", "--bot-dir", str(other), "--evidence-dir", str(evidence))[0] == 0
+    code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--evidence-dir", str(evidence))
+    assert code == 1 and str((other / ".env").resolve()) in err and "nothing changed" in err
+    assert (bot / ".env").read_bytes() == SEED_BEFORE and not list(bot.glob(".env.bak-*"))
+
+
+def test_switch_keeps_this_bots_baseline_and_a_rollback_records_none(bot, tmp_path, capsys):
+    evidence = tmp_path / "ev"
+    assert run(capsys, "snapshot", "--bot-dir", str(bot), "--evidence-dir", str(evidence))[0] == 0
+    first = (evidence / "baseline.json").read_bytes()
+    assert run(capsys, "switch", "paper", "--bot-dir", str(bot), "--evidence-dir", str(evidence))[0] == 0
+    assert (evidence / "baseline.json").read_bytes() == first
+    elsewhere = tmp_path / "ev2"
+    assert run(capsys, "switch", "dry-run", "--bot-dir", str(bot), "--evidence-dir", str(elsewhere))[0] == 0
+    assert not (elsewhere / "baseline.json").exists()
+
+
+# --- what the switch says, and the options it shares with pytest --------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "shown"), [(b"DRY_RUN=flase", "'flase'"), (b"DRY_RUN=", "''"),
+                                             (b"DRY_RUN=1", "'1'")])
+def test_switch_says_when_the_old_mode_value_was_not_a_boolean(bot, tmp_path, capsys, line, shown):
+    (bot / ".env").write_bytes(SEED_BEFORE.replace(b"DRY_RUN=true", line))
+    code, out, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--evidence-dir", str(tmp_path / "ev"))
+    assert code == 0, err
+    assert f"DRY_RUN was {shown} (not a boolean)" in out and "may have read it as false" in out
+    assert "now false" in out
+
+
+def test_a_boolean_old_value_gets_no_note(bot, tmp_path, capsys):
+    code, out, _ = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--evidence-dir", str(tmp_path / "ev"))
+    assert code == 0 and "not a boolean" not in out
+
+
+def test_every_pytest_harness_option_is_accepted_by_every_command(bot, tmp_path, capsys):
+    """The README says the options are shared; `harness switch --live-gateway` was rejected."""
+    shared = ["--live-gateway", "--gateway", "localhost:4002", "--phase", "transition", "--timeout", "5",
+              "--live-gateway-port", "4001", "--place-test-order", "--bot-log", "logs/*.log"]
+    code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--dry-run", *shared)
+    assert code == 0, err
+    code, _, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--evidence-dir", str(tmp_path / "ev"), *shared)
+    assert code == 0, err
+    code, _, err = run(capsys, "confirm", "--list", "--bot-dir", str(bot), *shared)
+    assert code == 0, err
+    code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--gateway", "nowhere")
+    assert code == 2 and "--gateway='nowhere'" in err  # parsed like pytest's, not ignored
+
+
+def test_fake_gateway_help_names_the_harness_command():
+    result = subprocess.run([sys.executable, "-m", "harness.cli", "fake-gateway", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage: harness fake-gateway")

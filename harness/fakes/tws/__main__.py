@@ -11,9 +11,9 @@ from .server import MAX_SERVER_VERSION, MIN_SERVER_VERSION, FakeGateway
 from .world import example_world_path, load_world
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m harness.fakes.tws") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m harness.fakes.tws",
+        prog=prog,
         description="Serve a fake IB Gateway (TWS socket protocol) on loopback.",
     )
     parser.add_argument(
@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(argv: Sequence[str] | None = None, prog: str = "python -m harness.fakes.tws") -> int:
+    """Serve until Ctrl+C. `prog` is the command the operator typed (`harness fake-gateway`), for --help."""
+    args = build_parser(prog).parse_args(argv)
     try:
         world = load_world(args.world)
         gateway = FakeGateway(world, host=args.host, port=args.port, max_version=args.max_version)
