@@ -109,15 +109,16 @@ WORLDS = [
         "Switching to LIVE mode"), {NO_LIVE},
         {NO_LIVE: ("3 line(s)", "LIVE TRADING MODE ACTIVE", "Switching to LIVE")}),
     LogWorld("dry-run mode in any case and wording", lambda: plain(
-        *CLEAN, "Dry-run mode ACTIVE", "DRY_RUN mode active", "dry run enabled"), {NO_DRY},
+        *CLEAN, "Dry-run mode ACTIVE", "DRY RUN MODE ON", "dry run enabled"), {NO_DRY},
         {NO_DRY: ("2 line(s)", "Dry-run mode ACTIVE", "dry run enabled")}),
     LogWorld("paper mode negated", lambda: plain(*replace(
-        CLEAN, "Paper trading mode ACTIVE", "Paper trading mode NOT active", "paper trading mode inactive",
-        "Paper trading mode disabled")), {LINES, PAPER_LINE}, {PAPER_LINE: ("never says",)}),
+        CLEAN, "Paper trading mode ACTIVE", "Paper trading mode ACTIVE: false", "NOT Paper trading mode ACTIVE",
+        "Paper trading mode NOT active", "paper trading mode inactive")), {PAPER_LINE},
+        {PAPER_LINE: ("never says", "it says it only negated", "ACTIVE: false")}),
     LogWorld("errors without spaces, in brackets, critical", lambda: [
-        # logging.basicConfig's own format ("ERROR:bot:..."), a bracketed level, and CRITICAL.
+        # logging.basicConfig's own format ("ERROR:bot:..."), bracketed lower-case levels.
         *plain(*CLEAN), "ERROR:bot:order book stale", f"{datetime.now():%Y-%m-%d %H:%M:%S} [error] reconnect failed",
-        f"{stamp(level='CRITICAL')} risk limit breached"], {NO_ERRORS},
+        f"{datetime.now():%Y-%m-%d %H:%M:%S} [critical] risk limit breached"], {NO_ERRORS},
         {NO_ERRORS: ("2 line(s)", "ERROR:bot:order book stale", "risk limit breached")}),
     LogWorld("live port 4001, then a reconnect to TWS live 7496", lambda: plain(
         *replace(CLEAN, CONNECT_LINE, "Connecting to IBKR Gateway at localhost:4001"),
