@@ -41,6 +41,8 @@ class Pattern:
         """True when the decoded line text satisfies this pattern."""
         if self.regex:
             flags = re.IGNORECASE if self.ignore_case else 0
+            if self.keyword:
+                flags |= re.ASCII  # fold ASCII letters only, as the byte search for the keyword does
             if not self.negation:
                 return re.search(self.text, line, flags) is not None
             after = self.negation == "around"

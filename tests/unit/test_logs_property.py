@@ -189,3 +189,55 @@ def test_since_window_across_the_fall_back_equals_a_naive_filter(case, block_byt
     assert found.count == len(expected)
     assert found.undated == undated
     assert [line.lineno for line in found.first] == expected
+
+
+# -- markers by meaning ------------------------------------------------------------------------------------------
+def _cased(draw: st.DrawFn, word: str) -> str:
+    return "".join(c.upper() if draw(st.booleans()) else c.lower() for c in word)
+
+
+@st.composite
+def live_mentions(draw: st.DrawFn) -> str:
+    """'live trading mode' in any case, any separators, with words around that do not negate it."""
+    words = draw(st.sampled_from([("live", "trading", "mode"), ("live", "mode"), ("live", "trading", "active")]))
+    separators = [draw(st.sampled_from([" ", "_", "-", "  ", " - "])) for _ in words[1:]]
+    phrase = _cased(draw, words[0]) + "".join(s + _cased(draw, w) for s, w in zip(separators, words[1:], strict=True))
+    before = draw(st.sampled_from(["", "WARNING bot: ", "Switching to ", "[main] ", '{"event": "']))
+    after = draw(st.sampled_from(["", " ACTIVE", " enabled", "!", " (orders go to U1234567)",
+                                  '", "level": "warning"}']))
+    return before + phrase + after
+
+
+@given(live_mentions())
+@settings(max_examples=300, deadline=None)
+def test_any_wording_of_live_mode_is_a_live_marker(text: str) -> None:
+    assert any(pattern.matches(text) for pattern in logs.DEFAULT_PATTERNS["live_mode"]), text
+
+
+@given(live_mentions(), st.sampled_from(["not in ", "NOT ", "no ", "never ", "cannot enter "]))
+@settings(max_examples=200, deadline=None)
+def test_a_negated_live_mode_is_not_a_live_marker(text: str, negation: str) -> None:
+    bare = text.removeprefix("Switching to ").removeprefix("WARNING bot: ").removeprefix("[main] ")
+    bare = bare.removeprefix('{"event": "')
+    assert not any(pattern.matches(negation + bare) for pattern in logs.DEFAULT_PATTERNS["live_mode"]), bare
+
+
+marker_lines = st.one_of(
+    live_mentions(),
+    st.sampled_from(["Dry-run mode ACTIVE", "DRY_RUN=true", "not in live mode", "LIVE_PORT=4001", "ERROR:bot:x",
+                     "error_count=0", "[critical] x", "LİVE MODE", "live mode: off", "Paper trading mode ACTIVE"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r\n"), max_size=30),
+)
+
+
+@given(st.lists(marker_lines, min_size=1, max_size=40), st.sampled_from(["utf-8", "utf-16"]))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_scan_of_markers_equals_matching_each_line(lines: list[str], encoding: str) -> None:
+    """The byte search (keyword first, then the line confirmed) counts what matching each decoded line counts."""
+    patterns = logs.DEFAULT_FORBIDDEN + logs.DEFAULT_PATTERNS["paper_active"]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "bot.log"
+        path.write_text("\n".join(lines) + "\n", encoding=encoding)
+        facts = logs.scan([path], patterns, workers=1)
+    for pattern, found in zip(patterns, facts.patterns, strict=True):
+        assert found.count == sum(1 for line in lines if pattern.matches(line)), (str(pattern), lines)
