@@ -38,7 +38,7 @@ DEFAULT_CLIENT_ID = 917  # far from the small ids bots use (0..10), so the probe
 ERROR_CODES: dict[int, str] = {
     201: "order rejected",
     202: "order cancelled",
-    321: "request refused (read-only API or invalid request)",
+    321: "request refused (read-only API, or an invalid request: IB's text says which)",
     326: "client id already in use",
     502: "could not connect",
     504: "not connected",
@@ -52,6 +52,17 @@ ERROR_CODES: dict[int, str] = {
 }
 CLIENT_ID_IN_USE = 326
 INFO_CODES = frozenset(range(2100, 2200))
+REQUEST_REFUSED = 321
+READ_ONLY_API = ("read-only API: enable writes in the gateway's API settings (Configure > Settings > API > "
+                 "uncheck Read-Only API)")
+
+
+def describe_error(code: int, message: str = "") -> str:
+    """'error N: meaning' for an operator; a 321 whose text says Read-Only names the setting to change."""
+    if code == REQUEST_REFUSED:
+        return f"error {code}: {READ_ONLY_API if 'read-only' in message.casefold() else 'request refused: ' + message}"
+    meaning = ERROR_CODES.get(code)
+    return f"error {code}: {meaning}" if meaning else f"error {code}: {message}".rstrip(": ")
 
 _IB_LOGGERS = ("ib_async.client", "ib_async.wrapper", "ib_async.ib", "ib_async.Decoder")
 _LOG_KEEP = 200

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.gateway import PAPER_ACCOUNT_PREFIXES, PAPER_PORTS, account_is_paper
+from harness.gateway import PAPER_ACCOUNT_PREFIXES, PAPER_PORTS, REQUEST_REFUSED, account_is_paper, describe_error
 from harness.redact import mask_account
 
 ORDER_REF = "harness-test-order"
@@ -114,7 +114,14 @@ async def _place_and_cancel(host: str, port: int, client_id: int, env_values: Ma
     ib = IB()
     ib.RequestTimeout = timeout
     codes: list[int] = []
-    ib.errorEvent += lambda req_id, code, message, contract: codes.append(code)
+    refusals: dict[int, str] = {}  # request id -> the refusal, named (read-only API: the setting to change)
+
+    def on_error(req_id: int, code: int, message: str, contract: Any) -> None:
+        codes.append(code)
+        if code == REQUEST_REFUSED:
+            refusals.setdefault(req_id, describe_error(code, message))
+
+    ib.errorEvent += on_error
     base = {"host": host, "port": port, "client_id": client_id}
     try:
         try:
@@ -137,8 +144,12 @@ async def _place_and_cancel(host: str, port: int, client_id: int, env_values: Ma
                 statuses.append(status)
             return status
 
-        acknowledged = await _wait_for(lambda: note() in ACK_STATES or 201 in codes, timeout)
-        common = {**base, "placed": True, "account": mask_account(account), "order_id": trade.order.orderId}
+        order_id = trade.order.orderId
+        acknowledged = await _wait_for(lambda: note() in ACK_STATES or 201 in codes or order_id in refusals, timeout)
+        common = {**base, "placed": True, "account": mask_account(account), "order_id": order_id}
+        if order_id in refusals:
+            return TestOrderResult(**common, statuses=tuple(statuses), error_codes=tuple(codes),
+                                   problem=f"the gateway refused the order ({refusals[order_id]})")
         if not acknowledged:
             ib.cancelOrder(order)
             return TestOrderResult(**common, statuses=tuple(statuses), error_codes=tuple(codes),

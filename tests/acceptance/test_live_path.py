@@ -133,3 +133,19 @@ def test_a_down_or_silent_gateway_is_incomplete_within_40_seconds(tmp_path, gate
     assert run.output.count(f"harness: connecting to the live gateway 127.0.0.1:{live_port}") == 1
     assert f"127.0.0.1:{live_port}" in run.outcomes["test_no_order_reached_the_live_account"].message
     assert "it is not tried again in this run" in run.output
+
+
+def test_a_test_order_on_a_read_only_api_names_the_setting(tmp_path):
+    """Error 321 was listed as a code but never named: the operator saw 'no order status within 10s'."""
+    with embedded_world(tmp_path / "world") as world:
+        world.gateway.set_read_only(True)
+        run = run_features(
+            tmp_path, "--live-gateway", "--bot-dir", str(world.bot.root), "--baseline", str(world.bot.baseline_file),
+            "--gateway", f"{world.host}:{PAPER_PORT}", "--evidence-dir", str(tmp_path / "evidence"),
+            "--place-test-order", paths=("features/03_order_routing.feature",),
+        )
+    order = run.outcomes["test_a_paper_test_order_is_placed_and_cancelled"]
+    assert order.outcome == "failed", order
+    assert "read-only API: enable writes in the gateway's API settings" in order.message
+    assert "Read-Only API" in order.message  # where the setting is
+    assert run.code == 1
