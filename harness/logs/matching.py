@@ -46,6 +46,11 @@ class _Matcher:
             self.verify = not pattern.text.isascii()
         self.empty = not self.needles and not self.regexes
 
+    @property
+    def search_key(self) -> tuple[object, ...]:
+        """Matchers with equal keys find the same candidate lines."""
+        return (self.lowered, tuple(self.needles), tuple(regex.pattern for regex in self.regexes))
+
     def find_from(self, haystack: bytes, start: int, end: int) -> int:
         best = -1
         for needle in self.needles:
@@ -87,34 +92,48 @@ def _decode(src: _Source, raw: bytes) -> tuple[str, str, bool]:
 def _matches_in_buffer(
     buf: bytes, matchers: Sequence[_Matcher], src: _Source, end: int | None = None
 ) -> list[tuple[int, int, list[int]]]:
-    """Lines of buf[:end] matching any matcher: (line start, line end, matcher indexes), in file order."""
+    """Lines of buf[:end] matching any matcher: (line start, line end, matcher indexes), in file order.
+
+    Matchers searching the same bytes (markers sharing a keyword, e.g. every "live ..." phrase) are searched
+    once; each candidate line is decoded once and confirmed for each of them.
+    """
     limit = len(buf) if end is None else end
     newline = src.newline
     found: dict[int, tuple[int, list[int]]] = {}
     lowered: bytes | None = None
+    groups: dict[tuple[object, ...], list[int]] = {}
     for index, matcher in enumerate(matchers):
-        if matcher.empty:
-            continue
-        if matcher.lowered:
+        if not matcher.empty:
+            groups.setdefault(matcher.search_key, []).append(index)
+    for indexes in groups.values():
+        searcher = matchers[indexes[0]]
+        if searcher.lowered:
             if lowered is None:
                 lowered = buf.lower()
             haystack = lowered
         else:
             haystack = buf
-        position = matcher.find_from(haystack, 0, limit)
+        position = searcher.find_from(haystack, 0, limit)
         while position != -1:
             line_start = buf.rfind(newline, 0, position) + 1
             line_end = buf.find(newline, position, limit)
             if line_end == -1:
                 line_end = limit
-            if not matcher.verify or matcher.pattern.matches(_decode(src, buf[line_start:line_end])[0]):
+            text: str | None = None
+            for index in indexes:
+                matcher = matchers[index]
+                if matcher.verify:
+                    if text is None:
+                        text = _decode(src, buf[line_start:line_end])[0]
+                    if not matcher.pattern.matches(text):
+                        continue
                 entry = found.get(line_start)
                 if entry is None:
                     found[line_start] = (line_end, [index])
                 elif index not in entry[1]:
                     entry[1].append(index)
-            position = matcher.find_from(haystack, line_end + 1, limit)
-    return [(start, end, indexes) for start, (end, indexes) in sorted(found.items())]
+            position = searcher.find_from(haystack, line_end + 1, limit)
+    return [(start, end, sorted(indexes)) for start, (end, indexes) in sorted(found.items())]
 
 
 def _split_lines(buf: bytes, newline: bytes) -> Iterator[tuple[int, bytes]]:

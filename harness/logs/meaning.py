@@ -87,8 +87,13 @@ def phrase_regex(text: str) -> tuple[str, str]:
     source = WORD_START * bool(_WORD.match(text)) + "".join(parts)
     if _WORD.search(text[-1]):
         source += WORD_END
+    # The keyword searched first: the phrase's first word (it says what the phrase is about, and phrases
+    # about one thing share it, so they are searched once), else its longest ASCII word.
     ascii_words = [word.lower() for word in words if word.isascii()]
-    return source, max(ascii_words, key=len) if ascii_words else ""
+    if not ascii_words:
+        return source, ""
+    first = words[0].lower()
+    return source, first if first.isascii() and len(first) >= 3 else max(ascii_words, key=len)
 
 
 def _separator(between: str, *, first: bool = False, last: bool = False) -> str:
