@@ -1,8 +1,8 @@
 """One typed object for everything the operator can set.
 
-Every setting has one spec: its command-line option (shared by `pytest` and `harness`), its ini key and
-its `HARNESS_*` environment variable. Precedence is CLI > environment > ini > default, and the source
-that won is kept, so an error names where a bad value came from.
+Every setting has one spec: its command-line option (accepted by `pytest` and by every `harness` command),
+its ini key (pytest only) and its `HARNESS_*` environment variable. Precedence is CLI > environment > ini >
+default, and the source that won is kept, so an error names where a bad value came from.
 """
 
 from __future__ import annotations
@@ -182,7 +182,6 @@ class SettingSpec:
     parse: Callable[[str], object]
     default: str | None = None
     flag: bool = False  # a switch with no value (--live-gateway)
-    cli: bool = True  # shared with the `harness` command line
 
     @property
     def option(self) -> str:
@@ -199,9 +198,9 @@ class SettingSpec:
 
 SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("live_gateway", "Check the real world (IB Gateway, bot logs, Discord) instead of the embedded "
-                "fake world", _parse_bool, flag=True, cli=False),
+                "fake world", _parse_bool, flag=True),
     SettingSpec("phase", "Phase of the procedure to check: " + ", ".join(PHASES), _parse_phase,
-                default="transition", cli=False),
+                default="transition"),
     SettingSpec("bot_dir", "The bot's project root (holds its .env)", _parse_dir),
     SettingSpec("bot_env", "The bot's .env file (default: <bot-dir>/.env)", _parse_path),
     SettingSpec("baseline", "Baseline snapshot taken before the switch (default: <evidence-dir>/baseline.json)",
@@ -249,9 +248,9 @@ SPECS: tuple[SettingSpec, ...] = (
                 "'SPY:10;AAPL:-5' (SYMBOL:QUANTITY); any other position or any open order fails preflight",
                 _parse_positions),
     SettingSpec("expect_rejections", "Orders rejected by the paper account (error 201, insufficient funds) are "
-                "expected: report them and pass", _parse_bool, flag=True, cli=False),
+                "expected: report them and pass", _parse_bool, flag=True),
     SettingSpec("place_test_order", "After proving paper, place one tiny far-from-market limit order on the "
-                "paper gateway and cancel it", _parse_bool, flag=True, cli=False),
+                "paper gateway and cancel it", _parse_bool, flag=True),
 )
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 

@@ -30,3 +30,37 @@ def test_bad_setting_is_one_usage_error(args, env, says):
     assert result.returncode == 4  # pytest's usage error
     assert says in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def _harness(*args: str) -> subprocess.CompletedProcess:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=REPO, env=environ, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_harness_force_alone_is_one_usage_error_naming_the_two_overrides(tmp_path):
+    from harness.fakes.botdir import make_bot_dir
+
+    bot = make_bot_dir(tmp_path / "bot", switch=False)
+    before = bot.env_file.read_bytes()
+    result = _harness("switch", "paper", "--bot-dir", str(bot.root), "--force")
+    assert result.returncode == 2
+    assert "--force-market-hours" in result.stderr and "--force-running-bot" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert bot.env_file.read_bytes() == before
+
+
+def test_the_pytest_command_line_is_accepted_by_harness(tmp_path):
+    """The README says the options are shared: `harness switch --live-gateway` used to be rejected."""
+    from harness.fakes.botdir import make_bot_dir
+
+    bot = make_bot_dir(tmp_path / "bot", switch=False)
+    shared = ["--live-gateway", "--bot-dir", str(bot.root), "--gateway", "127.0.0.1:4002", "--phase", "preflight",
+              "--live-gateway-port", "4001", "--evidence-dir", str(tmp_path / "evidence")]
+    result = _harness("switch", "paper", "--dry-run", *shared)
+    assert result.returncode == 0, result.stderr
+    assert "DRY_RUN: true -> false" in result.stdout and "nothing written" in result.stdout
+    bad = _harness("switch", "paper", "--dry-run", *shared, "--timeout", "forever")
+    assert bad.returncode == 2 and "--timeout='forever' is not a number of seconds" in bad.stderr

@@ -282,3 +282,15 @@ def test_fake_gateway_help_names_the_harness_command():
     result = subprocess.run([sys.executable, "-m", "harness.cli", "fake-gateway", "--help"], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("usage: harness fake-gateway")
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["switch", "paper"], ["confirm"]])
+def test_the_parser_takes_every_setting_of_the_plugin(command):
+    """One table (harness.settings.SPECS) feeds pytest and every harness command: none is missing or clashes."""
+    from harness.settings import SPECS
+
+    parser = cli.build_parser()
+    for spec in SPECS:
+        argv = [*command, spec.option] if spec.flag else [*command, spec.option, "x"]
+        parsed = parser.parse_args(argv)
+        assert getattr(parsed, spec.name) == (True if spec.flag else "x"), spec.option
