@@ -88,5 +88,9 @@ def eventkit_problem(owner: metadata.Distribution | None = None) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def environment_problem() -> str | None:
-    """eventkit_problem() once per process: the files do not change during a run."""
-    return eventkit_problem()
+    """eventkit_problem() once per process: the files do not change during a run. Never raises: metadata this
+    check cannot parse proves nothing either way, and the probe still reports any connection it cannot make."""
+    try:
+        return eventkit_problem()
+    except Exception:  # a malformed RECORD or METADATA of some installed package
+        return None
