@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.logs import Pattern
+from harness.redact import masked_repr
 
 # "Order submitted: id=3 ref=strategy-A BUY 1 SPY @ 1.00" (the price is optional: market orders have none).
 ORDER_SUBMITTED_REGEX = (
@@ -82,7 +83,7 @@ class BotOrderLog:
         return dict(self.statuses).get(order_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class BrokerOrder:
     """One order as the account shows it: an open order, a completed order, or executions summed per order."""
 
@@ -98,6 +99,8 @@ class BrokerOrder:
     account: str = ""
     limit_price: float | None = None
     filled: float = 0.0
+
+    __repr__ = masked_repr  # tracebacks, -l and -vvv show the account masked
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, which made building one Matched

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.gateway import PAPER_ACCOUNT_PREFIXES, PAPER_PORTS, REQUEST_REFUSED, account_is_paper, describe_error
-from harness.redact import mask_account
+from harness.redact import mask_account, masked_repr
 
 ORDER_REF = "harness-test-order"
 SYMBOL = "SPY"
@@ -50,7 +50,7 @@ def prove_paper(accounts: Sequence[str], port: int, env_values: Mapping[str, str
                   "PAPER_TRADING=true, DRY_RUN=false")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class TestOrderResult:
     """What became of the test order. `placed` False: refused or could not connect (see `problem`)."""
 
@@ -67,6 +67,8 @@ class TestOrderResult:
     statuses: tuple[str, ...] = ()
     error_codes: tuple[int, ...] = ()
     cancelled: bool = False
+
+    __repr__ = masked_repr  # tracebacks, -l and -vvv show the account masked
 
     @property
     def ok(self) -> bool:

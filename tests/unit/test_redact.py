@@ -66,7 +66,12 @@ def test_facts_reprs_mask_account_ids():
         executions=(ExecutionFact(account="U7654321"),), account_summary=(AccountFunds("DU1234567"),),
         pnl=(AccountPnL("U7654321"),),
     )
-    shown = repr(facts) + str(facts) + repr(facts.pnl)
+    from harness.reconcile import BrokerOrder
+    from harness.test_order import TestOrderResult
+
+    others = (BrokerOrder("open", 1, 2, 3, "ref", "SPY", "BUY", 1.0, "Filled", "U7654321"),
+              TestOrderResult("127.0.0.1", 4002, 918, account="DU1234567"))
+    shown = repr(facts) + str(facts) + repr(facts.pnl) + repr(others)
     assert "U7654321" not in shown and "DU1234567" not in shown
     assert "DU****567" in shown and "U****321" in shown
 
