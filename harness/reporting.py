@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import warnings
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -109,6 +110,12 @@ class ReportRedaction:
         if self.active:
             redact_report(report, self.redactor.text)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message: warnings.WarningMessage) -> None:
+        # The warnings summary prints the message (an unraisable exception's text, say) from this object.
+        if self.active:
+            redact_warning(warning_message, self.redactor.text)
+
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator:
         report = yield
@@ -131,6 +138,15 @@ def redact_report(report: Any, redact: Redact) -> None:
     properties = getattr(report, "user_properties", None)
     if properties:
         report.user_properties[:] = [(name, redact_tree(value, redact)) for name, value in properties]
+
+
+def redact_warning(warning_message: warnings.WarningMessage, redact: Redact) -> None:
+    """Redact a recorded warning's message in place (its args, which its str is made of)."""
+    message = warning_message.message
+    if isinstance(message, Warning):
+        message.args = tuple(redact(a) if isinstance(a, str) else redact(repr(a)) for a in message.args)
+    elif isinstance(message, str):
+        warning_message.message = redact(message)  # type: ignore[assignment]
 
 
 def redact_longrepr(longrepr: Any, redact: Redact) -> Any:

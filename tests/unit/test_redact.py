@@ -250,6 +250,18 @@ def test_log_records_are_redacted_from_every_logger_while_installed():
     assert logging.getLogRecordFactory() is logging.LogRecord
 
 
+def test_a_recorded_warning_is_redacted():
+    import warnings
+
+    from harness.reporting import redact_warning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn(f"thread died: {TOKEN!r} for DU1234567", pytest.PytestUnraisableExceptionWarning, stacklevel=1)
+    redact_warning(caught[0], redactor_with(TOKEN).text)
+    assert not leaks(str(caught[0].message), TOKEN) and "DU1234567" not in str(caught[0].message)
+
+
 def test_allure_represent_guard_fails_loudly_when_its_target_is_gone(monkeypatch, tmp_path):
     import allure_pytest_bdd.steps
 
@@ -269,3 +281,14 @@ def test_world_secrets_are_opaque(tmp_path):
     assert len(secrets) == 3 and "hunter22" not in repr(secrets)
     assert redact_text(f"{WEBHOOK} hunter22 {TOKEN!r}", secrets).count(MASK) == 3
     assert len(known_secrets(tmp_path, None)) == 0  # not a regular file: not read
+
+
+def test_env_file_facts_repr_hides_secret_values():
+    from harness.envfile import parse_env_bytes
+
+    quoted = TOKEN.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    facts = parse_env_bytes(f'DISCORD_BOT_TOKEN="{quoted}"\nDISCORD_WEBHOOK_URL={WEBHOOK}\n'
+                            "DB_URL=postgres://user:pw@host/db\n".encode())
+    assert facts.values["DISCORD_BOT_TOKEN"] == TOKEN
+    shown = repr(facts) + repr(facts.entries)
+    assert not leaks(shown, TOKEN) and "AbCdEf_secret-token" not in shown and "user:pw" not in shown
