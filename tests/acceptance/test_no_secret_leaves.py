@@ -159,3 +159,46 @@ def test_the_switch_backup_is_private_and_ignored_by_git(tmp_path):
     for backup in backups:
         assert _private(backup), f"{backup} is readable by others ({stat.filemode(backup.stat().st_mode)})"
         assert _ignored_by_git(bot.root, backup), f"{backup} is not ignored by git in the bot's repository"
+
+
+def test_setup_teardown_collection_errors_and_log_records_are_redacted(tmp_path):
+    """Every kind of report: a scenario whose setup fails, one whose teardown fails after a log record, and
+    a feature file that does not parse, each quoting the token (known from DISCORD_BOT_TOKEN) and an account."""
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "phases.feature").write_text(
+        "@transition\nFeature: every phase\n  Scenario: setup fails\n    Given nothing\n\n"
+        "  Scenario: teardown fails\n    Given nothing\n", encoding="utf-8")
+    first_line = WEIRD_TOKEN.splitlines()[0]
+    (tmp_path / "features" / "broken.feature").write_text(
+        f"@transition\nFeature: broken\n  Scenario: x\n    Given nothing\n  garbage {first_line} DU1234567\n",
+        encoding="utf-8")
+    (tmp_path / "conftest.py").write_text(
+        "import logging, os\nimport pytest\nfrom pytest_bdd import given\n\n"
+        "@given('nothing')\ndef nothing():\n    pass\n\n"
+        "@pytest.fixture(autouse=True)\ndef fails(request):\n"
+        "    token = os.environ['DISCORD_BOT_TOKEN']\n"
+        "    if 'setup' in request.node.name:\n"
+        "        raise ValueError(f'setup saw {token!r} and {token} for DU1234567')\n"
+        "    yield\n"
+        "    logging.getLogger('ib_async.wrapper').error('order for account=%r token %s', 'DU1234567', token)\n"
+        "    raise RuntimeError(f'teardown saw {token!r} for U7654321')\n", encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    environ.update({"DISCORD_BOT_TOKEN": WEIRD_TOKEN, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)})
+    junit = tmp_path / "junit.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", "-rA", "-vv", "--tb=long",
+         "--continue-on-collection-errors",
+         f"--junitxml={junit}", "--alluredir", str(tmp_path / "allure"), "--evidence-dir", str(tmp_path / "ev"),
+         "--bot-dir", str(tmp_path)],
+        cwd=tmp_path, env=environ, capture_output=True, timeout=120,
+    )
+    texts = {"stdout": result.stdout.decode("utf-8", errors="replace"),
+             "stderr": result.stderr.decode("utf-8", errors="replace"), "junit": junit.read_text(encoding="utf-8")}
+    texts.update({str(p): p.read_text(encoding="utf-8") for p in (tmp_path / "allure").glob("*") if p.is_file()})
+    out = texts["stdout"]
+    assert "ERROR at setup of" in out and "ERROR at teardown of" in out and "ERROR collecting" in out, out[-3000:]
+    assert "Captured log teardown" in out and "account='DU****567'" in out, out[-3000:]
+    found = [f"{form} in {where}" for where, text in texts.items() for form in leaks(text, WEIRD_TOKEN, pieces=True)]
+    found += [f"{a} in {where}" for where, text in texts.items() for a in FULL_ACCOUNT_IDS if a in text]
+    assert not found, "\n".join(found[:40])
