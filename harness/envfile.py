@@ -368,24 +368,55 @@ def _replace_value(original: str, new_value: str, path: Path, line: int) -> tupl
     return f"{head}{new_value}{rest[len(value):]}", value
 
 
+BACKUP_DIR = ".harness-backups"
+# The backup folder ignores itself: git skips a folder whose own .gitignore says "*", whatever the repository's
+# .gitignore says, so `git add -A` in the bot's repo can never commit a copy of the secrets.
+_SELF_IGNORING = "# Backups of .env files written by `harness switch`: they hold secrets; never commit them.\n*\n"
+
+
+def backup_dir(path: Path) -> Path:
+    """Where the backups of the `.env` at `path` go: a private, git-ignored folder beside it."""
+    return Path(path).parent / BACKUP_DIR
+
+
+def _write_private_backup(path: Path, original: bytes) -> Path:
+    folder = backup_dir(path)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_SELF_IGNORING, encoding="utf-8", newline="\n")
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    backup = folder / f"{path.name}.bak-{stamp}"
+    n = 1
+    while True:
+        try:
+            # Created owner-only from the first byte (never a moment world-readable), and never over another file.
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            break
+        except FileExistsError:
+            backup = folder / f"{path.name}.bak-{stamp}-{n}"
+            n += 1
+    with os.fdopen(fd, "wb") as out:
+        out.write(original)
+        out.flush()
+        os.fsync(out.fileno())
+    return backup
+
+
 def atomic_write(path: Path, text: str) -> Path:
-    """Back the file up, then replace it atomically (temp file in the same dir + rename).
+    """Back the file up (owner-only, in a git-ignored folder beside it), then replace it atomically (temp file
+    in the same dir + rename).
 
     Returns the backup's path. Raises EnvEditError with the file untouched on any failure.
     """
     path = Path(path)
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-    backup = path.with_name(f"{path.name}.bak-{stamp}")
-    n = 1
-    while backup.exists():
-        backup = path.with_name(f"{path.name}.bak-{stamp}-{n}")
-        n += 1
+    backup = backup_dir(path)
     try:
         original = path.read_bytes()
         mode = path.stat().st_mode
-        backup.write_bytes(original)
+        backup = _write_private_backup(path, original)
     except OSError as exc:
-        raise EnvEditError(f"cannot write the backup {backup}: {exc.strerror}; {path} is untouched") from None
+        raise EnvEditError(f"cannot write the backup in {backup}: {exc.strerror}; {path} is untouched") from None
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

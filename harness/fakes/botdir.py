@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from harness.baseline import snapshot, write_baseline
-from harness.envfile import read_env
+from harness.envfile import BACKUP_DIR, read_env
 from harness.market import NEW_YORK, session_at
 from harness.switch import apply_switch, plan_switch
 
@@ -69,7 +69,7 @@ def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | 
     )
     env_file = root / ".env"
     env_file.write_text(seed_dry_run_env(webhook_url, gateway_host), encoding="utf-8", newline="\n")
-    (root / ".gitignore").write_text(".env\n.env.bak-*\nlogs/\n__pycache__/\n", encoding="utf-8")
+    (root / ".gitignore").write_text(".env\nlogs/\n__pycache__/\n", encoding="utf-8")
     (root / ".env.example").write_text(seed_dry_run_env("https://discord.com/api/webhooks/ID/TOKEN", gateway_host),
                                        encoding="utf-8", newline="\n")
     shutdown_at = _last_close_before(now or datetime.now(NEW_YORK))
@@ -91,7 +91,7 @@ def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | 
     if switch:
         apply_switch(plan_switch(env_file, "paper"))
         apply_switch(plan_switch(root / ".env.example", "paper"))
-        for backup in root.glob(".env.example.bak-*"):
+        for backup in (root / BACKUP_DIR).glob(".env.example.bak-*"):
             backup.unlink()
         if git:
             _git(root, "commit", "-q", "-am", "Task 4.3: paper trading mode")

@@ -135,8 +135,6 @@ def _ignored_by_git(repo: Path, path: Path) -> bool:
     return check.returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the switch's backup is written 0644 next to the .env, where a `.env` "
-                                       "line in .gitignore does not cover it (issue 9, §3: another engineer's fix)")
 def test_the_switch_backup_is_private_and_ignored_by_git(tmp_path):
     """`harness switch paper` in a bot repo whose .gitignore says only `.env` (as most do), with the .env 0600:
     every backup it leaves must be readable by its owner only and ignored by git (or outside the repo)."""
@@ -159,6 +157,9 @@ def test_the_switch_backup_is_private_and_ignored_by_git(tmp_path):
     for backup in backups:
         assert _private(backup), f"{backup} is readable by others ({stat.filemode(backup.stat().st_mode)})"
         assert _ignored_by_git(bot.root, backup), f"{backup} is not ignored by git in the bot's repository"
+    staged = subprocess.run(["git", "-C", str(bot.root), "add", "-A", "--dry-run"], capture_output=True, text=True,
+                            timeout=30)
+    assert ".bak" not in staged.stdout and "harness-backups" not in staged.stdout, staged.stdout
 
 
 def test_setup_teardown_collection_errors_and_log_records_are_redacted(tmp_path):

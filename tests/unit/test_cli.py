@@ -42,7 +42,7 @@ def test_switch_paper_edits_exactly_and_backs_up(bot, tmp_path, capsys):
     assert code == 0, err
     assert (bot / ".env").read_bytes() == SEED_BEFORE.replace(b"DRY_RUN=true", b"DRY_RUN=false").replace(
         b"PAPER_TRADING=false", b"PAPER_TRADING=true")
-    backups = list(bot.glob(".env.bak-*"))
+    backups = list(bot.glob(".harness-backups/.env.bak-*"))
     assert len(backups) == 1 and backups[0].read_bytes() == SEED_BEFORE
     assert "DRY_RUN: true -> false" in out and "re-read" in out
     assert "tok_SECRET_123" not in out + err
@@ -115,7 +115,7 @@ def test_bad_files_give_one_line_and_stay_untouched(bot, capsys, content, messag
     code, _out, err = run(capsys, "switch", "paper", "--bot-dir", str(bot))
     assert code == 1 and message in err and err.count("\n") == 1 and "Traceback" not in err
     assert (bot / ".env").read_bytes() == content
-    assert not list(bot.glob(".env.bak-*"))
+    assert not list(bot.glob(".harness-backups/.env.bak-*"))
 
 
 def test_missing_bot_dir_is_a_usage_error(capsys, tmp_path):
@@ -232,7 +232,7 @@ def test_switch_refuses_a_baseline_of_another_bot(bot, tmp_path, capsys):
     assert run(capsys, "snapshot", "--bot-dir", str(other), "--evidence-dir", str(evidence))[0] == 0
     code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--evidence-dir", str(evidence))
     assert code == 1 and str((other / ".env").resolve()) in err and "nothing changed" in err
-    assert (bot / ".env").read_bytes() == SEED_BEFORE and not list(bot.glob(".env.bak-*"))
+    assert (bot / ".env").read_bytes() == SEED_BEFORE and not list(bot.glob(".harness-backups/.env.bak-*"))
 
 
 def test_switch_keeps_this_bots_baseline_and_a_rollback_records_none(bot, tmp_path, capsys):
