@@ -25,7 +25,8 @@ def shutdown(world, evidence):
         line = logs.last_shutdown(files, markers, tz=world.log_tz()) if files else None
         if line is None or line.timestamp is None:
             raise CouldNotLook(f"no shutdown line with a time found in {spec}; give --shutdown-time")
-        instant, source = line.timestamp, f"{line.path}:{line.lineno}"
+        zone = logs.log_zone_text(settings.bot_log_tz, settings.sources.get("bot_log_tz"))
+        instant, source = line.timestamp, f"{line.path}:{line.lineno}, its time read as {zone}"
         evidence.record("last shutdown line", line)
     facts = market.session_at(instant)
     evidence.record("NYSE session at shutdown", facts)

@@ -56,6 +56,8 @@ def test_shutdown_read_from_the_log_during_market_hours_fails(tmp_path):
     run = preflight(tmp_path, "--bot-dir", str(bot.root))
     assert SHUTDOWN in run.failed()
     assert "bot.log:1" in run.outcomes[SHUTDOWN].message
+    message = run.outcomes[SHUTDOWN].message
+    assert "read as this machine's local time" in message and "--bot-log-tz" in message
 
 
 def test_shutdown_on_a_holiday_passes(tmp_path):
