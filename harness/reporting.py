@@ -207,7 +207,9 @@ class RedactingLogFilter(logging.Filter):
             message = f"{record.msg!s} {record.args!r}"
         record.msg, record.args = self.redact(message), None
         if record.exc_info and not record.exc_text:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:  # also when an earlier factory formatted it with fewer secrets known
+            record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True

@@ -234,6 +234,7 @@ def test_log_records_are_redacted_from_every_logger_while_installed():
     handler = Keep()
     root = logging.getLogger()
     root.addHandler(handler)
+    before = logging.getLogRecordFactory()  # pytest's run of the features may have installed its own
     uninstall = install_log_redaction(redactor_with(TOKEN))
     try:
         logging.getLogger("ib_async.wrapper").error("Error for account=%r token %s", "DU1234567", TOKEN)
@@ -247,7 +248,7 @@ def test_log_records_are_redacted_from_every_logger_while_installed():
     formatter = logging.Formatter()
     shown = "\n".join(formatter.format(record) for record in records)
     assert "DU1234567" not in shown and not leaks(shown, TOKEN) and "DU****567" in shown
-    assert logging.getLogRecordFactory() is logging.LogRecord
+    assert logging.getLogRecordFactory() is before
 
 
 def test_a_recorded_warning_is_redacted():
