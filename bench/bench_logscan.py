@@ -6,7 +6,7 @@
 It writes a log of the requested size into a temporary directory (the bot restarting once a "day", one
 day = `--day-size` bytes, a few errors and tracebacks sprinkled in), then prints:
 
-* full scan: `harness.logs.scan` over the whole file vs `grep -F -c` with the same patterns (ratio; goal
+* full scan: `harness.probes.logs.scan` over the whole file vs `grep -F -c` with the same patterns (ratio; goal
   within 2x), for the forbidden-marker set and for one pattern;
 * newest-startup-block check: `newest_startup_block` + `find_in_order`, and the same plus a forbidden-marker
   `scan(since=block)`, vs grep's time on the full file (ratio; goal < 0.1). Its cost follows the size of
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.logs import DEFAULT_FORBIDDEN  # noqa: E402 - after the path set-up, so the script runs anywhere
+from harness.probes.logs import DEFAULT_FORBIDDEN  # noqa: E402 - after the path set-up, so the script runs anywhere
 
 SINGLE_PATTERN = "Paper trading mode ACTIVE"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$", re.IGNORECASE)
@@ -41,7 +41,7 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$", re.IGNORECASE)
 _CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from harness import logs
+from harness.probes import logs
 path, what = sys.argv[2], sys.argv[3]
 started = time.perf_counter()
 if what == "scan-forbidden":

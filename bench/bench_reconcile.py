@@ -1,4 +1,4 @@
-"""Benchmark: reconciling 100,000 logged orders against 100,000 account records (harness.reconcile) versus a
+"""Benchmark: reconciling 100,000 logged orders against 100,000 account records (harness.probes.reconcile) versus a
 plain dict join on (client id, order id) in the same run; time and peak memory (tracemalloc).
 
     .venv/bin/python bench/bench_reconcile.py [N]
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.reconcile import BrokerOrder, LoggedOrder, reconcile
+from harness.probes.reconcile import BrokerOrder, LoggedOrder, reconcile
 
 SYMBOLS = ("SPY", "QQQ", "IWM", "AAPL", "MSFT")
 
@@ -68,7 +68,7 @@ def main() -> None:
     print(f"orders: {n:,} logged x {n:,} account records (10% completed orders matched by ref)")
     print(f"baseline dict join : {base_time * 1000:8.1f} ms  peak {base_peak / 2**20:7.1f} MiB  "
           f"matched {len(base_matched):,} (by id only), missing {len(base_missing):,}")
-    print(f"harness.reconcile  : {rec_time * 1000:8.1f} ms  peak {rec_peak / 2**20:7.1f} MiB  "
+    print(f"harness.probes.reconcile  : {rec_time * 1000:8.1f} ms  peak {rec_peak / 2**20:7.1f} MiB  "
           f"matched {len(result.matched):,}, missing {len(result.missing):,}, unknown {len(result.unknown):,}, "
           f"mismatched {len(result.mismatched):,}")
     print(f"ratio time   reconcile/baseline: {rec_time / base_time:5.2f}x")

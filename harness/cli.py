@@ -97,8 +97,8 @@ def _env_path(settings: Settings) -> Path:
 
 
 def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
-    from harness.baseline import BaselineExists, in_paper_mode, snapshot, write_baseline
-    from harness.envfile import read_env
+    from harness.actions.baseline import BaselineExists, in_paper_mode, snapshot, write_baseline
+    from harness.probes.envfile import read_env
 
     facts = read_env(_env_path(settings))
     if facts.problem:
@@ -130,7 +130,7 @@ def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
 
 def _print_replacement(target: Path, facts) -> None:
     """What replacing the baseline at `target` with one of `facts` would change (secret values masked)."""
-    from harness.baseline import diff, load_baseline
+    from harness.actions.baseline import diff, load_baseline
 
     existing, problem = load_baseline(target)
     if existing is None:
@@ -151,9 +151,9 @@ def _print_replacement(target: Path, facts) -> None:
 
 
 def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
-    from harness.envfile import EnvEditError, read_bool, read_env
-    from harness.redact import mask_value
-    from harness.switch import apply_switch, plan_switch
+    from harness.actions.switch import apply_switch, plan_switch
+    from harness.evidence.redact import mask_value
+    from harness.probes.envfile import EnvEditError, read_bool, read_env
 
     env_path = _env_path(settings)
     try:
@@ -189,8 +189,8 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
 
 def _baseline_before_switch(settings: Settings, env_path: Path, mode: str) -> None:
     """An existing baseline must be this bot's pre-switch one; without one, switching to paper records it."""
-    from harness.baseline import load_baseline, snapshot, unusable_for, write_baseline
-    from harness.envfile import read_env
+    from harness.actions.baseline import load_baseline, snapshot, unusable_for, write_baseline
+    from harness.probes.envfile import read_env
 
     target = settings.baseline_file
     before = read_env(env_path)
@@ -215,7 +215,7 @@ def _now() -> datetime:
 
 
 def _refuse_if_market_open() -> None:
-    from harness.market import session_at
+    from harness.probes.market import session_at
 
     session = session_at(_now())
     if session.is_open:
@@ -226,7 +226,7 @@ def _refuse_if_market_open() -> None:
 
 
 def _refuse_if_bot_running(pattern: str) -> None:
-    from harness.processes import find_bot_processes
+    from harness.probes.processes import find_bot_processes
 
     facts = find_bot_processes(pattern)
     if facts.matches:
@@ -236,7 +236,9 @@ def _refuse_if_bot_running(pattern: str) -> None:
 
 
 def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
-    from harness import attest, dod, verdict_file
+    from harness import dod
+    from harness.actions import attest
+    from harness.verdict import record as verdict_file
 
     if args.list or not args.item:
         for item in dod.ITEMS:

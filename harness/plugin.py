@@ -1,7 +1,7 @@
 """The pytest plugin: options, phase selection, `.feature` collection, and the world fixtures.
 
 It stays a switchboard: settings come from `harness.settings`, facts from the probes, the embedded
-world from `harness.fakes`, evidence from `harness.evidence`. Heavy imports wait for the fixture that
+world from `harness.fakes`, evidence from `harness.evidence.records`. Heavy imports wait for the fixture that
 needs them, because a pytest11 plugin loads in every pytest run wherever the package is installed.
 """
 
@@ -10,14 +10,18 @@ from __future__ import annotations
 import os
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from harness import dod
 from harness.settings import SPECS, Settings, SettingsError, resolve
 
+if TYPE_CHECKING:  # the evidence layer loads with the plugin's configure, not with every pytest run
+    pass
+
 SETTINGS_KEY = pytest.StashKey[Settings]()
-EVIDENCE_KEY = pytest.StashKey["object"]()
+EVIDENCE_KEY = pytest.StashKey["Evidence"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,10 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: {text}")
     for item in dod.ITEMS:
         config.addinivalue_line("markers", f"{item.id}: {item.section}: {item.text}")
-    from harness import reporting, run_verdict
+    from harness.evidence import reporting
+    from harness.verdict import hooks as run_verdict
 
-    reporting.configure(config, settings)
-    run_verdict.configure(config, settings, config.stash[EVIDENCE_KEY].redactor.text)
+    evidence = config.stash[EVIDENCE_KEY] = reporting.configure(config, settings)
+    run_verdict.configure(config, settings, evidence.redactor.text)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -175,7 +180,7 @@ def _read_only_probe(address, role: str, settings: Settings, config: pytest.Conf
     a failure remembered, not retried by every scenario; None when the gateway is not to be contacted."""
     if address is None:
         return None
-    from harness.gateway_session import read_gateway_once
+    from harness.probes.gateway_session import read_gateway_once
 
     return read_gateway_once(address, role, client_id=settings.client_id, timeout=settings.timeout,
                              say=_terminal_line(config))

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from harness.logs.patterns import DEFAULT_TEXTS
+from harness.probes.logs.patterns import DEFAULT_TEXTS
 
 # The log patterns' defaults have one definition, in the log probe's table.
 _LOG = DEFAULT_TEXTS
@@ -156,7 +156,7 @@ def _parse_list(text: str) -> tuple[str, ...]:
 
 
 def _parse_markers(text: str) -> tuple[str, ...]:
-    """Markers separated by ';' (see harness.logs.meaning); a bad `re:` regex is refused here."""
+    """Markers separated by ';' (see harness.probes.logs.meaning); a bad `re:` regex is refused here."""
     items = tuple(item.strip() for item in _parse_list(text))
     _parse_marker_items(items)
     return items
@@ -169,7 +169,7 @@ def _parse_marker(text: str) -> str:
 
 
 def _parse_marker_items(items: tuple[str, ...]) -> None:
-    from harness.logs import patterns
+    from harness.probes.logs import patterns
 
     for item in items:
         patterns.marker(item)  # raises ValueError naming the marker

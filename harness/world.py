@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.envfile import read_env
-from harness.redact import PrivateMapping, Secret, SecretSet
+from harness.evidence.redact import PrivateMapping, Secret, SecretSet
+from harness.probes.envfile import read_env
 from harness.settings import GatewayAddress, Settings
 
 DISCORD_TOKEN_NAME = "DISCORD_BOT_TOKEN"
@@ -32,7 +32,7 @@ class World:
     live_gateway: GatewayAddress | None = None
     discord_api: str | None = None
     discord_channel: str | None = None
-    discord_token: Secret | None = None  # opaque: only harness.discord reveals it, into a header
+    discord_token: Secret | None = None  # opaque: only harness.probes.discord reveals it, into a header
     bot_output: Path | None = None  # the stand-in bot's stdout/stderr, kept as evidence
     bot_environ: Path | None = None  # a dump of the environment the bot runs with
     notes: list[str] = field(default_factory=list)

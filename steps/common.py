@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then
 
-from harness import attest
+from harness.actions import attest
 from harness.checks.preflight import check_attested
 from harness.dod import normalize_id
 

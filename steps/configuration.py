@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import given, then
 
-from harness import baseline as baselines
-from harness import envfile, vcs
+from harness.actions import baseline as baselines
 from harness.checks import CouldNotLook
 from harness.checks import configuration as checks
+from harness.probes import envfile, vcs
 
 
 @given("the bot's .env as python-dotenv reads it", target_fixture="env")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pytest_bdd import given, then
 
-from harness import logs, market, reconcile
-from harness import test_order as test_orders
+from harness.actions import test_order as test_orders
 from harness.checks import CouldNotLook
 from harness.checks import orders as checks
-from harness.gateway_session import executions_since
+from harness.probes import logs, market, reconcile
+from harness.probes.gateway_session import executions_since
 
 
 def _int(text: str | None) -> int | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import given, then
 
-from harness import market, processes
 from harness.checks import CouldNotLook
 from harness.checks import preflight as checks
+from harness.probes import market, processes
 
 
 @given("when the bot was stopped, from its log or the operator", target_fixture="shutdown")
@@ -15,7 +15,7 @@ def shutdown(world, evidence):
     if settings.shutdown_time is not None:
         instant, source = settings.shutdown_time, f"--shutdown-time ({settings.sources.get('shutdown_time')})"
     else:
-        from harness import logs
+        from harness.probes import logs
 
         spec = world.bot_log_spec()
         if spec is None:

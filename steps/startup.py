@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from pytest_bdd import given, then
 
-from harness import discord, logs
 from harness.checks import CouldNotLook
 from harness.checks import startup as checks
+from harness.probes import discord, logs
 
 
 @given("the newest startup block of the bot's log", target_fixture="startup")

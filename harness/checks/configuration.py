@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.baseline import EnvDiff
+from harness.actions.baseline import EnvDiff
 from harness.checks import CheckFailed, CouldNotLook
-from harness.envfile import MODE_KEYS, EnvFileFacts, Shadow, read_bool
+from harness.probes.envfile import MODE_KEYS, EnvFileFacts, Shadow, read_bool
+from harness.probes.vcs import RepoFacts
 from harness.settings import LIVE_PORTS, PAPER_PORTS, is_loopback_host
-from harness.vcs import RepoFacts
 
 
 def check_env_readable(env: EnvFileFacts) -> None:

@@ -1,7 +1,7 @@
 """Order routing, accounts and funds checks (the seed's Step 0 account item, Step 1.3 and Step 4).
 
-Pure: gateway facts (harness.gateway), the bot's logged orders (harness.reconcile) and session facts
-(harness.market) in; `CheckFailed` / `CouldNotLook` out, or notes for the evidence when the check passes.
+Pure: gateway facts (harness.probes.gateway), the bot's logged orders (harness.probes.reconcile) and session facts
+(harness.probes.market) in; `CheckFailed` / `CouldNotLook` out, or notes for the evidence when the check passes.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from harness.checks import CheckFailed, CouldNotLook
-from harness.gateway import GatewayFacts, account_is_paper
-from harness.market import SessionFacts
-from harness.reconcile import BotOrderLog, LoggedOrder, Reconciliation, describe_broker, describe_logged
-from harness.redact import mask_account, redact_text
+from harness.evidence.redact import mask_account, redact_text
+from harness.probes.gateway import GatewayFacts, account_is_paper
+from harness.probes.market import SessionFacts
+from harness.probes.reconcile import BotOrderLog, LoggedOrder, Reconciliation, describe_broker, describe_logged
 
 LIVE_HINT = "give --live-gateway-port PORT (a gateway logged into the LIVE account, read-only)"
 
@@ -273,7 +273,7 @@ def check_pending_outside_hours(rec: Reconciliation, session_at: Callable[[datet
                                 now: datetime) -> list[str]:
     """Orders queued outside regular hours rest pending until 09:30 ET: expected, reported, never a failure.
 
-    `session_at` is harness.market.session_at (injected: this module stays free of the calendar)."""
+    `session_at` is harness.probes.market.session_at (injected: this module stays free of the calendar)."""
     if not rec.matched:
         raise CouldNotLook("no order of the bot was found in the account, so no pending order could be seen")
     notes = []
@@ -393,7 +393,7 @@ def check_daily_loss(max_daily_loss_pct: str | None, facts: GatewayFacts) -> lis
 
 
 def check_test_order(requested: bool, result) -> str:
-    """The optional paper test order (harness.test_order.TestOrderResult).
+    """The optional paper test order (harness.actions.test_order.TestOrderResult).
 
     Not requested: could not look (the operator confirms a paper order in the portal instead). Refused because
     paper is not proven: a failure, since the operator asked for proof and the world is not proven paper.

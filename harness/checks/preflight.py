@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from harness.attest import Attestation
+from harness.actions.attest import Attestation
 from harness.checks import CheckFailed, CouldNotLook
 from harness.dod import BY_ID
-from harness.market import SessionFacts
-from harness.processes import ProcessFacts
+from harness.probes.market import SessionFacts
+from harness.probes.processes import ProcessFacts
 
 
 def check_attested(attestations: dict[str, Attestation], item: str) -> Attestation:

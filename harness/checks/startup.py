@@ -1,6 +1,6 @@
 """Startup checks (the seed's Step 3): the bot's log and its Discord notification say paper trading.
 
-Pure: log facts (harness.logs) and notification facts (harness.discord) in; `CheckFailed` / `CouldNotLook`
+Pure: log facts (harness.probes.logs) and notification facts (harness.probes.discord) in; `CheckFailed` / `CouldNotLook`
 out. Checks never receive secret values: a quoted log line is shown through `redact_text`'s patterns (URL
 credentials, webhook and bot tokens, account ids), and pytest's report hooks redact all failure text again.
 """
@@ -11,9 +11,10 @@ import ipaddress
 from collections.abc import Sequence
 
 from harness.checks import CheckFailed, CouldNotLook
-from harness.discord import NotificationFacts
-from harness.gateway import LIVE_PORTS, PAPER_PORTS
-from harness.logs import (
+from harness.evidence.redact import redact_text
+from harness.probes.discord import NotificationFacts
+from harness.probes.gateway import LIVE_PORTS, PAPER_PORTS
+from harness.probes.logs import (
     ConfigurationLine,
     GatewayLine,
     LogFacts,
@@ -24,7 +25,6 @@ from harness.logs import (
     StartupBlock,
     message_text,
 )
-from harness.redact import redact_text
 
 HALT_TEXT = "the seed's rule: if the bot is not in PAPER TRADING mode, HALT IMMEDIATELY"
 PAPER_PORT_TEXT = ", ".join(f"{port} {name}" for port, name in sorted(PAPER_PORTS.items()))
@@ -105,7 +105,7 @@ def check_absent(scan: ScanFacts, title: str, *, critical: bool, advice: str, me
 
 
 def _strict_bool(raw: str | None) -> bool | None:
-    """The .env reader's rule (harness.envfile.read_bool): exactly true or false, in any case; else None."""
+    """The .env reader's rule (harness.probes.envfile.read_bool): exactly true or false, in any case; else None."""
     if raw is None or raw != raw.strip():
         return None
     return {"true": True, "false": False}.get(raw.lower())

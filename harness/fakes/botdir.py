@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from harness.baseline import snapshot, write_baseline
-from harness.envfile import BACKUP_DIR, read_env
-from harness.market import NEW_YORK, session_at
-from harness.switch import apply_switch, plan_switch
+from harness.actions.baseline import snapshot, write_baseline
+from harness.actions.switch import apply_switch, plan_switch
+from harness.probes.envfile import BACKUP_DIR, read_env
+from harness.probes.market import NEW_YORK, session_at
 
 
 def seed_dry_run_env(webhook_url: str, host: str = "localhost") -> str:

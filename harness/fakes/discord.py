@@ -2,7 +2,7 @@
 
 Stdlib only, so `bench/` and operators can run it anywhere (`python -m harness.fakes.discord --port 8765`).
 It answers the real REST paths with Discord's status codes, error bodies and rate-limit headers, so the
-probe in `harness/discord.py` cannot tell it from discord.com. Shape copied from pytest-httpserver: bind
+probe in `harness/probes/discord.py` cannot tell it from discord.com. Shape copied from pytest-httpserver: bind
 port 0 and read the real port back, serve from a daemon thread, `start()` returns once it answers,
 `reset()` between tests, handler exceptions are kept and re-raised by `check()` in the test thread.
 

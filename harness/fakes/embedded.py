@@ -72,7 +72,6 @@ def world_faults(environ: Mapping[str, str]) -> set[str]:
 
 
 def _worlds(faults: set[str]):
-    from harness import market
     from harness.fakes.tws import (
         Account,
         OrderRecord,
@@ -82,6 +81,7 @@ def _worlds(faults: set[str]):
         example_world_path,
         load_world,
     )
+    from harness.probes import market
 
     paper, live = load_world(example_world_path("paper")), load_world(example_world_path("live"))
     rule = (always_closed if "market-closed" in faults else always_open if "market-open" in faults

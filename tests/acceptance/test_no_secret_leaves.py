@@ -23,9 +23,9 @@ from urllib.parse import quote
 
 import pytest
 
-from harness.envfile import read_env
 from harness.fakes.botdir import make_bot_dir
 from harness.fakes.embedded import FAULTS_VARIABLE, LIVE_PORT, PAPER_PORT, embedded_world
+from harness.probes.envfile import read_env
 from tests.acceptance.runner import REPO
 from tests.leakcheck import WEIRD_TOKEN, leaks
 

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 
 from harness.fakes.botdir import make_bot_dir
-from harness.market import NEW_YORK
+from harness.probes.market import NEW_YORK
 from tests.acceptance.runner import run_features
 
 FEATURE = ("features/00_preflight.feature",)

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime
 
 from harness.fakes.botdir import make_bot_dir
-from harness.verdict import EXIT_INCOMPLETE
+from harness.verdict.decide import EXIT_INCOMPLETE
 from tests.acceptance.runner import run_features
 
 STARTUP_LINES = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",

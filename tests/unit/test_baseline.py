@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.baseline import BaselineExists, diff, load_baseline, snapshot, unusable_for, write_baseline
-from harness.envfile import read_env
+from harness.actions.baseline import BaselineExists, diff, load_baseline, snapshot, unusable_for, write_baseline
+from harness.probes.envfile import read_env
 
 BEFORE = "DRY_RUN=true\nPAPER_TRADING=false\nMAX_POSITION_PCT=10\n"
 AFTER = "DRY_RUN=false\nPAPER_TRADING=true\nMAX_POSITION_PCT=10\n"

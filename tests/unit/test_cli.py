@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import cli
-from harness.market import NEW_YORK
+from harness.probes.market import NEW_YORK
 
 REAL_REFUSE_IF_BOT_RUNNING = cli._refuse_if_bot_running  # the fixture stubs it; one test needs it real
 SEED_BEFORE = b"DRY_RUN=true\nPAPER_TRADING=false\nIBKR_PORT=4002\nDISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/42/tok_SECRET_123\n"
@@ -132,7 +132,7 @@ def test_read_only_directory_keeps_the_file(bot, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("harness.envfile.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("harness.probes.envfile.tempfile.mkstemp", refuse)
     code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--evidence-dir", str(bot / "ev"))
     assert code == 1 and "untouched" in err
     assert (bot / ".env").read_bytes() == SEED_BEFORE

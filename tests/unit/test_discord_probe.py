@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.discord import (
+from harness.fakes.discord import FakeDiscord, snowflake_at
+from harness.probes.discord import (
     CONTENT_INTENT_FIX,
     NO_TOKEN_PROBLEM,
     DiscordFacts,
@@ -19,7 +20,6 @@ from harness.discord import (
     read_recent_messages,
     snowflake_from_datetime,
 )
-from harness.fakes.discord import FakeDiscord, snowflake_at
 
 RESTART = datetime(2025, 3, 10, 10, 0, 5, tzinfo=timezone.utc)
 
@@ -356,7 +356,7 @@ def test_live_inside_a_word_is_never_a_mode(left: str, right: str, case: str) ->
 def test_a_token_that_is_not_a_header_value_is_named_not_sent(fake_discord: FakeDiscord, token: str,
                                                                named: str) -> None:
     """requests would quote such a token escaped in its exception text; it is refused before any request."""
-    from harness.redact import Secret
+    from harness.evidence.redact import Secret
 
     for given_token in (token, Secret(token)):
         facts = read(fake_discord, token=given_token)
@@ -368,7 +368,7 @@ def test_a_token_that_is_not_a_header_value_is_named_not_sent(fake_discord: Fake
 
 
 def test_a_bot_prefix_and_blanks_around_a_valid_token_are_accepted(fake_discord: FakeDiscord) -> None:
-    from harness.redact import Secret
+    from harness.evidence.redact import Secret
 
     facts = read(fake_discord, token=Secret(f"  Bot {fake_discord.bot_token}\n"))
     assert facts.looked is True, facts.problem

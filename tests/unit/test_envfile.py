@@ -12,7 +12,7 @@ from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.envfile import (
+from harness.probes.envfile import (
     EnvEditError,
     NotReadable,
     atomic_write,
@@ -284,7 +284,7 @@ def test_write_failure_leaves_file_untouched_even_as_root(tmp_path, monkeypatch)
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("harness.envfile.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("harness.probes.envfile.tempfile.mkstemp", refuse)
     with pytest.raises(EnvEditError, match="untouched"):
         atomic_write(env, "DRY_RUN=false\n")
     assert env.read_bytes() == b"DRY_RUN=true\n"
@@ -297,7 +297,7 @@ def test_permission_denied_on_read_is_could_not_look(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("harness.envfile.os.open", refuse)
+    monkeypatch.setattr("harness.probes.envfile.os.open", refuse)
     facts = read_env(env)
     assert facts.could_not_look and "permission denied" in facts.problem
 

@@ -11,7 +11,7 @@ from ib_async import IB, LimitOrder, Stock
 
 from harness.fakes.tws import Account, FakeGateway, load_world
 from harness.fakes.tws.world import example_world_path
-from harness.gateway import (
+from harness.probes.gateway import (
     AccountPnL,
     GatewayFacts,
     GatewayProbe,
@@ -144,7 +144,7 @@ def test_one_probe_survives_a_restart(gateway) -> None:
 
 
 def test_problem_text_masks_account_ids() -> None:
-    from harness.gateway import GatewayProbe as Probe
+    from harness.probes.gateway import GatewayProbe as Probe
 
     probe = Probe("127.0.0.1", 1)
     facts: GatewayFacts = probe._facts("account DU1234567 refused")

@@ -8,7 +8,7 @@ import hashlib
 import importlib.metadata as metadata
 from pathlib import Path
 
-from harness.ib_environment import eventkit_problem, replaced_files
+from harness.probes.ib_environment import eventkit_problem, replaced_files
 
 
 def _record_line(site: Path, name: str) -> str:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harness import logs
-from harness.logs import (
+from harness.probes import logs
+from harness.probes.logs import (
     DEFAULT_FORBIDDEN,
     Pattern,
     StartupBlock,
@@ -26,7 +26,7 @@ from harness.logs import (
     scan,
     tunables,
 )
-from harness.logs import files as logs_files
+from harness.probes.logs import files as logs_files
 
 NEW_YORK = ZoneInfo("America/New_York")
 ERROR_MARKER = logs.DEFAULT_PATTERNS["errors"][1]  # the level word "error", whole, in any case

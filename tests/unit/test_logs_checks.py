@@ -11,8 +11,8 @@ import pytest
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as order_checks
 from harness.checks import startup as checks
-from harness.gateway import ExecutionFact, GatewayFacts, OrderFact
-from harness.logs import (
+from harness.probes.gateway import ExecutionFact, GatewayFacts, OrderFact
+from harness.probes.logs import (
     ConfigurationLine,
     GatewayLine,
     LogFacts,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import logs
-from harness.logs import DEFAULT_PATTERNS, configuration_line, gateway_lines, marker, message_text
-from harness.logs.meaning import compile_marker
-from harness.logs.timestamps import _TimestampParser
+from harness.probes import logs
+from harness.probes.logs import DEFAULT_PATTERNS, configuration_line, gateway_lines, marker, message_text
+from harness.probes.logs.meaning import compile_marker
+from harness.probes.logs.timestamps import _TimestampParser
 
 LIVE = DEFAULT_PATTERNS["live_mode"]
 DRY = DEFAULT_PATTERNS["dry_run"]

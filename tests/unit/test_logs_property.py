@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import logs
-from harness.logs import tunables as logs_tunables
+from harness.probes import logs
+from harness.probes.logs import tunables as logs_tunables
 
 STARTUP = "Configuration loaded:"
 MARKER = "CRITICAL"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from harness.market import NEW_YORK, session_at
+from harness.probes.market import NEW_YORK, session_at
 
 
 def ny(text: str) -> datetime:

@@ -1,4 +1,4 @@
-"""harness.reconcile: parsing the bot's order lines and reconciling them with the account (pure, no I/O)."""
+"""harness.probes.reconcile: parsing the bot's order lines and reconciling them with the account (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as checks
-from harness.gateway import (
+from harness.probes.gateway import (
     AccountFunds,
     AccountPnL,
     CompletedOrderFact,
@@ -16,7 +16,7 @@ from harness.gateway import (
     GatewayFacts,
     OrderFact,
 )
-from harness.reconcile import (
+from harness.probes.reconcile import (
     ORDER_SUBMITTED,
     BrokerOrder,
     broker_orders,

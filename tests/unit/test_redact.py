@@ -15,9 +15,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.evidence import MAX_ITEMS, MAX_RECORD_CHARS, Evidence, Redactor
-from harness.gateway import AccountFunds, AccountPnL, ExecutionFact, GatewayFacts, OrderFact, PositionFact
-from harness.redact import (
+from harness.evidence.records import MAX_ITEMS, MAX_RECORD_CHARS, Evidence, Redactor
+from harness.evidence.redact import (
     MASK,
     MAX_EXCERPT_CHARS,
     PrivateMapping,
@@ -26,6 +25,7 @@ from harness.redact import (
     redact_excerpt,
     redact_text,
 )
+from harness.probes.gateway import AccountFunds, AccountPnL, ExecutionFact, GatewayFacts, OrderFact, PositionFact
 from tests.leakcheck import WEIRD_TOKEN, leaks, written_forms
 
 TOKEN = WEIRD_TOKEN
@@ -66,8 +66,8 @@ def test_facts_reprs_mask_account_ids():
         executions=(ExecutionFact(account="U7654321"),), account_summary=(AccountFunds("DU1234567"),),
         pnl=(AccountPnL("U7654321"),),
     )
-    from harness.reconcile import BrokerOrder
-    from harness.test_order import TestOrderResult
+    from harness.actions.test_order import TestOrderResult
+    from harness.probes.reconcile import BrokerOrder
 
     others = (BrokerOrder("open", 1, 2, 3, "ref", "SPY", "BUY", 1.0, "Filled", "U7654321"),
               TestOrderResult("127.0.0.1", 4002, 918, account="DU1234567"))
@@ -124,7 +124,7 @@ def test_a_one_megabyte_line_without_spaces_is_redacted_in_linear_time():
     must fail here rather than hang the suite. The bound is generous (linear time is well under a second)."""
     program = (
         "import base64, os\n"
-        "from harness.redact import redact_text, redact_excerpt, SecretSet\n"
+        "from harness.evidence.redact import redact_text, redact_excerpt, SecretSet\n"
         f"known = SecretSet([{TOKEN!r}])\n"
         "for text in ('A' * 1_000_000, base64.b64encode(os.urandom(750_000)).decode(), 'x://' + 'a' * 1_000_000,\n"
         "             'U1' * 500_000, 'http://' + 'a:' * 500_000, 'Bot ' * 250_000, '...' * 300_000):\n"
@@ -201,7 +201,7 @@ def test_redactor_masks_secret_holders_and_secret_keys():
 
 # -- reports, log records, Allure ------------------------------------------------------------------------
 def test_a_pytest_traceback_is_redacted_in_place():
-    from harness.reporting import redact_longrepr
+    from harness.evidence.reporting import redact_longrepr
 
     def check(secrets_arg, account):
         raise AssertionError(f"token {secrets_arg!r} for {account}")
@@ -223,7 +223,7 @@ def redactor_with(*values: str) -> Redactor:
 
 
 def test_log_records_are_redacted_from_every_logger_while_installed():
-    from harness.reporting import install_log_redaction
+    from harness.evidence.reporting import install_log_redaction
 
     records: list[logging.LogRecord] = []
 
@@ -254,7 +254,7 @@ def test_log_records_are_redacted_from_every_logger_while_installed():
 def test_a_recorded_warning_is_redacted():
     import warnings
 
-    from harness.reporting import redact_warning
+    from harness.evidence.reporting import redact_warning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -266,7 +266,7 @@ def test_a_recorded_warning_is_redacted():
 def test_allure_represent_guard_fails_loudly_when_its_target_is_gone(monkeypatch, tmp_path):
     import allure_pytest_bdd.steps
 
-    from harness.reporting import _guard_allure_step_parameters
+    from harness.evidence.reporting import _guard_allure_step_parameters
 
     monkeypatch.delattr(allure_pytest_bdd.steps, "represent")
     with pytest.raises(pytest.UsageError, match=r"allure_pytest_bdd\.steps\.represent"):
@@ -285,7 +285,7 @@ def test_world_secrets_are_opaque(tmp_path):
 
 
 def test_env_file_facts_repr_hides_secret_values():
-    from harness.envfile import parse_env_bytes
+    from harness.probes.envfile import parse_env_bytes
 
     quoted = TOKEN.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     facts = parse_env_bytes(f'DISCORD_BOT_TOKEN="{quoted}"\nDISCORD_WEBHOOK_URL={WEBHOOK}\n'

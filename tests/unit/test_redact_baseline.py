@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from harness.baseline import diff, load_baseline, snapshot, write_baseline
-from harness.envfile import parse_env_bytes
-from harness.evidence import Redactor
-from harness.redact import mask_account, redact_text
+from harness.actions.baseline import diff, load_baseline, snapshot, write_baseline
+from harness.evidence.records import Redactor
+from harness.evidence.redact import mask_account, redact_text
+from harness.probes.envfile import parse_env_bytes
 
 WEBHOOK = "https://discord.com/api/webhooks/1234567890/AbCdEf_secret-token"
 

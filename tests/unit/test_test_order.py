@@ -1,4 +1,4 @@
-"""harness.test_order: the proof of paper refuses unless all three hold, and the fake LIVE gateway never
+"""harness.actions.test_order: the proof of paper refuses unless all three hold, and the fake LIVE gateway never
 receives an order from the harness whatever the configuration (real ib_async against fakes on loopback)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.actions.test_order import ORDER_REF, place_test_order, prove_paper
 from harness.fakes.tws import FakeGateway, example_world_path, load_world
-from harness.test_order import ORDER_REF, place_test_order, prove_paper
 
 PAPER_IDS = ["DU1234567", "DF123456", "DI7654321", "du7654321"]
 LIVE_IDS = ["U7654321", "F1234567", "I2345678", "U2345678"]

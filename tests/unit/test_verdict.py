@@ -1,4 +1,4 @@
-"""The verdict: each rule of `harness.verdict.decide`, the attestation history and the declaration gate."""
+"""The verdict: each rule of `harness.verdict.decide.decide`, the attestation history and the declaration gate."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import attest, dod
-from harness.attest import Attestation
-from harness.run_verdict import phase_scenarios
-from harness.verdict import (
+from harness import dod
+from harness.actions import attest
+from harness.actions.attest import Attestation
+from harness.verdict.decide import (
     EXIT_INCOMPLETE,
     EXIT_NEEDS_REMEDIATION,
     EXIT_VERIFIED,
@@ -22,7 +22,8 @@ from harness.verdict import (
     decide,
     format_table,
 )
-from harness.verdict_file import attestation_refusal, load_verdict, write_verdict
+from harness.verdict.hooks import phase_scenarios
+from harness.verdict.record import attestation_refusal, load_verdict, write_verdict
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
 FEATURES = Path(__file__).resolve().parents[2] / "features"

@@ -1,0 +1,1 @@
+"""Evidence: records facts and outcomes, always redacted (Allure, evidence.jsonl). It never decides."""

@@ -1,0 +1,160 @@
+"""Evidence: records facts and verdicts, always redacted and bounded. It never decides a verdict.
+
+Facts go to the running test's Allure result (when allure-pytest-bdd is writing results) and, with every
+test's outcome, to `<evidence-dir>/evidence.jsonl`, from which the transition log is built. Every string is
+redacted and cut to MAX_EXCERPT_CHARS, every list to MAX_ITEMS, and every record to MAX_RECORD_CHARS, so a
+100 MB log line costs a few KB of evidence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from harness.evidence.redact import (
+    MASK,
+    MAX_EXCERPT_CHARS,
+    Secret,
+    SecretSet,
+    is_secret_key,
+    redact_excerpt,
+    redact_text,
+)
+
+EVIDENCE_FILE = "evidence.jsonl"
+MAX_ITEMS = 200  # entries kept of one list or mapping in a record
+MAX_DEPTH = 12  # nesting kept of one record
+MAX_RECORD_CHARS = 100_000  # one record, serialised; beyond it only an excerpt of the record is kept
+MAX_MESSAGE_CHARS = 8_000  # a scenario's failure or skip message
+
+
+class Redactor:
+    """Knows the run's secret values and scrubs them from anything recorded."""
+
+    def __init__(self) -> None:
+        self._secrets = SecretSet()
+
+    def add(self, values: Iterable[str | Secret | None] | SecretSet) -> None:
+        self._secrets.add(values)
+
+    @property
+    def secrets(self) -> SecretSet:
+        return self._secrets
+
+    def text(self, text: str) -> str:
+        """The whole text, redacted (failure reports, log records): never cut."""
+        return redact_text(text, self._secrets)
+
+    def excerpt(self, text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
+        """The text redacted and cut to `limit` characters with a "… [N more characters]" marker."""
+        return redact_excerpt(text, self._secrets, limit)
+
+    def data(self, obj: Any, _depth: int = 0) -> Any:
+        """A JSON-able, redacted, bounded copy of facts (dataclasses, mappings, sequences, datetimes, paths)."""
+        if _depth > MAX_DEPTH:
+            return "… [nested too deep]"
+        deeper = _depth + 1
+        if isinstance(obj, (Secret, SecretSet)):
+            return MASK
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            names = [f.name for f in dataclasses.fields(obj)]
+            row = {name: getattr(obj, name) for name in names}
+            if "key" in row and "value" in row and isinstance(row["key"], str) and is_secret_key(row["key"]):
+                row["value"] = MASK if row["value"] else row["value"]
+            return {k: self.data(v, deeper) for k, v in row.items()}
+        if isinstance(obj, Mapping):
+            out: dict[str, Any] = {}
+            for index, (k, v) in enumerate(obj.items()):
+                if index == MAX_ITEMS:
+                    out["…"] = f"[{len(obj) - MAX_ITEMS} more entries]"
+                    break
+                key = self.excerpt(str(k), 200)
+                out[key] = MASK if isinstance(k, str) and is_secret_key(k) and v else self.data(v, deeper)
+            return out
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            items = list(obj)
+            kept = [self.data(v, deeper) for v in items[:MAX_ITEMS]]
+            if len(items) > MAX_ITEMS:
+                kept.append(f"… [{len(items) - MAX_ITEMS} more items]")
+            return kept
+        if isinstance(obj, (datetime, date)):
+            return obj.isoformat()
+        if isinstance(obj, Enum):
+            return self.data(obj.value, deeper)
+        if isinstance(obj, Path):
+            return self.excerpt(str(obj))
+        if isinstance(obj, str):
+            return self.excerpt(obj)
+        if obj is None or isinstance(obj, (bool, int, float)):
+            return obj
+        if isinstance(obj, (bytes, bytearray)):
+            return self.excerpt(repr(bytes(obj[: MAX_EXCERPT_CHARS * 2])))
+        return self.excerpt(repr(obj))
+
+    def record(self, facts: Any) -> Any:
+        """`data(facts)`, and if even that is too large serialised, an excerpt of it in its place."""
+        data = self.data(facts)
+        size = len(json.dumps(data, ensure_ascii=False))
+        if size <= MAX_RECORD_CHARS:
+            return data
+        return {"omitted": f"the record is {size} characters serialised (at most {MAX_RECORD_CHARS} are kept)",
+                "excerpt": json.dumps(data, ensure_ascii=False)[:MAX_EXCERPT_CHARS]}
+
+
+class Evidence:
+    """One per test session. Steps call `record` and `note`; the plugin's hooks call `finish_test`."""
+
+    def __init__(self, evidence_dir: Path) -> None:
+        self.evidence_dir = evidence_dir
+        self.redactor = Redactor()
+        self._current: list[dict[str, Any]] = []
+        self._rows: list[dict[str, Any]] = []
+
+    def record(self, name: str, facts: Any) -> None:
+        name = self.redactor.excerpt(name, 200)
+        data = self.redactor.record(facts)
+        self._current.append({"name": name, "facts": data})
+        _allure_attach(name, json.dumps(data, indent=2, ensure_ascii=False))
+
+    def note(self, text: str) -> None:
+        text = self.redactor.excerpt(text)
+        self._current.append({"name": "note", "facts": text})
+        _allure_attach("note", text, json_body=False)
+
+    def finish_test(self, nodeid: str, name: str, tags: list[str], outcome: str, message: str) -> None:
+        self._rows.append({
+            "nodeid": nodeid, "scenario": name, "tags": sorted(tags), "outcome": outcome,
+            "message": self.redactor.excerpt(message, MAX_MESSAGE_CHARS), "records": self._current,
+        })
+        self._current = []
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
+    def write(self) -> Path | None:
+        if not self._rows:
+            return None
+        try:
+            self.evidence_dir.mkdir(parents=True, exist_ok=True)
+            target = self.evidence_dir / EVIDENCE_FILE
+            with target.open("w", encoding="utf-8", newline="\n") as out:
+                for row in self._rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        except OSError:
+            return None
+        return target
+
+
+def _allure_attach(name: str, body: str, *, json_body: bool = True) -> None:
+    try:
+        import allure
+    except ImportError:  # pragma: no cover - allure-pytest-bdd is a dependency
+        return
+    kind = allure.attachment_type.JSON if json_body else allure.attachment_type.TEXT
+    allure.attach(body, name=name, attachment_type=kind)

@@ -1,0 +1,325 @@
+"""The pytest side of evidence and of redaction.
+
+- One evidence row per scenario with its outcome, written at the end of the run.
+- Every report pytest makes (test phases, collection) has its text redacted before anyone reads it: the
+  terminal at any verbosity, `-l`, `--tb=long`, JUnit XML and Allure all render from the report.
+- Every log record is redacted as it is made (ib_async logs `account='DU1234567'`).
+- Allure results are redacted as they are written, through allure-python's own plugin hooks; step parameters
+  are reduced to redacted scalars (see `_guard_allure_step_parameters`).
+The known secret values come from `Evidence.redactor`, which learns the run's values as the world is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import warnings
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+
+from harness.checks import CheckFailed, CouldNotLook
+from harness.evidence.records import Evidence, Redactor
+from harness.settings import Settings
+
+Redact = Callable[[str], str]
+
+
+class EvidencePlugin:
+    def __init__(self, evidence: Evidence) -> None:
+        self.evidence = evidence
+        self._outcomes: dict[str, tuple[str, str]] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Generator:
+        if not _is_scenario(item):
+            return (yield)
+        # Locals of probes and checks hold raw facts (full account ids); `-l` must not put them in a report.
+        showlocals = item.config.option.showlocals
+        item.config.option.showlocals = False
+        try:
+            report = yield
+        finally:
+            item.config.option.showlocals = showlocals
+        if report.when == "call" or report.outcome != "passed":
+            message = ""
+            if call.excinfo is not None:
+                exc = call.excinfo.value
+                if isinstance(exc, (CheckFailed, CouldNotLook)):
+                    message = str(exc)
+                elif isinstance(exc, pytest.skip.Exception):
+                    message = exc.msg or ""
+                else:
+                    message = f"{type(exc).__name__}: {exc}"
+            self._outcomes.setdefault(item.nodeid, (report.outcome, message))
+        if report.when == "teardown":
+            outcome, message = self._outcomes.pop(item.nodeid, ("passed", ""))
+            tags = [m.name for m in item.iter_markers()]
+            self.evidence.finish_test(item.nodeid, item.name, tags, outcome, message)
+        return report
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.evidence.write()
+
+
+def _is_scenario(item: pytest.Item) -> bool:
+    return item.path.suffix == ".feature"
+
+
+# -- redaction of reports --------------------------------------------------------------------------------
+class ReportRedaction:
+    """Replaces the text of every report with a redacted copy, in pytest's own hooks.
+
+    Test reports are redacted once innermost in `pytest_runtest_makereport` (so allure-pytest-bdd's wrapper,
+    which attaches captured output and status details from the report, reads redacted text) and again first
+    in `pytest_runtest_logreport` (text that an outer wrapper added, such as an xfail reason). Collection
+    reports are redacted in `pytest_make_collect_report`. Once the session is known to run scenarios, log
+    records are redacted as they are made, for the rest of the run.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.active = False  # True once the session collected a scenario: only harness runs are redacted
+        self._uninstall_logging: Callable[[], None] | None = None
+
+    def activate(self) -> None:
+        if not self.active:
+            self.active = True
+            self._uninstall_logging = install_log_redaction(self.redactor)
+
+    def deactivate(self) -> None:
+        if self._uninstall_logging is not None:
+            self._uninstall_logging()
+            self._uninstall_logging = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        if any(_is_scenario(item) for item in items):
+            self.activate()
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Generator:
+        report = yield
+        if self.active:
+            redact_report(report, self.redactor.text)
+        return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.active:
+            redact_report(report, self.redactor.text)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message: warnings.WarningMessage) -> None:
+        # The warnings summary prints the message (an unraisable exception's text, say) from this object.
+        if self.active:
+            redact_warning(warning_message, self.redactor.text)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator:
+        report = yield
+        # Collection happens before we know what the session runs: a failed collection is always redacted.
+        if report.failed or self.active:
+            redact_report(report, self.redactor.text)
+        return report
+
+
+def redact_report(report: Any, redact: Redact) -> None:
+    """Redact, in place, every text a test or collection report carries: longrepr (failure, error, skip),
+    captured output and log sections, an xfail reason and user properties."""
+    report.longrepr = redact_longrepr(report.longrepr, redact)
+    sections = getattr(report, "sections", None)
+    if sections:
+        report.sections[:] = [(title, redact(content) if isinstance(content, str) else content)
+                              for title, content in sections]
+    if isinstance(getattr(report, "wasxfail", None), str):
+        report.wasxfail = redact(report.wasxfail)
+    properties = getattr(report, "user_properties", None)
+    if properties:
+        report.user_properties[:] = [(name, redact_tree(value, redact)) for name, value in properties]
+
+
+def redact_warning(warning_message: warnings.WarningMessage, redact: Redact) -> None:
+    """Redact a recorded warning's message in place (its args, which its str is made of)."""
+    message = warning_message.message
+    if isinstance(message, Warning):
+        message.args = tuple(redact(a) if isinstance(a, str) else redact(repr(a)) for a in message.args)
+    elif isinstance(message, str):
+        warning_message.message = redact(message)  # type: ignore[assignment]
+
+
+def redact_longrepr(longrepr: Any, redact: Redact) -> Any:
+    """A longrepr with every string redacted: None, a str, a (path, line, message) skip tuple, or pytest's
+    TerminalRepr tree (redacted in place, so its colours and crash line stay). Any other kind of object is
+    replaced by its redacted text."""
+    if longrepr is None:
+        return None
+    if isinstance(longrepr, str):
+        return redact(longrepr)
+    if isinstance(longrepr, tuple):
+        return tuple(redact_tree(part, redact) for part in longrepr)
+    if type(longrepr).__module__.startswith("_pytest."):
+        return redact_tree(longrepr, redact)
+    return redact(str(longrepr))
+
+
+# Objects walked into attribute by attribute: pytest's report reprs and allure-python's result model.
+_WALKED_MODULES = ("_pytest.", "allure_commons.")
+
+
+def redact_tree(obj: Any, redact: Redact, _seen: set[int] | None = None) -> Any:
+    """Every str inside `obj` redacted: lists, dicts and walked objects in place, tuples rebuilt."""
+    seen = set() if _seen is None else _seen
+    if isinstance(obj, str):
+        return redact(obj)
+    if obj is None or isinstance(obj, (bool, int, float)) or id(obj) in seen:
+        return obj
+    seen.add(id(obj))
+    if isinstance(obj, list):
+        obj[:] = [redact_tree(value, redact, seen) for value in obj]
+        return obj
+    if isinstance(obj, tuple):
+        values = [redact_tree(value, redact, seen) for value in obj]
+        return type(obj)(*values) if hasattr(obj, "_fields") else tuple(values)
+    if isinstance(obj, dict):
+        for key, value in list(obj.items()):
+            obj[key] = redact_tree(value, redact, seen)
+        return obj
+    if type(obj).__module__.startswith(_WALKED_MODULES) and hasattr(obj, "__dict__"):
+        for name, value in list(vars(obj).items()):
+            vars(obj)[name] = redact_tree(value, redact, seen)
+    return obj
+
+
+# -- redaction of log records ----------------------------------------------------------------------------
+class RedactingLogFilter(logging.Filter):
+    """Rewrites a record's message (arguments merged in), exception text and stack text as redacted text."""
+
+    def __init__(self, redact: Redact) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format call: keep what it said, as logging itself would print it
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:  # also when an earlier factory formatted it with fewer secrets known
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
+    """Redact every log record as it is made; returns the function that undoes it.
+
+    A filter on the root logger would not do: logging consults a logger's filters only for records made by
+    that logger, not for those its children (`ib_async.wrapper`, ...) propagate to it. The record factory
+    is the one place every record of every logger passes, on every thread.
+    """
+    previous = logging.getLogRecordFactory()
+    record_filter = RedactingLogFilter(redactor.text)
+
+    def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record_filter.filter(record)
+        return record
+
+    logging.setLogRecordFactory(redacted_record)
+
+    def uninstall() -> None:
+        if logging.getLogRecordFactory() is redacted_record:
+            logging.setLogRecordFactory(previous)
+
+    return uninstall
+
+
+# -- Allure --------------------------------------------------------------------------------------------
+def _register_allure_redaction(config: pytest.Config, redactor: Redactor) -> None:
+    """An allure-python plugin that redacts each test result and container (status messages and traces of the
+    test and of every step, parameters, names) before allure's file logger writes it: allure-pytest-bdd takes
+    status details from the exception itself, not from the (redacted) report."""
+    import allure_commons
+
+    class AllureRedaction:
+        @allure_commons.hookimpl(tryfirst=True)  # before the file logger, which writes what it is given
+        def report_result(self, result: Any) -> None:
+            redact_tree(result, redactor.text)
+
+        @allure_commons.hookimpl(tryfirst=True)
+        def report_container(self, container: Any) -> None:
+            redact_tree(container, redactor.text)
+
+    plugin = AllureRedaction()
+    allure_commons.plugin_manager.register(plugin)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(plugin))
+
+
+# allure-pytest-bdd calls `represent` from these modules for step parameters and dynamic parameters.
+_ALLURE_REPRESENT_USERS = ("allure_pytest_bdd.steps", "allure_pytest_bdd.utils",
+                           "allure_pytest_bdd.allure_api_listener")
+
+
+def _guard_allure_step_parameters(evidence: Evidence) -> None:
+    """allure-pytest-bdd records every step argument (fixtures too: the world, facts) as a step parameter,
+    through `repr`. Facts hold full account ids and the world holds tokens, so parameters are reduced to
+    redacted scalars; objects are named by type only (their redacted facts are attached separately).
+
+    There is no hook for this, so `represent` is replaced in the modules that call it. If a new version moved
+    it, results would be written with unredacted parameters: that stops the run with a usage error instead.
+    """
+    for name in _ALLURE_REPRESENT_USERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            module = None
+        original = getattr(module, "represent", None)
+        if not callable(original):
+            raise pytest.UsageError(
+                f"harness: allure-pytest-bdd {_allure_version()} has no {name}.represent, which the harness "
+                "replaces to keep secrets out of Allure step parameters; use allure-pytest-bdd 2.16 or run "
+                "without --alluredir"
+            )
+        if not getattr(original, "harness_guarded", False):
+            module.represent = _redacting_represent(original, evidence)
+
+
+def _allure_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("allure-pytest-bdd")
+    except PackageNotFoundError:  # pragma: no cover - it is a dependency
+        return "(unknown version)"
+
+
+def _redacting_represent(original: Callable[[object], str], evidence: Evidence) -> Callable[[object], str]:
+    def represent(value: object) -> str:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return evidence.redactor.excerpt(original(value))
+        return f"<{type(value).__name__}>"
+
+    represent.harness_guarded = True  # type: ignore[attr-defined]
+    return represent
+
+
+def configure(config: pytest.Config, settings: Settings) -> Evidence:
+    """Wire the run's evidence and redaction into pytest (and allure when it writes results)."""
+    from harness.world import known_secrets
+
+    evidence = Evidence(settings.evidence_dir)
+    # Known before any world is built, so that a failure building it is redacted with them too.
+    evidence.redactor.add(known_secrets(settings.env_file, settings.discord_token))
+    config.pluginmanager.register(EvidencePlugin(evidence), "harness-evidence")
+    redaction = ReportRedaction(evidence.redactor)
+    config.pluginmanager.register(redaction, "harness-redaction")
+    config.add_cleanup(redaction.deactivate)
+    if getattr(config.option, "allure_report_dir", None):
+        _guard_allure_step_parameters(evidence)
+        _register_allure_redaction(config, evidence.redactor)
+    return evidence

@@ -1,0 +1,167 @@
+"""The pytest side of the verdict: collects what each scenario did, asks `harness.verdict.decide` to decide, prints
+the table, records it as evidence and makes the exit status mean it.
+
+Outcomes are read from test reports (not items), so the same hooks work where reports arrive from elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from harness import dod
+from harness.actions import attest
+from harness.verdict.decide import (
+    EXIT_INCOMPLETE,
+    EXIT_VERIFIED,
+    UNTAGGED,
+    Overall,
+    ScenarioResult,
+    Verdict,
+    decide,
+    format_table,
+)
+from harness.verdict.record import write_verdict
+
+# Worse outcomes win when a scenario reports more than once (setup, call, teardown).
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+def _is_scenario(nodeid: str) -> bool:
+    return ".feature::" in nodeid.replace("\\", "/")
+
+
+def scenario_name(nodeid: str) -> str:
+    """`features/02_startup.feature::test_the_log_says_x` -> `the log says x` (pytest-bdd's test name)."""
+    name = nodeid.split("::")[-1]
+    name = name.split("[", 1)[0]
+    return name.removeprefix("test_").replace("_", " ")
+
+
+def _message(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, lineno, reason)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(longrepr)
+    head, sep, rest = text.partition(": ")
+    # "harness.checks.CheckFailed: Title: message" -> "Title: message"; an exception's name says nothing here.
+    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
+        return rest
+    return text
+
+
+def _test_name(nodeid: str) -> str:
+    """pytest-bdd's test function name of a scenario's node id, without parameters."""
+    return nodeid.split("::")[-1].split("[", 1)[0]
+
+
+def phase_scenarios(feature_dirs: Iterable[Path], phase_tag: str) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(checklist item -> titles of every scenario of the phase that checks it, test name -> title), from the
+    feature files in `feature_dirs`: what a full run of the phase would run, whatever this run selected."""
+    from pytest_bdd.parser import FeatureParser
+    from pytest_bdd.scenario import make_python_name
+
+    expected: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    for folder in sorted(set(feature_dirs)):
+        for path in sorted(folder.glob("*.feature")):
+            try:
+                feature = FeatureParser(str(folder), path.name).parse()
+            except Exception:
+                continue
+            for title, scenario in feature.scenarios.items():
+                tags = set(feature.tags) | set(scenario.tags)
+                if phase_tag not in tags:
+                    continue
+                titles.setdefault(f"test_{make_python_name(title)}", title)
+                for item in sorted(t for t in tags if t in dod.BY_ID) or [UNTAGGED]:
+                    expected.setdefault(item, []).append(title)
+    return expected, titles
+
+
+class VerdictPlugin:
+    def __init__(self, phase: str, evidence_dir: Path, world_kind: str, redact) -> None:
+        self.phase = phase
+        self.evidence_dir = evidence_dir
+        self.world_kind = world_kind
+        self.redact = redact
+        self.phase_tag = dod.PHASE_TAGS[phase]
+        self._feature_dirs: set[Path] = set()
+        self._results: dict[str, dict] = {}
+        self.verdict: Verdict | None = None
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        if _is_scenario(item.nodeid):
+            self._feature_dirs.add(Path(item.path).parent)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not _is_scenario(report.nodeid):
+            return
+        if report.passed:
+            outcome = "passed"
+        elif report.skipped:
+            outcome = "skipped"
+        else:
+            outcome = "failed" if report.when == "call" else "error"
+        seen = self._results.get(report.nodeid)
+        if seen is None or _RANK[outcome] > _RANK[seen["outcome"]]:
+            self._results[report.nodeid] = {"outcome": outcome, "message": _message(report),
+                                            "keywords": set(report.keywords)}
+
+    def results(self, titles: Mapping[str, str]) -> list[ScenarioResult]:
+        """What each scenario did; `titles` maps pytest-bdd's test names back to the scenarios' titles."""
+        return [
+            ScenarioResult(
+                name=titles.get(_test_name(nodeid)) or scenario_name(nodeid),
+                items=tuple(sorted(k for k in seen["keywords"] if k in dod.BY_ID)),
+                outcome=seen["outcome"],
+                message=self.redact(seen["message"]),
+                critical="critical" in seen["keywords"],
+                optional="optional" in seen["keywords"],
+                manual="manual" in seen["keywords"],
+            )
+            for nodeid, seen in self._results.items()
+        ]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        attestations, _problem = attest.load(self.evidence_dir)
+        expected, titles = phase_scenarios(self._feature_dirs, self.phase_tag)
+        self.verdict = decide(self.phase, self.results(titles), attestations, datetime.now(timezone.utc), expected)
+        if self.verdict is None:
+            return
+        write_verdict(self.evidence_dir, self.verdict, self.world_kind)
+        if int(session.exitstatus) == EXIT_VERIFIED and self.verdict.overall is Overall.INCOMPLETE:
+            session.exitstatus = EXIT_INCOMPLETE
+        elif int(session.exitstatus) == EXIT_VERIFIED and self.verdict.overall is Overall.NEEDS_REMEDIATION:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.verdict is None:
+            return
+        terminalreporter.write_sep("=", f"harness verdict: {self.phase} phase ({self.world_kind} world)")
+        for line in format_table(self.verdict, width=terminalreporter._tw.fullwidth):
+            markup = {}
+            if line.startswith(self.verdict.overall.value):
+                markup = {"green": True} if self.verdict.exit_status == 0 else {"red": True}
+                markup["bold"] = True
+            terminalreporter.write_line(line, **markup)
+        terminalreporter.write_line(f"(! = critical; exit status {self.verdict.exit_status}; "
+                                    f"`harness confirm ITEM --by NAME` attests what no check could see)")
+
+def configure(config: pytest.Config, settings, redact) -> VerdictPlugin:
+    if settings.live_gateway:
+        kind = "live"
+    elif settings.bot_dir is not None or settings.bot_env is not None:
+        kind = "bot directory"
+    else:
+        kind = "embedded"
+    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, kind, redact)
+    config.pluginmanager.register(plugin, "harness-verdict")
+    return plugin

@@ -1,0 +1,81 @@
+"""The verdict as evidence: one JSON file per phase in the evidence directory, rewritten by every run of
+that phase, read back by `harness confirm` (the operator's declaration needs a verified transition)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.verdict.decide import Verdict
+
+VERDICT_FILE = "verdict-{phase}.json"
+
+
+def verdict_path(evidence_dir: Path, phase: str) -> Path:
+    return evidence_dir / VERDICT_FILE.format(phase=phase)
+
+
+def write_verdict(evidence_dir: Path, verdict: Verdict, world: str) -> Path | None:
+    """Record `verdict` (already redacted text only); None when the evidence directory cannot be written."""
+    body = {
+        "phase": verdict.phase,
+        "world": world,
+        "decided_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "overall": verdict.overall.value,
+        "exit_status": verdict.exit_status,
+        "headline": verdict.headline,
+        "items": [{"item": i.item, "text": i.text, "status": i.status.value, "why": i.why, "critical": i.critical,
+                   "scenarios": list(i.scenarios)} for i in verdict.items],
+    }
+    target = verdict_path(evidence_dir, verdict.phase)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        evidence_dir.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(target)
+    except OSError:
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def load_verdict(evidence_dir: Path, phase: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(the last recorded verdict of `phase`, None) or (None, why there is none)."""
+    source = verdict_path(evidence_dir, phase)
+    try:
+        body = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, f"no {phase} verdict is recorded in {evidence_dir}"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"the verdict {source} cannot be read: {exc}"
+    if not isinstance(body, dict) or "overall" not in body:
+        return None, f"the verdict {source} is malformed"
+    return body, None
+
+
+# What a person may declare only on a verified transition: the seed's "Paper trading transition successful,
+# ready for Task 4.4" cannot stand on checks that failed, could not look, or looked at the embedded world.
+NEEDS_VERIFIED_TRANSITION = frozenset({"dod_operator_declared"})
+
+
+def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
+    """Why `item` may not be attested now, or None."""
+    if item not in NEEDS_VERIFIED_TRANSITION:
+        return None
+    from harness.verdict.decide import Overall
+
+    body, problem = load_verdict(evidence_dir, "transition")
+    run = "run `pytest features/ --live-gateway --bot-dir BOT` after the restart"
+    if body is None:
+        return f"{item} needs a verified transition, and {problem}: {run}"
+    if body.get("overall") != Overall.VERIFIED.value:
+        return f"{item} needs a verified transition, and the last verdict ({body.get('decided_at')}) is: " \
+               f"{body.get('headline') or body.get('overall')}"
+    if body.get("world") != "live":
+        return (f"{item} needs a verified transition of the real bot, but the last transition verdict "
+                f"({body.get('decided_at')}) checked the {body.get('world')} world: {run}")
+    return None
