@@ -16,13 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from harness.ibkr import GATEWAY_PAPER_PORT, PROBE_CLIENT_ID
 from harness.probes.logs.patterns import DEFAULT_TEXTS
 
 # The log patterns' defaults have one definition, in the log probe's table.
 _LOG = DEFAULT_TEXTS
 PHASES = ("preflight", "transition", "first-day", "rollback")
-PAPER_PORTS = frozenset({4002, 7497})
-LIVE_PORTS = frozenset({4001, 7496})
 
 
 class SettingsError(ValueError):
@@ -231,9 +230,10 @@ SPECS: tuple[SettingSpec, ...] = (
                 "with offset)", _parse_instant),
     SettingSpec("bot_process", "Text in the bot's command line, to see whether it is running", _parse_text,
                 default="src.main"),
-    SettingSpec("gateway", "IB Gateway address HOST:PORT", _parse_gateway, default="localhost:4002"),
+    SettingSpec("gateway", "IB Gateway address HOST:PORT", _parse_gateway,
+                default=f"localhost:{GATEWAY_PAPER_PORT}"),
     SettingSpec("client_id", "API client id the harness connects with (must differ from the bot's)",
-                _parse_client_id, default="917"),
+                _parse_client_id, default=str(PROBE_CLIENT_ID)),
     SettingSpec("live_gateway_port", "Port of a gateway logged into the LIVE account, for the read-only "
                 "'no live orders' check", _parse_port),
     SettingSpec("discord_channel", "Discord channel id to read the bot's notifications from (token only from "
@@ -277,8 +277,8 @@ class Settings:
     since: datetime | None = None
     shutdown_time: datetime | None = None
     bot_process: str = "src.main"
-    gateway: GatewayAddress = GatewayAddress("localhost", 4002)
-    client_id: int = 917
+    gateway: GatewayAddress = GatewayAddress("localhost", GATEWAY_PAPER_PORT)
+    client_id: int = PROBE_CLIENT_ID
     live_gateway_port: int | None = None
     discord_channel: str | None = None
     discord_api: str = "https://discord.com/api/v10"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from harness.ibkr import LIVE_PORTS
 from harness.probes.envfile import (
     MODE_KEYS,
     EnvEditError,
@@ -19,7 +20,6 @@ from harness.probes.envfile import (
     plan_edit,
     read_bool,
 )
-from harness.settings import LIVE_PORTS
 
 MODES: dict[str, dict[str, str]] = {
     "paper": {"DRY_RUN": "false", "PAPER_TRADING": "true"},

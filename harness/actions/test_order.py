@@ -18,13 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.evidence.redact import mask_account, masked_repr
-from harness.probes.gateway import (
-    PAPER_ACCOUNT_PREFIXES,
-    PAPER_PORTS,
-    REQUEST_REFUSED,
-    account_is_paper,
-    describe_error,
-)
+from harness.ibkr import PAPER_ACCOUNT_PREFIXES, PAPER_PORTS, account_is_paper
+from harness.probes.gateway import REQUEST_REFUSED, describe_error
 
 ORDER_REF = "harness-test-order"
 SYMBOL = "SPY"

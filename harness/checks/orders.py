@@ -11,7 +11,8 @@ from datetime import datetime
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.evidence.redact import mask_account, redact_text
-from harness.probes.gateway import GatewayFacts, account_is_paper
+from harness.ibkr import account_is_paper
+from harness.probes.gateway import GatewayFacts
 from harness.probes.market import SessionFacts
 from harness.probes.reconcile import BotOrderLog, LoggedOrder, Reconciliation, describe_broker, describe_logged
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.evidence.redact import redact_text
+from harness.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.discord import NotificationFacts
-from harness.probes.gateway import LIVE_PORTS, PAPER_PORTS
 from harness.probes.logs import (
     ConfigurationLine,
     GatewayLine,

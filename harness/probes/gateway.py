@@ -26,13 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from harness.evidence.redact import masked_repr, redact_text
-
-# -- paper / live tables: the one place these facts live ----------------------------------------------------
-PAPER_ACCOUNT_PREFIXES = ("DU", "DF", "DI")  # paper individual, paper FA master, paper IBroker master
-LIVE_ACCOUNT_PREFIXES = ("U", "F", "I")
-PAPER_PORTS = {4002: "IB Gateway paper", 7497: "TWS paper"}
-LIVE_PORTS = {4001: "IB Gateway live", 7496: "TWS live"}
-DEFAULT_CLIENT_ID = 917  # far from the small ids bots use (0..10), so the probe never takes the bot's id
+from harness.ibkr import PROBE_CLIENT_ID, accounts_all_paper, port_is_paper
 
 # Error codes the facts may carry, with what they mean for the harness (texts are ours, not IB's).
 ERROR_CODES: dict[int, str] = {
@@ -67,35 +61,6 @@ def describe_error(code: int, message: str = "") -> str:
 _IB_LOGGERS = ("ib_async.client", "ib_async.wrapper", "ib_async.ib", "ib_async.Decoder")
 _LOG_KEEP = 200
 T = TypeVar("T")
-
-
-def account_is_paper(account_id: str) -> bool | None:
-    """DU/DF/DI... -> True, U/F/I... -> False, anything else -> None (unknown)."""
-    account_id = account_id.strip().upper()
-    if account_id.startswith(PAPER_ACCOUNT_PREFIXES):
-        return True
-    if account_id.startswith(LIVE_ACCOUNT_PREFIXES) and account_id[1:2].isdigit():
-        return False
-    return None
-
-
-def accounts_all_paper(accounts: Iterable[str]) -> bool | None:
-    """True when every account is a paper one; False when any is live; None when unknown or none."""
-    verdicts = [account_is_paper(a) for a in accounts]
-    if not verdicts:
-        return None
-    if any(v is False for v in verdicts):
-        return False
-    return True if all(verdicts) else None
-
-
-def port_is_paper(port: int) -> bool | None:
-    """4002/7497 -> True, 4001/7496 -> False, other ports -> None (a custom port proves nothing)."""
-    if port in PAPER_PORTS:
-        return True
-    if port in LIVE_PORTS:
-        return False
-    return None
 
 
 # -- facts --------------------------------------------------------------------------------------------------
@@ -185,7 +150,7 @@ class GatewayFacts:
 
     host: str = ""
     port: int = 0
-    client_id: int = DEFAULT_CLIENT_ID
+    client_id: int = PROBE_CLIENT_ID
     reachable: bool = False  # TCP connect succeeded
     handshake_ok: bool = False  # version handshake and API start done
     server_version: int | None = None
@@ -243,7 +208,7 @@ class GatewayProbe:
         self,
         host: str = "127.0.0.1",
         port: int = 4002,
-        client_id: int = DEFAULT_CLIENT_ID,
+        client_id: int = PROBE_CLIENT_ID,
         *,
         connect_timeout: float = 5.0,
         request_timeout: float = 5.0,
@@ -676,7 +641,7 @@ def _filter_time(since: datetime) -> str:
 def probe_gateway(
     host: str = "127.0.0.1",
     port: int = 4002,
-    client_id: int = DEFAULT_CLIENT_ID,
+    client_id: int = PROBE_CLIENT_ID,
     *,
     executions_since: datetime | None = None,
     connect_timeout: float = 5.0,
@@ -691,12 +656,7 @@ def probe_gateway(
 
 
 __all__ = [
-    "DEFAULT_CLIENT_ID",
     "ERROR_CODES",
-    "LIVE_ACCOUNT_PREFIXES",
-    "LIVE_PORTS",
-    "PAPER_ACCOUNT_PREFIXES",
-    "PAPER_PORTS",
     "AccountFunds",
     "AccountPnL",
     "CompletedOrderFact",
@@ -705,8 +665,5 @@ __all__ = [
     "GatewayProbe",
     "OrderFact",
     "PositionFact",
-    "account_is_paper",
-    "accounts_all_paper",
-    "port_is_paper",
     "probe_gateway",
 ]

@@ -11,15 +11,8 @@ from ib_async import IB, LimitOrder, Stock
 
 from harness.fakes.tws import Account, FakeGateway, load_world
 from harness.fakes.tws.world import example_world_path
-from harness.probes.gateway import (
-    AccountPnL,
-    GatewayFacts,
-    GatewayProbe,
-    account_is_paper,
-    accounts_all_paper,
-    port_is_paper,
-    probe_gateway,
-)
+from harness.ibkr import account_is_paper, accounts_all_paper, port_is_paper
+from harness.probes.gateway import AccountPnL, GatewayFacts, GatewayProbe, probe_gateway
 from tests.unit import tws_fixtures
 from tests.unit.tws_fixtures import paper_world, wait_for
 
