@@ -7,9 +7,10 @@
 See docs/fake-gateway.md for what it covers and where it differs from a real gateway.
 """
 
+from .faults import Faults
 from .framing import FramingError
 from .records import FakeGatewayError, ReceivedOrder, RecordedRequest, UnexpectedMessage
-from .server import MAX_SERVER_VERSION, MIN_SERVER_VERSION, FakeGateway, Faults
+from .server import MAX_SERVER_VERSION, MIN_SERVER_VERSION, FakeGateway
 from .world import (
     Account,
     Execution,

@@ -1,6 +1,8 @@
 """One client connection of the fake gateway: version handshake -> startApi -> requests and their answers.
 
-Runs on the gateway's event loop only. Shared state (world, order book, records) belongs to FakeGateway.
+Runs on the gateway's event loop only. Shared state (world, order book, records) is the gateway's: a session
+reaches it only through `GatewaySide`, as ib_async's Decoder reaches its wrapper only through named methods.
+This module imports nothing that imports it.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ import asyncio
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from . import encoder
 from .decoder import (
     REQ_ID_INDEX,
+    PlaceOrderRequest,
     as_int,
     field,
     message_id,
@@ -22,12 +25,10 @@ from .decoder import (
     parse_req_executions,
     request_name,
 )
+from .faults import Faults
 from .framing import FrameReader, FramingError, pack, parse_version_range, split_fields
-from .records import ReceivedOrder, RecordedRequest, UnexpectedMessage
-from .world import NEW_YORK, Execution, Position
-
-if TYPE_CHECKING:
-    from .server import FakeGateway
+from .records import RecordedRequest, Recorder, UnexpectedMessage
+from .world import NEW_YORK, Execution, Position, World
 
 INVALID_ACCOUNT_CODE = 321  # what a real gateway answers a request naming an account it does not manage
 CLIENT_ID_IN_USE_TEXT = "Unable to connect as the client id is already in use. Retry with a unique client id."
@@ -55,12 +56,44 @@ ACCOUNT_SUMMARY_TAGS = (
 )
 
 
+class GatewaySide(Protocol):
+    """All a session may ask of its gateway (backend.Backend implements it); all on the gateway's loop."""
+
+    min_version: int
+    max_version: int
+    records: Recorder
+
+    @property
+    def world(self) -> World:
+        """The live world, to read now (never kept: a reset replaces it); changed only by the gateway."""
+        ...
+
+    @property
+    def faults(self) -> Faults: ...
+
+    def now(self) -> datetime: ...
+
+    def next_conn_id(self) -> int: ...
+
+    def session_opened(self, session: Session) -> None: ...
+
+    def claim_client_id(self, session: Session, client_id: int) -> bool: ...
+
+    def session_closed(self, session: Session) -> None: ...
+
+    def place_order(self, conn_id: int, client_id: int, request: PlaceOrderRequest) -> None: ...
+
+    def cancel_order(self, client_id: int, order_id: int) -> None: ...
+
+    def cancel_all(self) -> None: ...
+
+
 class Session(asyncio.Protocol):
     """One client connection: version handshake -> startApi -> requests. Lives on the server's loop."""
 
-    def __init__(self, gateway: FakeGateway) -> None:
+    def __init__(self, gateway: GatewaySide) -> None:
         self.gateway = gateway
-        self.conn_id = gateway._next_conn_id()
+        self.conn_id = gateway.next_conn_id()
         self.client_id: int | None = None
         self.server_version = gateway.max_version
         self.state = "hello"  # hello -> start_api -> ready; "silent" and "closed" are terminal
@@ -78,7 +111,7 @@ class Session(asyncio.Protocol):
     # asyncio.Protocol -----------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.gateway._sessions.add(self)
+        self.gateway.session_opened(self)
         self._worker = asyncio.get_running_loop().create_task(self._work())
 
     def data_received(self, data: bytes) -> None:
@@ -93,9 +126,7 @@ class Session(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = "closed"
-        self.gateway._sessions.discard(self)
-        if self.client_id is not None and self.gateway._by_client_id.get(self.client_id) is self:
-            del self.gateway._by_client_id[self.client_id]
+        self.gateway.session_closed(self)
         if self._worker is not None:
             self._worker.cancel()
 
@@ -110,10 +141,8 @@ class Session(asyncio.Protocol):
             self.transport.close()
 
     def _unexpected(self, msg_id: int | None, fields: list[str], reason: str) -> None:
-        self.gateway._record_unexpected(
-            UnexpectedMessage(
-                self.conn_id, self.client_id, msg_id, tuple(fields), reason, self.gateway._world.clock.now()
-            )
+        self.gateway.records.unexpected_message(
+            UnexpectedMessage(self.conn_id, self.client_id, msg_id, tuple(fields), reason, self.gateway.now())
         )
 
     async def _work(self) -> None:
@@ -125,7 +154,7 @@ class Session(asyncio.Protocol):
             try:
                 await self._handle(payload)
             except Exception:
-                self.gateway._record_problem(f"conn {self.conn_id}: {traceback.format_exc()}")
+                self.gateway.records.problem(f"conn {self.conn_id}: {traceback.format_exc()}")
 
     async def _handle(self, payload: bytes) -> None:
         gateway = self.gateway
@@ -139,15 +168,8 @@ class Session(asyncio.Protocol):
         if msg_id is None:
             self._unexpected(None, fields, "message id is not a number")
             return
-        gateway._record_request(
-            RecordedRequest(
-                self.conn_id,
-                self.client_id,
-                msg_id,
-                request_name(msg_id),
-                tuple(fields),
-                gateway._world.clock.now(),
-            )
+        gateway.records.request(
+            RecordedRequest(self.conn_id, self.client_id, msg_id, request_name(msg_id), tuple(fields), gateway.now())
         )
         if self.state == "start_api":
             if msg_id == 71:
@@ -155,7 +177,7 @@ class Session(asyncio.Protocol):
             else:
                 self._unexpected(msg_id, fields, "request before startApi")
             return
-        faults = gateway._faults
+        faults = gateway.faults
         if faults.drop_mid_sync and msg_id in SYNC_REQUESTS:
             self.close()
             return
@@ -177,7 +199,7 @@ class Session(asyncio.Protocol):
             self._unexpected(None, [], f"bad version handshake: {exc}")
             self.close()
             return
-        if gateway._faults.silent_handshake:
+        if gateway.faults.silent_handshake:
             self.state = "silent"
             return
         version = min(client_max, gateway.max_version)
@@ -193,19 +215,18 @@ class Session(asyncio.Protocol):
             return
         self.server_version = version
         self.state = "start_api"
-        self.send(encoder.server_hello(version, gateway._world.clock.now()))
+        self.send(encoder.server_hello(version, gateway.now()))
 
     def _start_api(self, fields: list[str]) -> None:
         gateway = self.gateway
         client_id = as_int(field(fields, 2), -1)
-        if client_id in gateway._by_client_id or client_id in gateway._occupied_client_ids:
+        if not gateway.claim_client_id(self, client_id):
             self.send(encoder.error(self.server_version, -1, 326, CLIENT_ID_IN_USE_TEXT))
             self.close()
             return
         self.client_id = client_id
-        gateway._by_client_id[client_id] = self
         self.state = "ready"
-        world = gateway._world
+        world = gateway.world
         self.send(encoder.managed_accounts(world.account_ids))
         self.send(encoder.next_valid_id(world.next_order_id))
         for code, text in FARM_NOTICES:
@@ -229,23 +250,23 @@ class Session(asyncio.Protocol):
 
     # request handlers ------------------------------------------------------------------------------------
     def req_ids(self, fields: list[str]) -> None:
-        self.send(encoder.next_valid_id(self.gateway._world.next_order_id))
+        self.send(encoder.next_valid_id(self.gateway.world.next_order_id))
 
     def req_managed_accts(self, fields: list[str]) -> None:
-        self.send(encoder.managed_accounts(self.gateway._world.account_ids))
+        self.send(encoder.managed_accounts(self.gateway.world.account_ids))
 
     def req_current_time(self, fields: list[str]) -> None:
-        self.send(encoder.current_time(self.gateway._world.clock.now()))
+        self.send(encoder.current_time(self.gateway.now()))
 
     def req_positions(self, fields: list[str]) -> None:
         self.positions_subscribed = True
-        for position in self.gateway._world.positions:
+        for position in self.gateway.world.positions:
             self.send(encoder.position(position))
         self.send(encoder.position_end())
 
     def req_positions_multi(self, fields: list[str]) -> None:
         req_id, account = as_int(field(fields, 2)), field(fields, 3)
-        for position in self.gateway._world.positions:
+        for position in self.gateway.world.positions:
             if account in ("", "All", position.account):
                 self.send(encoder.position_multi(req_id, position))
         self.send(encoder.position_multi_end(req_id))
@@ -259,7 +280,7 @@ class Session(asyncio.Protocol):
         self._send_open_orders(lambda o: True)
 
     def _send_open_orders(self, wanted: Callable[[Any], bool]) -> None:
-        for order in self.gateway._world.open_orders:
+        for order in self.gateway.world.open_orders:
             if wanted(order):
                 self.send(encoder.open_order(self.server_version, order))
                 self.send(encoder.order_status(order))
@@ -267,13 +288,13 @@ class Session(asyncio.Protocol):
 
     def req_completed_orders(self, fields: list[str]) -> None:
         api_only = field(fields, 1) == "1"
-        for order in self.gateway._world.completed_orders:
+        for order in self.gateway.world.completed_orders:
             if not api_only or order.client_id != 0 or order.order_id != 0:
                 self.send(encoder.completed_order(self.server_version, order))
         self.send(encoder.completed_orders_end())
 
     def _account_values(self, account_id: str) -> list[tuple[str, str, str]]:
-        world = self.gateway._world
+        world = self.gateway.world
         account = world.account(account_id)
         if account is None:
             return []
@@ -302,7 +323,7 @@ class Session(asyncio.Protocol):
 
     def req_account_updates(self, fields: list[str]) -> None:
         subscribe, account_id = field(fields, 2) == "1", field(fields, 3)
-        world = self.gateway._world
+        world = self.gateway.world
         if not subscribe:
             self.account_updates_for = None
             return
@@ -313,7 +334,7 @@ class Session(asyncio.Protocol):
 
     def push_account_updates(self, account_id: str, symbol: str | None) -> None:
         """Account values, then portfolio lines (all, or one symbol's; quantity 0 once it is closed)."""
-        world = self.gateway._world
+        world = self.gateway.world
         for key, value, currency in self._account_values(account_id):
             self.send(encoder.update_account_value(key, value, currency, account_id))
         positions = [p for p in world.positions if p.account == account_id and symbol in (None, p.symbol)]
@@ -326,7 +347,7 @@ class Session(asyncio.Protocol):
 
     def push_fill(self, account_id: str, symbol: str) -> None:
         """What a real gateway streams to live subscriptions after a fill in `account_id`."""
-        world = self.gateway._world
+        world = self.gateway.world
         if self.positions_subscribed:
             position = world.position(account_id, symbol) or Position(account_id, symbol, 0.0, 0.0)
             self.send(encoder.position(position))
@@ -342,8 +363,8 @@ class Session(asyncio.Protocol):
 
     def push_pnl(self, account_id: str) -> None:
         """One pnl message to each of this connection's reqPnL subscriptions for `account_id`."""
-        account = self.gateway._world.account(account_id)
-        if account is None or self.gateway._faults.silent_pnl:
+        account = self.gateway.world.account(account_id)
+        if account is None or self.gateway.faults.silent_pnl:
             return
         for req_id, acct in self.pnl_subscriptions.items():
             if acct == account_id:
@@ -352,7 +373,7 @@ class Session(asyncio.Protocol):
     def req_pnl(self, fields: list[str]) -> None:
         """reqPnL (92): `92 | reqId | account | modelCode` (no version). The model code is not modelled."""
         req_id, account_id = as_int(field(fields, 1)), field(fields, 2)
-        if self.gateway._world.account(account_id) is None:
+        if self.gateway.world.account(account_id) is None:
             self.send(
                 encoder.error(
                     self.server_version,
@@ -370,7 +391,7 @@ class Session(asyncio.Protocol):
 
     def req_account_updates_multi(self, fields: list[str]) -> None:
         req_id, account_id = as_int(field(fields, 2)), field(fields, 3)
-        world = self.gateway._world
+        world = self.gateway.world
         self.multi_subscriptions[req_id] = account_id
         accounts = world.account_ids if account_id in ("", "All") else [account_id]
         for acct in accounts:
@@ -382,7 +403,7 @@ class Session(asyncio.Protocol):
         req_id = as_int(field(fields, 2))
         tags = {t for t in field(fields, 4).split(",") if t}
         self.summary_subscriptions[req_id] = tags
-        self._send_summary(req_id, tags, self.gateway._world.account_ids)
+        self._send_summary(req_id, tags, self.gateway.world.account_ids)
         self.send(encoder.account_summary_end(req_id))
 
     def _send_summary(self, req_id: int, tags: set[str], accounts: list[str]) -> None:
@@ -403,7 +424,7 @@ class Session(asyncio.Protocol):
     def req_executions(self, fields: list[str]) -> None:
         wanted = parse_req_executions(fields)
         since = parse_execution_filter_time(wanted.time)
-        for execution in self.gateway._world.executions:
+        for execution in self.gateway.world.executions:
             if _execution_matches(
                 execution,
                 wanted.client_id,
@@ -419,40 +440,15 @@ class Session(asyncio.Protocol):
         self.send(encoder.exec_details_end(wanted.req_id))
 
     def place_order(self, fields: list[str]) -> None:
-        gateway = self.gateway
-        request = parse_place_order(fields)
         assert self.client_id is not None
-        gateway._record_order(
-            ReceivedOrder(
-                conn_id=self.conn_id,
-                client_id=self.client_id,
-                order_id=request.order_id,
-                account=request.account,
-                symbol=request.symbol,
-                action=request.action,
-                quantity=request.quantity,
-                order_type=request.order_type,
-                limit_price=request.limit_price,
-                outside_rth=request.outside_rth,
-                tif=request.tif,
-                order_ref=request.order_ref,
-                at=gateway._world.clock.now(),
-            )
-        )
-        gateway._deliver(gateway._exchange.place(self.client_id, request))
-        gateway._update_order_record(
-            self.client_id,
-            request.order_id,
-            gateway._exchange.outcomes.get((self.client_id, request.order_id)),
-            0,
-        )
+        self.gateway.place_order(self.conn_id, self.client_id, parse_place_order(fields))
 
     def cancel_order(self, fields: list[str]) -> None:
         assert self.client_id is not None
-        self.gateway._deliver(self.gateway._exchange.cancel(self.client_id, as_int(field(fields, 2))))
+        self.gateway.cancel_order(self.client_id, as_int(field(fields, 2)))
 
     def req_global_cancel(self, fields: list[str]) -> None:
-        self.gateway._deliver(self.gateway._exchange.cancel_all())
+        self.gateway.cancel_all()
 
     def ignore(self, fields: list[str]) -> None:
         """Requests that need no answer (subscription cancels, reqAutoOpenOrders, reqMarketDataType...)."""
