@@ -72,14 +72,22 @@ def test_cancel_pnl_ends_the_subscription_at_the_gateway(gateway, connect) -> No
     assert received == [0.0, 0.0, -1.0]
 
 
-def test_fill_pushes_pnl_to_subscribers(gateway, connect) -> None:
+def test_fill_pushes_the_worlds_pnl_to_subscribers(gateway, connect) -> None:
     ib = connect(client_id=1)
-    received: list[float] = []
-    ib.pnlEvent += lambda p: received.append(p.dailyPnL)
+    received: list[tuple[float, float, float]] = []
+    # ib_async updates one PnL object in place: keep the values each pnl message brought, as decoded.
+    ib.pnlEvent += lambda p: received.append((p.dailyPnL, p.unrealizedPnL, p.realizedPnL))
+    gateway.set_pnl(ACCOUNT, daily_pnl=-2500.0, unrealized_pnl=-2000.0, realized_pnl=-500.0)
     ib.reqPnL(ACCOUNT)
     wait_for(lambda: received, what="first pnl")
+    # Changed without a push: only the fill can bring these values to the client.
+    gateway.update_world(lambda w: setattr(w.account(ACCOUNT), "daily_pnl", 42.5))
+    gateway.update_world(lambda w: setattr(w.account(ACCOUNT), "realized_pnl", None))
     trade = ib.placeOrder(Stock("AAPL", "SMART", "USD"), LimitOrder("BUY", 1, 200.0))
     wait_for(lambda: trade.isDone() and len(received) >= 2, what="fill and pushed pnl")
+    ib.sleep(0.1)
+    assert trade.orderStatus.status == "Filled"
+    assert received == [(-2500.0, -2000.0, -500.0), (42.5, -2000.0, UNSET_DOUBLE)]
 
 
 def test_unknown_account_gets_error_321_on_the_request(gateway, connect, ib_log_guard) -> None:
