@@ -153,6 +153,20 @@ def world(harness_settings: Settings, tmp_path_factory: pytest.TempPathFactory, 
     with build_world(harness_settings, tmp_path_factory.mktemp("embedded-world")) as built:
         evidence.redactor.add(built.secrets())
         yield built
+        output = built.bot_output_tail()
+        if output is not None:
+            evidence.keep_text("stand-in-bot-output.txt", output)
+
+
+@pytest.fixture(scope="session")
+def newest_start(world):
+    """The bot's newest start as its log tells it (harness.probes.bot_log.NewestStart), read once per run:
+    every feature that asks "since the bot's newest start" gets the same block."""
+    from harness.probes.bot_log import read_newest_start
+
+    settings = world.settings
+    return read_newest_start(world.bot_log_spec(), base_dir=world.bot_dir, startup_text=settings.log_startup,
+                             since=settings.since, tz=world.log_tz(), zone=world.log_zone())
 
 
 def _terminal_line(config: pytest.Config):

@@ -70,6 +70,12 @@ class World:
 
         return ZoneInfo(self.settings.bot_log_tz) if self.settings.bot_log_tz else None
 
+    def log_zone(self) -> str:
+        """How naive log times are read, for messages ("America/New_York (--bot-log-tz)" or local time)."""
+        from harness.probes.logs import log_zone_text
+
+        return log_zone_text(self.settings.bot_log_tz, self.settings.sources.get("bot_log_tz"))
+
     def secrets(self) -> SecretSet:
         """Secret values in the bot's .env (and the Discord token), so evidence scrubs them everywhere. Opaque:
         passed to a check, it shows as `<3 secret value(s)>` in a traceback, never as the values."""

@@ -1,36 +1,30 @@
-"""Steps for the preflight feature (Step 0 and Step 1 before the switch)."""
+"""Steps for the preflight feature (Step 0 and Step 1, before the switch)."""
 
 from __future__ import annotations
 
 from pytest_bdd import given, then
 
-from harness.checks import CouldNotLook
+from harness.checks import orders as gateway_checks
 from harness.checks import preflight as checks
 from harness.probes import market, processes
+from harness.probes.bot_log import LastShutdown, read_last_shutdown
+from steps.common import gateway_facts
 
 
 @given("when the bot was stopped, from its log or the operator", target_fixture="shutdown")
 def shutdown(world, evidence):
     settings = world.settings
     if settings.shutdown_time is not None:
-        instant, source = settings.shutdown_time, f"--shutdown-time ({settings.sources.get('shutdown_time')})"
+        at, source = settings.shutdown_time, f"--shutdown-time ({settings.sources.get('shutdown_time')})"
     else:
-        from harness.probes import logs
-
-        spec = world.bot_log_spec()
-        if spec is None:
-            raise CouldNotLook("no bot log to read (--bot-log) and no --shutdown-time given")
-        files = logs.find_log_files(spec, base_dir=world.bot_dir)
-        markers = [logs.Pattern(text, ignore_case=True) for text in settings.log_shutdown_markers]
-        line = logs.last_shutdown(files, markers, tz=world.log_tz()) if files else None
-        if line is None or line.timestamp is None:
-            raise CouldNotLook(f"no shutdown line with a time found in {spec}; give --shutdown-time")
-        zone = logs.log_zone_text(settings.bot_log_tz, settings.sources.get("bot_log_tz"))
-        instant, source = line.timestamp, f"{line.path}:{line.lineno}, its time read as {zone}"
-        evidence.record("last shutdown line", line)
-    facts = market.session_at(instant)
-    evidence.record("NYSE session at shutdown", facts)
-    return {"at": instant, "source": source, "session": facts}
+        found: LastShutdown = read_last_shutdown(world.bot_log_spec(), base_dir=world.bot_dir,
+                                                 markers=settings.log_shutdown_markers, tz=world.log_tz(),
+                                                 zone=world.log_zone())
+        evidence.record("last shutdown line", found.line)
+        at, source = found.at, found.source
+    session = market.session_at(at) if at is not None else None
+    evidence.record("NYSE session at shutdown", session)
+    return {"at": at, "source": source, "session": session}
 
 
 @then("that was outside the NYSE regular session")
@@ -43,3 +37,27 @@ def bot_not_running(world, evidence) -> None:
     facts = processes.find_bot_processes(world.settings.bot_process)
     evidence.record("bot processes", facts)
     checks.check_bot_not_running(facts)
+
+
+@given("the paper gateway as the harness sees it", target_fixture="paper")
+def paper(world, paper_gateway, evidence):
+    return gateway_facts(world, paper_gateway, evidence, "paper gateway")
+
+
+@then("the gateway answers")
+def gateway_answers(world, paper, evidence) -> None:
+    evidence.note(gateway_checks.check_gateway_answers(paper, world.why_no_gateway))
+
+
+@then("the account summary shows cash, buying power and net liquidation")
+def account_summary(world, paper, evidence) -> None:
+    for note in gateway_checks.check_account_summary(gateway_checks.require_readable(paper, world.why_no_gateway)):
+        evidence.note(note)
+
+
+@then("the paper account has no open position and no open order")
+def no_positions(world, paper, evidence) -> None:
+    facts = gateway_checks.require_readable(paper, world.why_no_gateway)
+    note = gateway_checks.check_no_positions_or_orders(facts, world.settings.declared_positions)
+    if note:
+        evidence.note(note)

@@ -12,63 +12,47 @@ from harness.probes import discord, logs
 
 
 @given("the newest startup block of the bot's log", target_fixture="startup")
-def startup(world, evidence):
-    spec = world.bot_log_spec()
-    if spec is None:
-        raise CouldNotLook("no bot log to read: give --bot-log or --bot-dir")
-    settings = world.settings
-    facts = logs.inspect_logs(spec, base_dir=world.bot_dir)
-    evidence.record("bot log files", facts)
-    output = world.bot_output_tail()
-    if output is not None:
-        evidence.record("stand-in bot output (end)", output)
-    block = newest = None
-    if facts.problem is None:
-        block = logs.newest_startup_block(list(facts.paths), settings.log_startup, since=settings.since,
-                                          tz=world.log_tz())
-        if block is None and settings.since is not None:
-            newest = logs.newest_startup_block(list(facts.paths), settings.log_startup, tz=world.log_tz())
-    since_text = f"since {settings.since.isoformat()}" if settings.since else "at all"
-    zone = logs.log_zone_text(settings.bot_log_tz, settings.sources.get("bot_log_tz"))
-    block = checks.check_startup_found(facts, block, settings.log_startup, since_text, newest, zone)
-    evidence.record("newest startup block", {"where": f"{block.path}:{block.first_lineno}",
-                                             "started_at": block.started_at, "log times read as": zone,
-                                             "first_lines": block.lines[:15]})
-    return {"files": list(facts.paths), "block": block, "zone": zone}
+def startup(newest_start, evidence):
+    if newest_start.log is not None:
+        evidence.record("bot log files", newest_start.log)
+    block = checks.check_startup_found(newest_start)
+    evidence.record("newest startup block", {"where": newest_start.where, "started_at": block.started_at,
+                                             "log times read as": newest_start.zone, "first_lines": block.lines[:15]})
+    return newest_start
 
 
 @then("the expected startup lines appear in order")
 def lines_in_order(startup, world, evidence) -> None:
     expected = [logs.Pattern(text, ignore_case=True) for text in world.settings.log_expected]
-    match = logs.find_in_order(startup["block"], expected)
+    match = logs.find_in_order(startup.block, expected)
     evidence.record("expected startup lines", match)
-    checks.check_lines_in_order(match, startup["block"])
+    checks.check_lines_in_order(match, startup.block)
 
 
 @then("the startup block says paper trading mode is active")
 def paper_active(startup, world, evidence) -> None:
-    line = checks.check_paper_line(startup["block"], logs.marker(world.settings.log_paper_active))
+    line = checks.check_paper_line(startup.block, logs.marker(world.settings.log_paper_active))
     evidence.record("paper mode line", line)
 
 
 @then("the startup line says DRY_RUN=false and PAPER_TRADING=true")
 def configuration_paper(startup, evidence) -> None:
-    config = logs.configuration_line(startup["block"])
+    config = logs.configuration_line(startup.block)
     evidence.record("configuration line", config)
-    evidence.note(checks.check_configuration_paper(config, startup["block"]))
+    evidence.note(checks.check_configuration_paper(config, startup.block))
 
 
 @then("every gateway line names the .env's gateway on a paper port")
 def gateway_line(startup, env, world, evidence) -> None:
     text = world.settings.log_gateway_line
-    found = logs.gateway_lines(startup["block"], text)
+    found = logs.gateway_lines(startup.block, text)
     evidence.record("gateway lines", found)
-    evidence.note(checks.check_gateway_lines(found, startup["block"], text, env.values.get("IBKR_HOST"),
+    evidence.note(checks.check_gateway_lines(found, startup.block, text, env.values.get("IBKR_HOST"),
                                              env.values.get("IBKR_PORT")))
 
 
 def _check_absent_since_startup(startup, evidence, markers, title, *, critical, advice, meaning) -> None:
-    scan = logs.scan(startup["files"], markers, since=startup["block"])
+    scan = logs.scan(startup.files, markers, since=startup.block)
     evidence.record(f"{title}: markers since the startup", scan)
     checks.check_absent(scan, title, critical=critical, advice=advice, meaning=meaning)
 
@@ -98,24 +82,24 @@ def no_errors(startup, world, evidence) -> None:
 def notification(world, startup, evidence):
     if world.discord_channel is None:
         raise CouldNotLook("no Discord channel to read (--discord-channel, token in DISCORD_BOT_TOKEN)")
-    started = startup["block"].started_at
+    started = startup.started_at
     after = started - timedelta(minutes=30) if started else None
     facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
                                          after=after, timeout=world.settings.timeout)
     evidence.record("Discord messages", facts)
     found = discord.find_startup_notification(facts, near=started)
     evidence.record("startup notification", found)
-    return {"found": found, "started_at": started, "zone": startup["zone"]}
+    return found
 
 
 @then("a message says PAPER TRADING near the startup")
-def discord_paper(notification) -> None:
-    started = notification["started_at"]
-    near = (f"startup at {started.isoformat()}, log times read as {notification['zone']}" if started
+def discord_paper(notification, startup) -> None:
+    started = startup.started_at
+    near = (f"startup at {started.isoformat()}, log times read as {startup.zone}" if started
             else "the startup's time cannot be read from the log")
-    checks.check_discord_paper(notification["found"], near)
+    checks.check_discord_paper(notification, near)
 
 
 @then("no message announces DRY-RUN or LIVE mode")
 def discord_no_wrong_mode(notification) -> None:
-    checks.check_discord_no_wrong_mode(notification["found"])
+    checks.check_discord_no_wrong_mode(notification)

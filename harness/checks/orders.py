@@ -12,6 +12,7 @@ from datetime import datetime
 from harness.checks import CheckFailed, CouldNotLook
 from harness.evidence.redact import mask_account, redact_text
 from harness.ibkr import account_is_paper
+from harness.probes.bot_log import NewestStart
 from harness.probes.gateway import GatewayFacts
 from harness.probes.market import SessionFacts
 from harness.probes.reconcile import BotOrderLog, LoggedOrder, Reconciliation, describe_broker, describe_logged
@@ -116,6 +117,14 @@ def check_no_positions_or_orders(facts: GatewayFacts, declared: Sequence[tuple[s
     if expected:
         return "declared positions held exactly: " + ", ".join(f"{s} {q:g}" for s, q in sorted(expected.items()))
     return None
+
+
+def require_started(start: NewestStart) -> None:
+    """The orders of the bot's newest start can be read only when there is a newest start."""
+    if start.problem is not None:
+        raise CouldNotLook(start.problem)
+    if start.block is None:
+        raise CouldNotLook(f"no startup block found in {start.spec}: has the bot been started since the switch?")
 
 
 def check_bot_connected(client_id: int | None, facts: GatewayFacts | None, why_no_gateway: str,

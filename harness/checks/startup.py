@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from harness.checks import CheckFailed, CouldNotLook
 from harness.evidence.redact import redact_text
 from harness.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.probes.bot_log import NewestStart
 from harness.probes.discord import NotificationFacts
 from harness.probes.logs import (
     ConfigurationLine,
     GatewayLine,
-    LogFacts,
     LogLine,
     OrderedMatch,
     Pattern,
@@ -38,20 +38,23 @@ def quote(line: LogLine) -> str:
     return f"{line.where}: {redact_text(message_text(line.text).strip()[: QUOTE_CHARS * 2])[:QUOTE_CHARS]!r}"
 
 
-def check_startup_found(logs: LogFacts, block: StartupBlock | None, startup: str, since_text: str,
-                        newest: StartupBlock | None = None, zone_text: str = "") -> StartupBlock:
-    """The newest startup block exists (after --since, when given). `newest`: the newest block whatever its
-    time, to say when it was; `zone_text`: how naive log times were read, shown whenever a time decides."""
-    if logs.problem is not None:
-        raise CouldNotLook(f"the bot's log cannot be read: {logs.problem} (give --bot-log)")
-    if block is not None:
-        return block
-    found = f"no line containing {startup!r} {since_text} in {', '.join(logs.paths)}"
+def check_startup_found(start: NewestStart) -> StartupBlock:
+    """The newest startup block exists (after --since, when given). When it does not, say when the newest one
+    was and how the log's times were read, whenever a time decides."""
+    if start.problem is not None:
+        if start.spec is None:
+            raise CouldNotLook(start.problem)
+        raise CouldNotLook(f"the bot's log cannot be read: {start.problem} (give --bot-log)")
+    if start.block is not None:
+        return start.block
+    since_text = f"since {start.since.isoformat()}" if start.since else "at all"
+    found = f"no line containing {start.startup_text!r} {since_text} in {', '.join(start.files)}"
+    newest = start.newest_any
     if newest is not None:
         when = f"at {newest.started_at.isoformat()}" if newest.started_at else "at a time that cannot be read"
         found += f"; the newest is {newest.path}:{newest.first_lineno}, {when}"
-    if zone_text and (newest is not None or "since" in since_text):
-        found += f" (log times read as {zone_text})"
+    if newest is not None or start.since is not None:
+        found += f" (log times read as {start.zone})"
     raise CheckFailed("No startup in the bot's log", f"{found}: the bot has not (re)started since")
 
 

@@ -106,6 +106,8 @@ class Redactor:
                 "excerpt": json.dumps(data, ensure_ascii=False)[:MAX_EXCERPT_CHARS]}
 
 
+MAX_KEPT_TEXT_CHARS = 20_000  # a whole-run text kept beside the evidence (the stand-in bot's output)
+
 class Evidence:
     """One per test session. Steps call `record` and `note`; the plugin's hooks call `finish_test`."""
 
@@ -114,6 +116,7 @@ class Evidence:
         self.redactor = Redactor()
         self._current: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
+        self._texts: dict[str, str] = {}
 
     def record(self, name: str, facts: Any) -> None:
         name = self.redactor.excerpt(name, 200)
@@ -133,6 +136,11 @@ class Evidence:
         })
         self._current = []
 
+    def keep_text(self, file_name: str, text: str) -> None:
+        """A text kept beside evidence.jsonl at the end of the run (redacted, capped): e.g. the end of the
+        stand-in bot's output, which no single scenario owns."""
+        self._texts[Path(file_name).name] = self.redactor.excerpt(text, MAX_KEPT_TEXT_CHARS)
+
     @property
     def rows(self) -> list[dict[str, Any]]:
         return list(self._rows)
@@ -146,6 +154,8 @@ class Evidence:
             with target.open("w", encoding="utf-8", newline="\n") as out:
                 for row in self._rows:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for file_name, text in self._texts.items():
+                (self.evidence_dir / file_name).write_text(text, encoding="utf-8", newline="\n")
         except OSError:
             return None
         return target

@@ -67,6 +67,14 @@ class EnvFileFacts:
         lines = [e.line for e in self.entries if e.key == key]
         return lines[-1] if lines else None
 
+    def int_value(self, key: str) -> int | None:
+        """The value of `key` as the bot's int() would read it, or None when it is unset or not an integer."""
+        text = self.values.get(key)
+        try:
+            return int(text.strip()) if text is not None else None
+        except ValueError:
+            return None
+
     def __repr__(self) -> str:
         # Facts reach tracebacks (`pytest -l`) and reports: never with secret values in them.
         from harness.evidence.redact import mask_value

@@ -112,10 +112,16 @@ def test_a_negated_paper_line_is_named_in_the_failure():
 
 
 def test_a_startup_before_since_names_the_zone_its_time_was_read_in():
+    from datetime import datetime
+
+    from harness.probes.bot_log import NewestStart
+
     logs = LogFacts("logs/*.log", (), (), None)
+    since = datetime.fromisoformat("2026-02-10T12:00:00-05:00")
+    start = NewestStart("logs/*.log", logs, None, BLOCK, "Configuration loaded:", since,
+                        "America/New_York (--bot-log-tz)")
     with pytest.raises(CheckFailed) as failed:
-        checks.check_startup_found(logs, None, "Configuration loaded:", "since 2026-02-10T12:00:00-05:00", BLOCK,
-                                   "America/New_York (--bot-log-tz)")
+        checks.check_startup_found(start)
     message = failed.value.message
     assert "the newest is logs/bot.log:1, at 2026-02-10T06:00:00-05:00" in message
     assert "log times read as America/New_York (--bot-log-tz)" in message
