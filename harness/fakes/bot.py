@@ -43,6 +43,13 @@ FAULTS = {
     "phantom-order": "logs one more submitted order than it sends",
 }
 
+# The seed's startup lines of a healthy paper start, in the seed's words. The stand-in bot writes its own
+# wording and never imports the harness's patterns: it plays someone else's bot, so a drift in the harness's
+# defaults shows up as a failing demo instead of agreeing with itself.
+SEED_PAPER_STARTUP = ("Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",
+                      "Connecting to IBKR Gateway at {host}:{port}", "Gateway connection established",
+                      "Paper trading mode ACTIVE", "Bot initialized successfully")
+
 STRATEGY_ORDERS = (  # (strategy, symbol, side, quantity, limit price)
     ("A", "SPY", "BUY", 1, 1.00),
     ("A", "QQQ", "BUY", 1, 1.00),

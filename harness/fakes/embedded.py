@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from harness.fakes.bot import SEED_PAPER_STARTUP
 from harness.fakes.botdir import BotDir, make_bot_dir
+from harness.ibkr import GATEWAY_PAPER_PORT
 
-PAPER_PORT, LIVE_PORT = 4002, 4001
+PAPER_PORT, LIVE_PORT = GATEWAY_PAPER_PORT, 4001  # the real ports, on a loopback address of the world's own
 FAULTS_VARIABLE = "HARNESS_EMBEDDED_FAULTS"
 # Knobs that make the embedded world wrong on purpose (comma-separated in HARNESS_EMBEDDED_FAULTS); the
 # stand-in bot has its own (BOT_FAULTS, see harness.fakes.bot.FAULTS).
@@ -142,8 +144,7 @@ def _start_gateways(world_paper, world_live, start_paper: bool = True):
 def _append_stale_startup(bot: BotDir) -> None:
     """An older start that said everything right: it must never satisfy today's checks."""
     stamp = (bot.shutdown_at - timedelta(hours=9)).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
-             "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully"]
+    lines = [text.format(host="localhost", port=PAPER_PORT) for text in SEED_PAPER_STARTUP]
     with bot.log_file.open("r+", encoding="utf-8") as log:
         rest = log.read()
         log.seek(0)
