@@ -83,22 +83,26 @@ def pytest_report_header(config: pytest.Config) -> str:
 class FeatureFile(pytest.Module):
     """Collects a `.feature` file directly, so `pytest features/` and `pytest features/x.feature` work.
 
-    pytest-bdd binds scenarios to a Python module by calling `scenarios()` in it; here the module is made
-    in memory for the file, so no per-feature `test_*.py` stubs are needed.
+    The module pytest collects is made in memory: one test per scenario, each built with pytest-bdd's own
+    `scenario()` decorator and named as its `scenarios()` would name it, so no `test_*.py` stubs are needed.
     """
 
     def _getobj(self) -> types.ModuleType:
-        from pytest_bdd import scenarios
+        from pytest_bdd.parser import FeatureParser
+        from pytest_bdd.scenario import get_python_name_generator, scenario
 
         module = types.ModuleType(f"features.{self.path.stem}")
         module.__file__ = str(self.path)
-        bind = "scenarios(feature_path, features_base_dir=base_dir)\n"
-        namespace = module.__dict__
-        namespace.update(scenarios=scenarios, feature_path=str(self.path), base_dir=str(self.path.parent))
-        exec(compile(bind, str(self.path), "exec"), namespace)  # scenarios() fills the caller's locals
-        for helper in ("scenarios", "feature_path", "base_dir"):
-            del namespace[helper]
+        base_dir = str(self.path.parent)
+        for title in FeatureParser(base_dir, self.path.name).parse().scenarios:
+            test = scenario(self.path.name, title, features_base_dir=base_dir)(_scenario_body)
+            name = next(n for n in get_python_name_generator(title) if n not in module.__dict__)
+            setattr(module, name, test)
         return module
+
+
+def _scenario_body() -> None:
+    """A scenario's test has no body of its own: its steps are the test."""
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -27,9 +27,3 @@ class CouldNotLook(pytest.skip.Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"operator to confirm: {reason}", allow_module_level=False)
-
-
-# pytest prints a skip as "<exception type>: <message>" and strips only its own "Skipped: " prefix; named
-# like pytest's own skip, the reason reads "operator to confirm: ..." in every report.
-CouldNotLook.__module__ = "builtins"
-CouldNotLook.__qualname__ = "Skipped"

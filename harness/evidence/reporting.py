@@ -42,6 +42,11 @@ class EvidencePlugin:
             report = yield
         finally:
             item.config.option.showlocals = showlocals
+        if call.excinfo is not None and isinstance(call.excinfo.value, CouldNotLook) and report.skipped:
+            # pytest words a skip as "<exception class>: <message>"; every report (terminal, JUnit, the verdict)
+            # reads the reason alone: "operator to confirm: ...".
+            path, lineno, _ = report.longrepr
+            report.longrepr = (path, lineno, self.evidence.redactor.excerpt(str(call.excinfo.value)))
         if report.when == "call" or report.outcome != "passed":
             message = ""
             if call.excinfo is not None:
