@@ -39,7 +39,12 @@ def pack_payload(payload: bytes) -> bytes:
 
 def pack(fields: Iterable[object]) -> bytes:
     """A complete frame: every field followed by NUL, the whole payload length-prefixed."""
-    text = "".join(encode_field(field) + "\0" for field in fields)
+    fields = fields if isinstance(fields, (list, tuple)) else list(fields)
+    try:
+        # The encoder's fields are text already (a str field encodes as itself): join them in one call.
+        text = "\0".join(fields) + "\0" if fields else ""  # type: ignore[arg-type]
+    except TypeError:
+        text = "".join(encode_field(field) + "\0" for field in fields)
     return pack_payload(text.encode("utf-8"))
 
 
