@@ -155,7 +155,7 @@ def _parse_list(text: str) -> tuple[str, ...]:
 
 
 def _parse_markers(text: str) -> tuple[str, ...]:
-    """Markers separated by ';' (see harness.probes.logs.meaning); a bad `re:` regex is refused here."""
+    """Markers separated by ';' (see harness.probes.logs.patterns); a bad `re:` regex is refused here."""
     items = tuple(item.strip() for item in _parse_list(text))
     _parse_marker_items(items)
     return items

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import gzip
 import os
 from datetime import datetime, timedelta, timezone
-from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from harness.probes.logs import (
     Pattern,
     StartupBlock,
     TimestampFormat,
+    files,
     find_in_order,
     find_log_files,
     inspect_logs,
@@ -24,9 +26,9 @@ from harness.probes.logs import (
     last_shutdown,
     newest_startup_block,
     scan,
-    tunables,
+    scanning,
+    timestamps,
 )
-from harness.probes.logs import files as logs_files
 
 NEW_YORK = ZoneInfo("America/New_York")
 ERROR_MARKER = logs.DEFAULT_PATTERNS["errors"][1]  # the level word "error", whole, in any case
@@ -201,14 +203,14 @@ def test_unreadable_file_is_a_problem(tmp_path: Path, monkeypatch: pytest.Monkey
     # chmod cannot stop root (CI containers) or Windows readers, so the opener refuses instead.
     locked = write_log(tmp_path / "bot.log", NEW_BLOCK)
     older = write_log(tmp_path / "bot.log.1", OLD_BLOCK)
-    real_open = logs_files._open_binary
+    real_open = files.open_binary
 
     def refuse(path: Path):
         if Path(path) == locked:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path)
 
-    monkeypatch.setattr(logs_files, "_open_binary", refuse)
+    monkeypatch.setattr(files, "open_binary", refuse)
 
     facts = inspect_logs(locked)
     assert [(problem.path, problem.kind) for problem in facts.problems] == [(str(locked), "unreadable")]
@@ -439,8 +441,8 @@ def test_dst_since_inside_the_repeated_hour(tmp_path: Path) -> None:
 
 
 def test_since_on_a_larger_file_bisects_and_counts_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tunables, "BACK_BLOCK_BYTES", 256)
-    monkeypatch.setattr(tunables, "CONTEXT_BYTES", 512)
+    monkeypatch.setattr(files, "BACK_BLOCK_BYTES", 256)
+    monkeypatch.setattr(timestamps, "CONTEXT_BYTES", 512)
     start = datetime(2026, 2, 10, 0, 0)
     lines = [f"{(start + timedelta(minutes=i)).isoformat(sep=' ')},000 INFO tick {i}" for i in range(3000)]
     path = write_log(tmp_path / "bot.log", lines)
@@ -461,7 +463,7 @@ def test_since_on_a_larger_file_bisects_and_counts_exactly(tmp_path: Path, monke
 def test_line_numbers_from_the_end_when_counting_would_cost_a_full_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tunables, "EXACT_LINENO_LIMIT", 0)
+    monkeypatch.setattr(files, "EXACT_LINENO_LIMIT", 0)
     path = write_log(tmp_path / "bot.log", OLD_BLOCK + NEW_BLOCK)
 
     block = newest_startup_block([path])
@@ -476,8 +478,8 @@ def test_line_numbers_from_the_end_when_counting_would_cost_a_full_pass(
 
 
 def test_small_read_blocks_give_the_same_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tunables, "BACK_BLOCK_BYTES", 16)
-    monkeypatch.setattr(tunables, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(files, "BACK_BLOCK_BYTES", 16)
+    monkeypatch.setattr(files, "CHUNK_BYTES", 7)
     path = write_log(tmp_path / "bot.log", OLD_BLOCK * 3 + NEW_BLOCK, newline="\r\n")
 
     block = newest_startup_block([path])
@@ -489,9 +491,9 @@ def test_small_read_blocks_give_the_same_answers(tmp_path: Path, monkeypatch: py
 
 
 def test_huge_line_is_handled_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tunables, "MAX_LINE_BYTES", 4096)
-    monkeypatch.setattr(tunables, "CHUNK_BYTES", 1024)
-    monkeypatch.setattr(tunables, "BACK_BLOCK_BYTES", 512)
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(files, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(files, "BACK_BLOCK_BYTES", 512)
     huge = "2026-02-10 06:00:02,000 INFO payload " + "x" * 20_000 + " CRITICAL at the end"
     path = write_log(tmp_path / "bot.log", [*NEW_BLOCK[:2], huge, *NEW_BLOCK[2:]])
 
@@ -532,28 +534,51 @@ def test_scan_keeps_first_and_last_few(tmp_path: Path) -> None:
 
 
 def test_parallel_scan_equals_the_single_process_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tunables, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 1)
     lines = OLD_BLOCK * 300 + NEW_BLOCK * 2
     path = write_log(tmp_path / "bot.log", lines, newline="\r\n")
 
     alone = scan([path], DEFAULT_FORBIDDEN, workers=1)
     together = scan([path], DEFAULT_FORBIDDEN, workers=2)
 
-    assert together == alone
+    # The pool really ran: two worker processes scanned a range each (a pool that fails is recorded, not hidden).
+    assert (together.worker_ranges, together.worker_failure) == (2, None)
+    assert (alone.worker_ranges, alone.worker_failure) == (0, None)
+    assert dataclasses.replace(together, worker_ranges=0) == alone
     assert alone.facts_for(ERROR_MARKER).count == 300
     assert [line.lineno for line in alone.facts_for(ERROR_MARKER).last] == [
         3 + 7 * n for n in range(295, 300)]
 
 
-def test_ranges_start_at_line_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tunables, "PARALLEL_MIN_BYTES", 1)
-    path = write_log(tmp_path / "bot.log", OLD_BLOCK * 50)
-    source = logs._open_source(path)
-    assert isinstance(source, logs._Source)
-    data = path.read_bytes()
+def test_worker_ranges_start_at_line_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A range starting inside a line would cut it in two, and neither piece is a whole "<date> ... END" line.
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 1)
+    lines = [f"2026-02-10 06:00:{n % 60:02d},000 INFO tick {n} " + "x" * (n % 97) + " END" for n in range(2000)]
+    path = write_log(tmp_path / "bot.log", lines)
+    whole_line = Pattern(r"^\d{4}-\d\d-\d\d .* END$", regex=True)
 
-    ranges = logs._split_ranges(source, 0, 4)
+    facts = scan([path], [whole_line], workers=3, keep=1)
 
-    assert len(ranges) == 4 and ranges[0][0] == 0 and ranges[-1][1] is None
-    assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
-    assert all(end == following for (_, end), (following, _) in pairwise(ranges))
+    assert (facts.worker_ranges, facts.worker_failure) == (3, None)
+    found = facts.patterns[0]
+    assert found.count == len(lines)
+    assert [(line.lineno, line.text) for line in found.first + found.last] == [(1, lines[0]), (2000, lines[-1])]
+
+
+def test_a_pool_that_cannot_start_is_recorded_and_the_scan_still_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_BYTES", 1)
+    path = write_log(tmp_path / "bot.log", OLD_BLOCK * 300, newline="\r\n")
+
+    def no_processes(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # what a sandbox without semaphores says
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_processes)
+
+    facts = scan([path], DEFAULT_FORBIDDEN, workers=2)
+
+    assert facts.worker_ranges == 0
+    assert facts.worker_failure == "OSError: [Errno 38] Function not implemented"
+    assert facts.facts_for(ERROR_MARKER).count == 300
+    assert [line.lineno for line in facts.facts_for(ERROR_MARKER).first] == [3, 10, 17, 24, 31]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from harness.probes import logs
 from harness.probes.logs import DEFAULT_PATTERNS, configuration_line, gateway_lines, marker, message_text
-from harness.probes.logs.meaning import compile_marker
-from harness.probes.logs.timestamps import _TimestampParser
 
+NEW_YORK = ZoneInfo("America/New_York")
 LIVE = DEFAULT_PATTERNS["live_mode"]
 DRY = DEFAULT_PATTERNS["dry_run"]
 ERRORS = DEFAULT_PATTERNS["errors"]
@@ -81,11 +81,11 @@ def test_errors_by_level_word(line, error):
 
 
 def test_phrase_compiles_to_a_keyword_and_words_with_any_separator():
-    source, keyword = compile_marker("DRY_RUN mode active")
-    assert keyword == "dry" and source.startswith("(?<![^\\W_])")
-    assert marker("DRY_RUN mode active").matches("dry run mode ACTIVE")
-    assert compile_marker(r"re:\bmode\s*=\s*live")[1] == "mode"
-    assert compile_marker("re:live|paper")[1] == ""  # an alternation has no one keyword
+    phrase = marker("DRY_RUN mode active")
+    assert phrase.keyword == "dry" and phrase.text.startswith("(?<![^\\W_])")
+    assert phrase.matches("dry run mode ACTIVE")
+    assert marker(r"re:\bmode\s*=\s*live").keyword == "mode"
+    assert marker("re:live|paper").keyword == ""  # an alternation has no one keyword
 
 
 @pytest.mark.parametrize("bad", ["re:(", "re:", "!!!"])
@@ -116,17 +116,29 @@ def test_message_text_of_structlog_loguru_and_plain_lines():
     assert message_text("{broken json}") == "{broken json}"
 
 
-def test_json_records_are_timed():
-    parser = _TimestampParser(logs.DEFAULT_TIMESTAMP_FORMAT)
+def _time_of_last_line(tmp_path: Path, *records: str, tz=None):
+    path = tmp_path / "bot.log"
+    path.write_text("".join(record + "\n" for record in records), encoding="utf-8")
+    line = logs.last_line([path], tz=tz)
+    assert line is not None
+    return line.timestamp
+
+
+def test_json_records_are_timed(tmp_path: Path):
     utc = datetime(2026, 2, 10, 21, 45, 1, 123456, tzinfo=timezone.utc)
-    assert parser.parse_bytes(b'{"event": "x", "timestamp": "2026-02-10T21:45:01.123456Z"}') == utc
+    assert _time_of_last_line(tmp_path, '{"event": "x", "timestamp": "2026-02-10T21:45:01.123456Z"}') == utc
     loguru = {"record": {"time": {"repr": "2026-02-10 16:45:01.123456-05:00", "timestamp": utc.timestamp()}}}
-    assert parser.parse_bytes(json.dumps(loguru).encode()) == utc
-    assert parser.parse_bytes(b'{"event": "x", "timestamp": 1770759901.123456}') == utc
-    naive = parser.parse_bytes(b'{"asctime": "2026-02-10 16:45:01,123", "message": "m"}')
-    assert naive == datetime(2026, 2, 10, 16, 45, 1, 123000)
-    assert parser.parse_bytes(b'{"event": "no time"}') is None
-    assert parser.parse_bytes(b'{"event": "x"}\n{"timestamp": "2026-02-10T21:45:01Z"}') is None  # not the next line
+    assert _time_of_last_line(tmp_path, json.dumps(loguru)) == utc
+    assert _time_of_last_line(tmp_path, '{"event": "x", "timestamp": 1770759901.123456}') == utc
+    # A naive time is read in the log's zone.
+    naive = _time_of_last_line(tmp_path, '{"asctime": "2026-02-10 16:45:01,123", "message": "m"}', tz=NEW_YORK)
+    assert naive == datetime(2026, 2, 10, 16, 45, 1, 123000, tzinfo=NEW_YORK)
+    assert _time_of_last_line(tmp_path, '{"event": "no time"}') is None
+    # A record's time is its own, never the next line's.
+    path = tmp_path / "bot.log"
+    path.write_text('{"event": "x"}\n{"timestamp": "2026-02-10T21:45:01Z"}\n', encoding="utf-8")
+    (untimed,) = logs.scan([path], ['"event": "x"']).patterns[0].first
+    assert untimed.timestamp is None
 
 
 def _block(tmp_path: Path, *messages: str) -> logs.StartupBlock:

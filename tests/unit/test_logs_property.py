@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.probes import logs
-from harness.probes.logs import tunables as logs_tunables
+from harness.probes.logs import files, timestamps
 
 STARTUP = "Configuration loaded:"
 MARKER = "CRITICAL"
@@ -41,16 +41,20 @@ def random_logs(draw: st.DrawFn) -> tuple[list[list[str]], str, str, bool]:
     return files, newline, encoding, trailing
 
 
+# Each size is patched on the module that reads it.
+OWNERS = {"BACK_BLOCK_BYTES": files, "CHUNK_BYTES": files, "EXACT_LINENO_LIMIT": files, "CONTEXT_BYTES": timestamps}
+
+
 @contextlib.contextmanager
 def tunables(**values: int) -> Iterator[None]:
-    saved = {name: getattr(logs_tunables, name) for name in values}
+    saved = {name: getattr(OWNERS[name], name) for name in values}
     for name, value in values.items():
-        setattr(logs_tunables, name, value)
+        setattr(OWNERS[name], name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(logs_tunables, name, value)
+            setattr(OWNERS[name], name, value)
 
 
 def write(directory: Path, files: list[list[str]], newline: str, encoding: str, trailing: bool) -> list[Path]:

@@ -1,8 +1,10 @@
 """The streaming scan: one forward pass over the files, counting each pattern's lines and keeping a few.
 
-A plain file over `PARALLEL_MIN_BYTES` is split at line starts across worker processes (spawned, so the same
-on Windows); each counts its own lines, so line numbers stay exact. The workers import `_scan_range` from
-this module by its path. If processes cannot start, the scan runs in the calling process.
+A plain file of at least `PARALLEL_MIN_BYTES` is split at line starts across worker processes (spawned, so the
+same on Windows); each counts its own lines, so line numbers stay exact. The workers import `_scan_range` from
+this module by its path. If processes cannot start (a sandbox, a frozen app), the scan runs in the calling
+process and says so: `ScanFacts.worker_failure` holds why, and `ScanFacts.worker_ranges` counts the ranges
+the workers did scan.
 
 (Not named `scan.py`: `harness.probes.logs.scan` is the public function, and a submodule of the same name would be
 shadowed by it.)
@@ -21,16 +23,63 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from harness.probes.logs import files, tunables
-from harness.probes.logs.facts import FileProblem, LogLine, PatternFacts, ScanFacts, StartupBlock
-from harness.probes.logs.files import _open_all, _Source
-from harness.probes.logs.linenos import _counter_for, _LineCounter
-from harness.probes.logs.matching import _decode, _Matcher, _matches_in_buffer
-from harness.probes.logs.patterns import Pattern, PatternLike, _pattern
-from harness.probes.logs.reading import _buffers
-from harness.probes.logs.timeline import _seeded_timeline, _Timeline
-from harness.probes.logs.timestamps import DEFAULT_TIMESTAMP_FORMAT, TimestampFormat, _Clock, _TimestampParser, _Zone
-from harness.probes.logs.window import _start_for_time
+from harness.probes.logs import files, timestamps
+from harness.probes.logs.blocks import StartupBlock
+from harness.probes.logs.files import FileProblem, LineCounter, LogLine, Source, buffers, counter_for, decode, open_all
+from harness.probes.logs.patterns import Matcher, Pattern, PatternLike, as_pattern, matches_in_buffer
+from harness.probes.logs.timestamps import (
+    DEFAULT_TIMESTAMP_FORMAT,
+    Clock,
+    Timeline,
+    TimestampFormat,
+    TimestampParser,
+    Zone,
+    seeded_timeline,
+    start_for_time,
+)
+
+KEEP_MATCHES = 5  # first/last matching lines kept per pattern by `scan`
+PARALLEL_MIN_BYTES = 256 * 1024 * 1024  # `scan` splits plain files at least this large across processes
+MAX_WORKERS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PatternFacts:
+    """How often one pattern occurs inside the scanned window, with the first and last few lines."""
+
+    pattern: str
+    count: int  # matching lines inside the window
+    first: tuple[LogLine, ...]
+    last: tuple[LogLine, ...]
+    undated: int = 0  # matching lines whose time could not be told (only with `since` as a datetime)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFacts:
+    """The result of one streaming pass over the log files."""
+
+    files: tuple[str, ...]  # files actually read (others were before the window or had problems)
+    since: datetime | None  # lower bound in time, or the startup time of the block scanned from
+    from_block: str | None  # "file:line" of the startup block the scan started at, if any
+    patterns: tuple[PatternFacts, ...]
+    problems: tuple[FileProblem, ...] = ()
+    bytes_scanned: int = 0
+    replaced_lines: int = 0  # kept lines that needed U+FFFD replacement
+    worker_ranges: int = 0  # byte ranges scanned in worker processes (0: everything was scanned in this one)
+    worker_failure: str | None = None  # why worker processes could not be used (the scan then ran in this one)
+
+    def facts_for(self, pattern: PatternLike) -> PatternFacts:
+        """The facts for one of the scanned patterns."""
+        wanted = str(pattern)
+        for item in self.patterns:
+            if item.pattern == wanted:
+                return item
+        raise KeyError(wanted)
+
+    @property
+    def total(self) -> int:
+        return sum(item.count for item in self.patterns)
+
 
 _Hit = tuple[int, "datetime | None", bytes]  # (line index from the range start, time, raw line)
 
@@ -56,22 +105,22 @@ def scan(
     tz: tzinfo | str | None = None,
     *,
     timestamp_format: TimestampFormat = DEFAULT_TIMESTAMP_FORMAT,
-    keep: int = tunables.KEEP_MATCHES,
+    keep: int = KEEP_MATCHES,
     workers: int | None = None,
 ) -> ScanFacts:
     """Count the lines matching each pattern, keeping the first and last `keep` of each; one pass, bytes.
 
-    `since`: None = every line; a datetime = lines at or after it (files bisected, see module doc); a
-    StartupBlock = the lines from that block's startup line on (older files skipped).
-    `workers`: processes for plain files over PARALLEL_MIN_BYTES (None: one per CPU, at most
+    `since`: None = every line; a datetime = lines at or after it (plain files bisected, see
+    `harness.probes.logs.timestamps`); a StartupBlock = the lines from that block's startup line on (older files
+    skipped). `workers`: processes for plain files of at least PARALLEL_MIN_BYTES (None: one per CPU, at most
     MAX_WORKERS; 1: this process only). Line numbers stay exact: each worker counts its own range.
     """
-    wanted = tuple(_pattern(item) for item in patterns)
-    sources, problems = _open_all(files)
-    parser = _TimestampParser(timestamp_format)
-    zone = _Zone(tz)
+    wanted = tuple(as_pattern(item) for item in patterns)
+    sources, problems = open_all(files)
+    parser = TimestampParser(timestamp_format)
+    zone = Zone(tz)
     threshold: datetime | None = None
-    plan: list[tuple[_Source, int]] = []
+    plan: list[tuple[Source, int]] = []
     from_block: str | None = None
     if isinstance(since, StartupBlock):
         from_block = f"{since.path}:{since.first_lineno}"
@@ -85,9 +134,9 @@ def scan(
                                         "files scanned; scanning all of them"))
             plan = [(src, src.data_start) for src in sources]
     elif since is not None:
-        threshold = _Clock(zone).instant(since)
+        threshold = Clock(zone).instant(since)
         for src in sources:
-            start = _start_for_time(src, threshold - tunables.SINCE_MARGIN, parser, zone, problems)
+            start = start_for_time(src, threshold - timestamps.SINCE_MARGIN, parser, zone, problems)
             if start is not None:
                 plan.append((src, start))
     else:
@@ -95,12 +144,12 @@ def scan(
 
     count = [0] * len(wanted)
     undated = [0] * len(wanted)
-    first: list[list[tuple[_Source, _LineCounter, _Hit]]] = [[] for _ in wanted]
-    last: list[deque[tuple[_Source, _LineCounter, _Hit]]] = [deque(maxlen=keep) for _ in wanted]
+    first: list[list[tuple[Source, LineCounter, _Hit]]] = [[] for _ in wanted]
+    last: list[deque[tuple[Source, LineCounter, _Hit]]] = [deque(maxlen=keep) for _ in wanted]
     total_bytes = 0
     with _Workers(workers) as pool:
         for src, start in plan:
-            counter = _counter_for(src, start, problems)
+            counter = counter_for(src, start, problems)
             ranges = _split_ranges(src, start, pool.size)
             results = pool.map(src, ranges, wanted, keep, threshold, timestamp_format, tz)
             base = 0
@@ -128,27 +177,27 @@ def scan(
         facts.append(PatternFacts(str(pattern), count[which], kept_first, kept_last, undated[which]))
     block_time = since.started_at if isinstance(since, StartupBlock) else threshold
     return ScanFacts(tuple(src.display for src, _ in plan), block_time, from_block, tuple(facts),
-                     tuple(problems), total_bytes, replaced)
+                     tuple(problems), total_bytes, replaced, pool.ranges_done, pool.failure)
 
 
-def _materialise(item: tuple[_Source, _LineCounter, _Hit]) -> LogLine:
+def _materialise(item: tuple[Source, LineCounter, _Hit]) -> LogLine:
     src, counter, (index, stamp, raw) = item
-    text, codec, replaced = _decode(src, raw)
+    text, codec, replaced = decode(src, raw)
     return LogLine(src.display, counter.number(index), stamp, text, codec, replaced)
 
 
-def _split_ranges(src: _Source, start: int, parts: int) -> list[tuple[int, int | None]]:
+def _split_ranges(src: Source, start: int, parts: int) -> list[tuple[int, int | None]]:
     """Cut [start, end of file) into up to `parts` ranges beginning at line starts."""
     size = src.size
-    if parts <= 1 or not src.seekable or size - start < tunables.PARALLEL_MIN_BYTES:
+    if parts <= 1 or not src.seekable or size - start < PARALLEL_MIN_BYTES:
         return [(start, None)]
     bounds = [start]
     try:
-        with files._open_binary(src.path) as handle:
+        with files.open_binary(src.path) as handle:
             for part in range(1, parts):
                 guess = start + (size - start) * part // parts
                 handle.seek(guess - 1)
-                data = handle.read(tunables.MAX_LINE_BYTES)
+                data = handle.read(files.MAX_LINE_BYTES)
                 cut = data.find(src.newline)
                 if cut == -1:
                     continue
@@ -162,11 +211,14 @@ def _split_ranges(src: _Source, start: int, parts: int) -> list[tuple[int, int |
 
 
 class _Workers:
-    """A process pool for large files, or none. Falls back to this process when processes cannot start."""
+    """A process pool for large files, or none. When processes cannot start, the file is scanned in this process
+    and `failure` says why."""
 
     def __init__(self, workers: int | None) -> None:
-        wanted = workers if workers is not None else min(os.cpu_count() or 1, tunables.MAX_WORKERS)
+        wanted = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
         self.size = max(1, wanted)
+        self.ranges_done = 0  # ranges the worker processes scanned
+        self.failure: str | None = None
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Workers:
@@ -178,7 +230,7 @@ class _Workers:
 
     def map(
         self,
-        src: _Source,
+        src: Source,
         ranges: list[tuple[int, int | None]],
         patterns: tuple[Pattern, ...],
         keep: int,
@@ -194,16 +246,21 @@ class _Workers:
                     self._pool = concurrent.futures.ProcessPoolExecutor(self.size, mp_context=context)
                 futures = [self._pool.submit(_scan_range, src, start, end, patterns, keep, threshold, fmt, tz)
                            for start, end in ranges]
-                return [future.result() for future in futures]
+                results = [future.result() for future in futures]
             except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool,
-                    pickle.PicklingError, AttributeError):
-                self.size = 1  # no processes here (sandbox, frozen app): do it in this process
+                    pickle.PicklingError, AttributeError) as error:
+                # No processes here: do it in this process, and say why in the facts.
+                self.size = 1
+                self.failure = f"{type(error).__name__}: {error}"
+            else:
+                self.ranges_done += len(ranges)
+                return results
         start = ranges[0][0]
         return [_scan_range(src, start, None, patterns, keep, threshold, fmt, tz)]
 
 
 def _scan_range(
-    src: _Source,
+    src: Source,
     start: int,
     end: int | None,
     patterns: tuple[Pattern, ...],
@@ -213,23 +270,23 @@ def _scan_range(
     tz: tzinfo | str | None,
 ) -> _RangeResult:
     """One pass over [start, end) of a file: counts and kept lines per pattern, line indexes from `start`."""
-    matchers = [_Matcher(item) for item in patterns]
-    parser = _TimestampParser(fmt)
-    zone = _Zone(tz)
+    matchers = [Matcher(item) for item in patterns]
+    parser = TimestampParser(fmt)
+    zone = Zone(tz)
     result = _RangeResult(
         counts=[0] * len(patterns), undated=[0] * len(patterns),
         first=[[] for _ in patterns], last=[deque(maxlen=keep) for _ in patterns],
     )
     problems = result.problems
-    timeline = (_seeded_timeline(src, start, parser, zone, problems) if start > src.data_start
-                else _Timeline(src, parser, zone))
+    timeline = (seeded_timeline(src, start, parser, zone, problems) if start > src.data_start
+                else Timeline(src, parser, zone))
     newline = src.newline
     line_index = 0  # 0-based index, from `start`, of the line at the start of the current buffer
-    for buf, usable in _buffers(src, start, end, problems):
+    for buf, usable in buffers(src, start, end, problems):
         timeline.new_buffer()
         cursor = 0
         index = line_index
-        for line_start, line_end, indexes in _matches_in_buffer(buf, matchers, src, usable):
+        for line_start, line_end, indexes in matches_in_buffer(buf, matchers, src, usable):
             index += buf.count(newline, cursor, line_start)
             cursor = line_start
             stamp = timeline.time_of(buf, line_start)
