@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,11 @@ class Redactor:
                 key = self.excerpt(str(k), 200)
                 out[key] = MASK if isinstance(k, str) and is_secret_key(k) and v else self.data(v, deeper)
             return out
-        if isinstance(obj, (list, tuple, set, frozenset)):
-            items = list(obj)
-            kept = [self.data(v, deeper) for v in items[:MAX_ITEMS]]
-            if len(items) > MAX_ITEMS:
-                kept.append(f"… [{len(items) - MAX_ITEMS} more items]")
+        if isinstance(obj, (set, frozenset)) or (isinstance(obj, Sequence) and not isinstance(obj, (str, bytes))):
+            # Any sequence, lazy ones too (a startup block's lines parse on demand): only what is kept is read.
+            kept = [self.data(v, deeper) for v in islice(obj, MAX_ITEMS)]
+            if len(obj) > MAX_ITEMS:
+                kept.append(f"… [{len(obj) - MAX_ITEMS} more items]")
             return kept
         if isinstance(obj, (datetime, date)):
             return obj.isoformat()
