@@ -1,4 +1,4 @@
-"""Console script `harness`: snapshot, switch, confirm, fake-gateway.
+"""Console script `harness`: snapshot, switch, confirm, halt, fake-gateway.
 
 Options and `HARNESS_*` variables are the plugin's (one table in `harness.settings`), so one environment
 serves `harness` and `pytest`. Every failure is one line on stderr and a non-zero exit, never a traceback.
@@ -28,7 +28,9 @@ USES: dict[str, frozenset[str]] = {
     "snapshot": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir"}),
     "switch": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}),
     "confirm": frozenset({"evidence_dir"}),
+    "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout"}),
 }
+HALT_CLIENT_ID_OFFSET = 2  # the halt's own connection: --client-id + 2 (the test order uses + 1)
 SHARED_EPILOG = ("Every other option of `pytest features/` in the 'transition harness' group (--live-gateway, "
                  "--gateway, --phase, ...) is accepted here too and not used by this command.")
 
@@ -76,8 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     confirm = _command(sub, "confirm", "Record what only a person can attest")
     confirm.add_argument("item", help="checklist item id (see `harness confirm --list`)", nargs="?")
     confirm.add_argument("--by", help="who attests it")
-    confirm.add_argument("--note", default="", help="optional note")
+    confirm.add_argument("--note", default="", help="a note (required for incident_resolved: the root cause)")
     confirm.add_argument("--list", action="store_true", help="list the items a person attests")
+
+    halt = _command(sub, "halt", "Emergency halt: stop the bot, cancel every open order on the gateway (one global "
+                    "cancel), list the positions to close by hand, record an incident (which locks the transition)")
+    halt.add_argument("--reason", default="", help="why the halt was called (recorded with the incident)")
+    halt.add_argument("--drill", action="store_true",
+                      help="rehearse it on the paper gateway (on an embedded world it starts itself when no "
+                      "--bot-dir/--bot-env is given); recorded as a drill, which locks nothing")
+    halt.add_argument("--confirm-account", action="append", default=[], metavar="ACCOUNT",
+                      help="on a gateway logged into a LIVE account: its full id, typed by you (once per live "
+                      "account); the halt then only cancels orders there")
+    halt.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                      help="how long the cancelled orders may take to go (default 30)")
 
     sub.add_parser("fake-gateway", help="Serve a fake IB Gateway on loopback for trying a bot against it "
                    "(`harness fake-gateway --help`)")
@@ -151,13 +165,22 @@ def _print_replacement(target: Path, facts) -> None:
 
 
 def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
+    from harness.actions import incident
+    from harness.actions.rollback import plan_rollback
     from harness.actions.switch import apply_switch, plan_switch
     from harness.evidence.redact import mask_value
     from harness.probes.envfile import EnvEditError, read_bool, read_env
 
     env_path = _env_path(settings)
+    if args.mode == "paper":
+        locked = incident.lock_reason(settings.evidence_dir)
+        if locked:
+            raise Refused(f"not switching to paper: {locked}")
     try:
-        plan = plan_switch(env_path, args.mode, args.port)
+        if args.mode == "dry-run" and args.port is None:
+            plan = plan_rollback(env_path, settings.baseline_file)
+        else:
+            plan = plan_switch(env_path, args.mode, args.port)
     except EnvEditError as exc:
         raise Refused(str(exc)) from None
     if not plan.changed:
@@ -253,12 +276,100 @@ def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
     refusal = verdict_file.attestation_refusal(settings.evidence_dir, item_id)
     if refusal:
         raise Refused(refusal)
+    if item_id == "incident_resolved":
+        _resolve_incident(settings.evidence_dir, args.by, args.note)
     try:
         record = attest.record(settings.evidence_dir, item_id, args.by, args.note)
     except (OSError, ValueError) as exc:
         raise Refused(f"cannot record the attestation in {settings.evidence_dir}: {exc}") from None
     print(f"{record.item} confirmed by {record.by} at {record.at} -> {settings.evidence_dir}")
     return EXIT_OK
+
+
+def _resolve_incident(evidence_dir: Path, by: str, note: str) -> None:
+    from harness.actions import incident
+
+    try:
+        closed = incident.resolve(evidence_dir, by, note)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    except OSError as exc:
+        raise Refused(f"cannot record the resolution in {evidence_dir}: {exc}") from None
+    print(f"closed: {closed.reason} -> {evidence_dir / incident.FILE_NAME}")
+
+
+def cmd_halt(settings: Settings, args: argparse.Namespace) -> int:
+    from harness.actions.halt import HaltRequest
+
+    if not 0 < args.wait <= 600:
+        raise Refused(f"--wait {args.wait:g} is not a number of seconds between 0 and 600")
+    if args.drill and settings.env_file is None:
+        return _drill_on_embedded_world(settings, args)
+    env_values = None
+    if settings.env_file is not None:
+        from harness.probes.envfile import read_env
+
+        facts = read_env(settings.env_file)
+        if facts.problem:
+            print(f"harness: note: the bot's .env cannot be read ({facts.problem}): paper cannot be proven")
+        else:
+            env_values = dict(facts.values)
+    request = HaltRequest(settings.gateway.host, settings.gateway.port, settings.client_id + HALT_CLIENT_ID_OFFSET,
+                          env_values, settings.bot_process, tuple(args.confirm_account), args.drill, args.wait,
+                          settings.timeout, say=_say)
+    return _halt_and_record(settings.evidence_dir, request, args.reason)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _drill_on_embedded_world(settings: Settings, args: argparse.Namespace) -> int:
+    """`harness halt --drill` with no bot given: rehearse on an embedded world started for the drill."""
+    import tempfile
+
+    from harness.actions.halt import HaltRequest
+    from harness.probes.envfile import read_env
+    from harness.world import drill_world
+
+    print("harness: no --bot-dir or --bot-env: starting an embedded world to rehearse on...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="harness-drill-") as scratch, drill_world(settings, Path(scratch)) as world:
+        for note in world.notes:
+            print(f"harness: {note}")
+        assert world.gateway is not None and world.env_file is not None
+        request = HaltRequest(world.gateway.host, world.gateway.port, settings.client_id + HALT_CLIENT_ID_OFFSET,
+                              dict(read_env(world.env_file).values), world.bot_process, (), True, args.wait,
+                              settings.timeout, say=_say)
+        return _halt_and_record(settings.evidence_dir, request, args.reason)
+
+
+def _halt_and_record(evidence_dir: Path, request, reason: str) -> int:
+    """Run the halt, record it (incident or drill) and print what was done and what is left. 0 only when complete."""
+    from harness.actions import incident
+    from harness.actions.halt import halt
+
+    result = halt(request)
+    kind = "drill" if request.drill else "incident"
+    reason = reason.strip() or ("drill" if request.drill else "no reason given (--reason)")
+    try:
+        incident.append(evidence_dir, result.record(reason))
+        recorded, kept = f"{kind} recorded -> {evidence_dir / incident.FILE_NAME}", True
+    except (OSError, ValueError) as exc:
+        recorded, kept = f"the {kind} could NOT be recorded in {evidence_dir}: {exc}", False
+    if result.refused:
+        raise Refused(f"{result.refused}. Nothing was done; {recorded}")
+    where = "LIVE" if result.live else "paper"
+    print(f"{kind.upper()} on the {where} gateway {result.gateway} ({', '.join(result.accounts)}): {result.outcome}")
+    for order in result.open_before:
+        print(f"  was open: {order}")
+    for line in result.done:
+        print(f"  done: {line}")
+    for line in result.left:
+        print(f"  LEFT FOR YOU: {line}")
+    print(f"  {recorded}")
+    if kind == "incident":
+        print(f"  the transition is locked until `{incident.RESOLVE_COMMAND}`")
+    return EXIT_OK if result.complete and kept else EXIT_REFUSED
 
 
 def cmd_fake_gateway(argv: list[str]) -> int:
@@ -292,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_switch(settings, args)
         if args.command == "confirm":
             return cmd_confirm(settings, args)
+        if args.command == "halt":
+            return cmd_halt(settings, args)
     except SettingsError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

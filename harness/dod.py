@@ -46,6 +46,19 @@ ITEMS: tuple[Item, ...] = (
          'Operator declares: "Paper trading transition successful, ready for Task 4.4"', manual=True),
     Item("dod_board_updated", "Operator Confirmation",
          "IBKR Project Management board updated: Task 4.3 -> Complete", manual=True),
+    # The seed's Rollback Plan (section 9), checked after `harness switch dry-run` and a restart (--phase rollback).
+    Item("rollback_env_dry_run", "Rollback Plan",
+         ".env back to DRY_RUN=true, PAPER_TRADING=false, and nothing else changed since the baseline"),
+    Item("rollback_bot_dry_run", "Rollback Plan", "Bot restarted manually: its logs show dry-run mode active"),
+    Item("rollback_discord_dry_run", "Rollback Plan", 'Discord notification confirms "DRY-RUN mode"'),
+    Item("rollback_no_open_orders", "Rollback Plan", "All pending orders in the paper account cancelled"),
+    Item("rollback_positions_closed", "Rollback Plan", "All paper trading positions closed"),
+    Item("rollback_scheduler", "Rollback Plan", "Task Scheduler auto-start re-enabled: it still starts the bot"),
+    # The seed's emergency procedure ends with "Do NOT resume until root cause identified and verified fixed":
+    # `harness halt` records an incident, and only this attestation (with a note) closes it.
+    Item("incident_resolved", "Emergency Procedure",
+         "Root cause of the incident identified and verified fixed (closes the incident `harness halt` recorded)",
+         manual=True),
 )
 BY_ID = {item.id: item for item in ITEMS}
 

@@ -241,6 +241,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("discord_api", "Discord API base URL", _parse_text, default="https://discord.com/api/v10"),
     SettingSpec("bot_environ", "A dump of the bot's process environment (`env`, `set`, or PowerShell "
                 "`Get-ChildItem Env:` output)", _parse_file),
+    SettingSpec("scheduler_task", "The Task Scheduler task that starts the bot: its name (Windows, read with "
+                "schtasks) or its exported XML (`schtasks /Query /TN NAME /XML > task.xml`)", _parse_text),
     SettingSpec("evidence_dir", "Where evidence, attestations and the transition log go", _parse_path,
                 default="reports"),
     SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10"),
@@ -283,6 +285,7 @@ class Settings:
     discord_channel: str | None = None
     discord_api: str = "https://discord.com/api/v10"
     bot_environ: Path | None = None
+    scheduler_task: str | None = None
     evidence_dir: Path = Path("reports")
     timeout: float = 10.0
     declared_positions: tuple[tuple[str, float], ...] = ()

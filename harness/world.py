@@ -35,6 +35,8 @@ class World:
     discord_token: Secret | None = None  # opaque: only harness.probes.discord reveals it, into a header
     bot_output: Path | None = None  # the stand-in bot's stdout/stderr, kept as evidence
     bot_environ: Path | None = None  # a dump of the environment the bot runs with
+    bot_process: str = ""  # text in the bot's command line: how `harness halt` finds the process to stop
+    scheduler_task: str | None = None  # the task that starts the bot: a name (schtasks) or an exported XML file
     notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
@@ -92,9 +94,9 @@ def known_secrets(env_file: Path | None, discord_token: Secret | str | None) -> 
 
 
 @contextmanager
-def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
+def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | None = None) -> Iterator[World]:
     """`--live-gateway` checks the operator's world; `--bot-dir` alone checks a bot directory; no flags start
-    the embedded world (fakes on loopback and the stand-in bot)."""
+    the embedded world (fakes on loopback and the stand-in bot; `environ`, default os.environ, holds its knobs)."""
     if settings.live_gateway or settings.bot_dir is not None or settings.bot_env is not None:
         live = settings.live_gateway
         live_port = settings.live_gateway_port
@@ -112,11 +114,13 @@ def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
             discord_channel=settings.discord_channel if live else None,
             discord_token=Secret.of(settings.discord_token, DISCORD_TOKEN_NAME) if live else None,
             bot_environ=settings.bot_environ,
+            bot_process=settings.bot_process,
+            scheduler_task=settings.scheduler_task,
         )
         return
     from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
 
-    with embedded_world(scratch, phase=settings.phase) as fake:
+    with embedded_world(scratch, phase=settings.phase, environ=environ) as fake:
         yield World(
             kind="embedded",
             settings=settings,
@@ -132,6 +136,31 @@ def build_world(settings: Settings, scratch: Path) -> Iterator[World]:
             discord_token=Secret.of(fake.discord.bot_token, DISCORD_TOKEN_NAME),
             bot_output=fake.bot_stdout,
             bot_environ=settings.bot_environ or fake.bot_environ,
+            bot_process=str(fake.bot.root),  # the stand-in bot's command line names its directory
+            scheduler_task=settings.scheduler_task or str(fake.scheduled_task),
             notes=["embedded world: fake IB Gateways (paper 4002, live 4001) and a fake Discord on "
-                   f"{fake.host}; the stand-in bot switched with `harness switch paper` and started"],
+                   f"{fake.host}; {_EMBEDDED_BOT.get(settings.phase, _EMBEDDED_BOT['transition'])}"],
         )
+
+
+_EMBEDDED_BOT = {
+    "preflight": "the stand-in bot stopped, still in dry-run mode",
+    "transition": "the stand-in bot switched with `harness switch paper` and started",
+    "rollback": "the stand-in bot switched to paper, run, rolled back with `harness switch dry-run` and restarted",
+}
+
+
+@contextmanager
+def drill_world(settings: Settings, scratch: Path) -> Iterator[World]:
+    """An embedded world to rehearse `harness halt --drill` on: the stand-in bot running in paper mode, its orders
+    resting (the fake market is closed) and a position held, so the drill has orders to cancel and a position
+    to list."""
+    from dataclasses import replace
+
+    from harness.fakes.embedded import FAULTS_VARIABLE
+
+    environ = dict(os.environ)
+    knobs = {k.strip() for k in environ.get(FAULTS_VARIABLE, "").split(",") if k.strip()} - {"market-open"}
+    environ[FAULTS_VARIABLE] = ",".join(sorted(knobs | {"market-closed", "open-positions"}))
+    with build_world(replace(settings, phase="transition"), scratch, environ) as world:
+        yield world

@@ -38,6 +38,11 @@ WORLD_FAULTS = {
     "unknown-bot-order": "the paper account holds an order from the bot's client id that the bot never logged",
     "stale-paper-startup": "the bot's log already holds an older, successful paper startup (yesterday)",
     "daily-loss": "the paper account's daily P&L (reqPnL) is a loss of 5% of its net liquidation",
+    "rollback-dry-run-false": "(rollback phase) the rollback was a hand edit that set PAPER_TRADING=false and left "
+                              "DRY_RUN=false: live mode",
+    "rollback-not-restarted": "(rollback phase) the .env was rolled back while the bot ran on: its newest start is "
+                              "still the paper one",
+    "scheduler-disabled": "the Task Scheduler task that starts the bot is disabled",
 }
 DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot's MAX_DAILY_LOSS_PCT=2.0
 # The stand-in bot has settled once its log holds one of these: its gameplan ran, it is waiting for one, or it
@@ -62,6 +67,7 @@ class EmbeddedWorld:
     bot_process: subprocess.Popen | None
     bot_stdout: Path
     bot_environ: Path  # `env`-style dump of what the bot was started with (stays in the temp dir)
+    scheduled_task: Path | None = None  # the Task Scheduler export of the task that starts the bot
 
 
 def world_faults(environ: Mapping[str, str]) -> set[str]:
@@ -151,6 +157,46 @@ def _append_stale_startup(bot: BotDir) -> None:
         log.write("".join(f"{stamp},{n:03d} INFO bot: {text}\n" for n, text in enumerate(lines)) + rest)
 
 
+def _roll_back(bot: BotDir, faults: set[str]) -> None:
+    """The rollback's `.env` edit, made with `harness switch dry-run`'s own code; the `rollback-dry-run-false` knob
+    makes it a hand edit that switched PAPER_TRADING only."""
+    if "rollback-dry-run-false" in faults:
+        text = bot.env_file.read_text(encoding="utf-8")
+        bot.env_file.write_text(text.replace("PAPER_TRADING=true", "PAPER_TRADING=false", 1), encoding="utf-8",
+                                newline="")
+        return
+    from harness.actions.rollback import plan_rollback
+    from harness.actions.switch import apply_switch
+
+    apply_switch(plan_rollback(bot.env_file, bot.baseline_file))
+
+
+def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool) -> Path:
+    """The task that starts the stand-in bot at 6:00 on weekdays, as `schtasks /Query /XML` exports it (UTF-16)."""
+    from xml.sax.saxutils import escape
+
+    days = "".join(f"<{day} />" for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"))
+    flag = "true" if enabled else "false"
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?>\n'
+        '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">\n'
+        "  <RegistrationInfo><URI>\\TradingBot</URI><Description>Trading bot auto-start, 6:00 AM ET"
+        "</Description></RegistrationInfo>\n"
+        "  <Triggers><CalendarTrigger><StartBoundary>2026-01-05T06:00:00</StartBoundary><Enabled>true</Enabled>"
+        f"<ScheduleByWeek><DaysOfWeek>{days}</DaysOfWeek><WeeksInterval>1</WeeksInterval></ScheduleByWeek>"
+        "</CalendarTrigger></Triggers>\n"
+        f"  <Settings><Enabled>{flag}</Enabled><StartWhenAvailable>true</StartWhenAvailable></Settings>\n"
+        '  <Actions Context="Author"><Exec>'
+        f"<Command>{escape(sys.executable)}</Command>"
+        f"<Arguments>-m harness.fakes.bot --bot-dir &quot;{escape(str(bot.root))}&quot;</Arguments>"
+        f"<WorkingDirectory>{escape(str(bot.root))}</WorkingDirectory></Exec></Actions>\n"
+        "</Task>\n"
+    )
+    target = root / "scheduled-task.xml"
+    target.write_bytes(xml.encode("utf-16"))
+    return target
+
+
 def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, timeout: float) -> None:
     """Until the stand-in bot's log says it settled (BOT_READY_MARKERS) or the bot exited; a bot that does
     neither within `timeout` is a broken embedded world, reported with what was awaited and the bot's output."""
@@ -184,7 +230,9 @@ def _stop_bot(process: subprocess.Popen) -> None:
 @contextmanager
 def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[str, str] | None = None) -> Iterator[
         EmbeddedWorld]:
-    """Before the switch (preflight) the bot is stopped and still in dry-run; after it, switched and running."""
+    """Before the switch (preflight) the bot is stopped and still in dry-run; after it, switched and running. After
+    the rollback (phase rollback) it ran in paper mode, was stopped, rolled back with `harness switch dry-run` and
+    restarted in dry-run mode."""
     from harness.fakes.discord import FakeDiscord
 
     environ = os.environ if environ is None else environ
@@ -200,6 +248,10 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
         bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host, switch=after_switch)
         if "stale-paper-startup" in faults:
             _append_stale_startup(bot)
+        rolled_back = phase == "rollback"
+        if rolled_back:
+            _append_stale_startup(bot)  # the paper run the rollback ended: its start, then its clean shutdown
+        scheduled_task = _write_scheduled_task(root, bot, enabled="scheduler-disabled" not in faults)
         stdout = root / "bot-stdout.txt"
         process = None
         env = dict(environ)
@@ -207,6 +259,8 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
         environ_dump = root / "bot-environ.txt"
         environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
         if after_switch:
+            if rolled_back and "rollback-not-restarted" not in faults:
+                _roll_back(bot, faults)
             with stdout.open("wb") as out:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "harness.fakes.bot", "--bot-dir", str(bot.root)],
@@ -214,4 +268,6 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
                 )
             stack.callback(_stop_bot, process)
             _wait_until_ready(process, bot.log_file, stdout, BOT_READY_TIMEOUT)
-        yield EmbeddedWorld(bot, paper, live, discord, host, process, stdout, environ_dump)
+            if rolled_back and "rollback-not-restarted" in faults:
+                _roll_back(bot, faults)  # the bot runs on with what it read at its (paper) start
+        yield EmbeddedWorld(bot, paper, live, discord, host, process, stdout, environ_dump, scheduled_task)

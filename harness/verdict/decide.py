@@ -30,6 +30,11 @@ EXIT_INCOMPLETE = 6
 ATTESTATION_MAX_AGE = timedelta(hours=24)
 
 UNTAGGED = "untagged"  # scenarios that name no checklist item still count, under this pseudo item
+# An incident `harness halt` recorded and nobody resolved: the hooks add it as a failed pseudo item, so no phase can
+# be verified while it is open (the seed: do not resume until the root cause is identified).
+INCIDENT_OPEN = "incident_open"
+PSEUDO_ITEMS = {UNTAGGED: "scenarios that name no checklist item",
+                INCIDENT_OPEN: "no incident recorded by `harness halt` is open"}
 
 
 class Status(str, Enum):
@@ -128,7 +133,7 @@ def _first_line(text: str, limit: int = 240) -> str:
 def _judge_item(item: str, results: Sequence[ScenarioResult], expected: Sequence[str],
                 attestation: Attestation | None, now: datetime) -> ItemVerdict:
     entry = dod.BY_ID.get(item)
-    text = entry.text if entry else "scenarios that name no checklist item"
+    text = entry.text if entry else PSEUDO_ITEMS.get(item, item)
     critical = any(r.critical for r in results)
     names = tuple(r.name for r in results)
     broken = [r for r in results if r.outcome in ("failed", "error")]

@@ -17,6 +17,7 @@ from harness.actions import attest
 from harness.verdict.decide import (
     EXIT_INCOMPLETE,
     EXIT_VERIFIED,
+    INCIDENT_OPEN,
     UNTAGGED,
     Overall,
     ScenarioResult,
@@ -85,6 +86,20 @@ def phase_scenarios(feature_dirs: Iterable[Path], phase_tag: str) -> tuple[dict[
     return expected, titles
 
 
+def incident_results(evidence_dir: Path, redact=lambda text: text) -> list[ScenarioResult]:
+    """An open incident (or an incident log that cannot show there is none) as a failed pseudo scenario: the
+    verdict of any phase is then NEEDS REMEDIATION, naming the incident's time and reason."""
+    from harness.actions import incident
+
+    reason = incident.lock_reason(evidence_dir)
+    if reason is None:
+        return []
+    found, _problem = incident.open_incident(evidence_dir)
+    name = f"incident of {found.at}" if found is not None else "incident log"
+    return [ScenarioResult(name=name, items=(INCIDENT_OPEN,), outcome="failed", message=redact(reason),
+                           critical=True)]
+
+
 class VerdictPlugin:
     def __init__(self, phase: str, evidence_dir: Path, world_kind: str, redact) -> None:
         self.phase = phase
@@ -133,7 +148,10 @@ class VerdictPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         attestations, _problem = attest.load(self.evidence_dir)
         expected, titles = phase_scenarios(self._feature_dirs, self.phase_tag)
-        self.verdict = decide(self.phase, self.results(titles), attestations, datetime.now(timezone.utc), expected)
+        results = self.results(titles)
+        if results:  # a run of unit tests only has no verdict, incident or not
+            results += incident_results(self.evidence_dir, self.redact)
+        self.verdict = decide(self.phase, results, attestations, datetime.now(timezone.utc), expected)
         if self.verdict is None:
             return
         write_verdict(self.evidence_dir, self.verdict, self.world_kind)

@@ -63,10 +63,16 @@ NEEDS_VERIFIED_TRANSITION = frozenset({"dod_operator_declared"})
 
 
 def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
-    """Why `item` may not be attested now, or None."""
+    """Why `item` may not be attested now, or None. While an incident is open (`harness halt`), the declaration
+    is refused whatever the verdict says."""
     if item not in NEEDS_VERIFIED_TRANSITION:
         return None
+    from harness.actions import incident
     from harness.verdict.decide import Overall
+
+    locked = incident.lock_reason(evidence_dir)
+    if locked:
+        return f"{item} is refused: {locked}"
 
     body, problem = load_verdict(evidence_dir, "transition")
     run = "run `pytest features/ --live-gateway --bot-dir BOT` after the restart"

@@ -266,6 +266,9 @@ class Exchange:
         return events
 
     def _cancel(self, order: OrderRecord) -> list[Event]:
+        if order.cancel_rejected:
+            text = f"Cancel attempted when order {order.order_id} is not in a cancellable state."
+            return [Event(order.client_id, "error", req_id=order.order_id, code=161, text=text)]
         order.status = "Cancelled"
         self._complete(order, "Cancelled by Trader")
         self.outcomes[(order.client_id, order.order_id)] = "Cancelled"

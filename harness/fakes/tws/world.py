@@ -142,6 +142,7 @@ class OrderRecord:
     placed_at: datetime | None = None
     completed_at: datetime | None = None
     completed_status: str = ""
+    cancel_rejected: bool = False  # a knob: every cancel (its own or a global one) is refused; it stays open
 
     def __post_init__(self) -> None:
         self.con_id = self.con_id or stable_con_id(self.symbol)

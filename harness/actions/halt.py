@@ -1,0 +1,287 @@
+"""`harness halt`: the seed's emergency procedure, done by the harness as far as it safely can.
+
+1. Look first, read-only and bounded: a gateway that does not answer as expected (down, silent, no accounts,
+   an account that is neither paper nor live) is never touched again: one line says why, nothing was done.
+2. Decide. Paper (every managed account DU/DF/DI, a paper port, the bot's .env PAPER_TRADING=true and
+   DRY_RUN=false: `test_order.prove_paper`, the proof the test order uses): go on. A LIVE account: refused
+   unless the operator typed each live account id in full (`--confirm-account U1234567`), and then the
+   harness only cancels orders: it never places one, so it never opens or closes a position. A drill never
+   acts on a live account.
+3. Stop the bot process where psutil sees it (`stop_bot`), so it places nothing new.
+4. Connect (not read-only, its own client id), prove the same accounts again on that connection, list the open
+   orders, send one global cancel (reqGlobalCancel: every order of every client), and wait, bounded, until
+   the gateway lists no open order. An order that stays open is reported, never called cancelled.
+5. List the positions to close by hand (account ids masked), and what else is left for the operator.
+
+The caller records the result (`incident`): an incident for a real halt, a drill for `--drill`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.actions.incident import DRILL, INCIDENT, HaltRecord, now_text
+from harness.actions.stop_bot import StopResult, stop_bot_processes
+from harness.actions.test_order import prove_paper
+from harness.evidence.redact import mask_account, masked_repr
+from harness.ibkr import account_is_paper
+
+DONE_STATES = frozenset({"Cancelled", "ApiCancelled", "Filled", "Inactive"})
+POLL_SECONDS = 0.25
+BY_HAND = "by hand in the IBKR portal"
+ESCALATE = "escalate to the CRO / Red Team for incident review; do NOT resume until the root cause is identified"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class HaltResult:
+    """What the halt did and what it left. `refused`: nothing was done (why). `problem`: it stopped part way."""
+
+    gateway: str
+    drill: bool = False
+    refused: str | None = None
+    problem: str | None = None
+    live: bool = False
+    accounts: tuple[str, ...] = ()  # masked
+    bot: StopResult | None = None
+    open_before: tuple[str, ...] = ()  # the orders open when the cancel was sent
+    cancel_sent: bool = False
+    still_open: tuple[str, ...] = ()  # orders the gateway still listed when the wait ended
+    waited: float = 0.0
+    positions: tuple[str, ...] = ()  # to close by hand
+    error_codes: tuple[int, ...] = ()
+
+    __repr__ = masked_repr
+
+    @property
+    def complete(self) -> bool:
+        """Everything the harness may do was done and confirmed: cancel sent, nothing left open, bot stopped or
+        not visible (said so in `left`)."""
+        return (self.refused is None and self.problem is None and self.cancel_sent and not self.still_open
+                and self.bot is not None and not self.bot.failed and self.bot.looked)
+
+    @property
+    def outcome(self) -> str:
+        if self.refused:
+            return f"refused: {self.refused}"
+        if self.problem:
+            return f"incomplete: {self.problem}"
+        if self.still_open:
+            return f"incomplete: {len(self.still_open)} order(s) still open after {self.waited:.0f} s"
+        if not self.complete:
+            return "incomplete: the bot may still run"
+        return "complete"
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        done: list[str] = list(self.bot.done) if self.bot is not None else []
+        if self.cancel_sent:
+            done.append(f"sent one global cancel (reqGlobalCancel) to {self.gateway} with "
+                        f"{len(self.open_before)} order(s) open")
+            if not self.still_open:
+                done.append(f"the gateway lists no open order any more ({self.waited:.1f} s after the cancel)")
+        return tuple(done)
+
+    @property
+    def left(self) -> tuple[str, ...]:
+        left: list[str] = []
+        if self.refused or self.bot is None:
+            left.append("stop the bot by hand (Task Manager -> End Task)")
+        else:
+            left += self.bot.left
+        if self.refused or self.problem or not self.cancel_sent:
+            left.append(f"cancel every open order {BY_HAND} (the harness could not confirm it did)")
+        left += [f"cancel {BY_HAND}, it is still open: {order}" for order in self.still_open]
+        left += [f"close {BY_HAND} (Portfolio -> Positions): {position}" for position in self.positions]
+        if self.live:
+            left.append("verify the .env (DRY_RUN, PAPER_TRADING) and that the bot's gateway is the paper one "
+                        "(port 4002) before anything restarts")
+        if not self.drill:
+            left.append(ESCALATE)
+        return tuple(left)
+
+    def record(self, reason: str) -> HaltRecord:
+        """The incident (or drill) record of this halt."""
+        return HaltRecord(DRILL if self.drill else INCIDENT, now_text(), reason=reason, outcome=self.outcome,
+                          gateway=self.gateway, accounts=self.accounts, done=self.done, left=self.left)
+
+
+@dataclass(frozen=True, slots=True)
+class HaltRequest:
+    host: str
+    port: int
+    client_id: int
+    env_values: Mapping[str, str | None] | None  # the bot's .env, None when none was given
+    bot_process: str
+    confirm_accounts: tuple[str, ...] = ()
+    drill: bool = False
+    wait: float = 30.0  # how long the cancelled orders may take to go
+    timeout: float = 10.0  # each network step
+    stop_timeout: float = 10.0
+    say: Any = field(default=lambda line: None, compare=False)  # progress lines for the terminal
+
+    @property
+    def gateway(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def _order_text(trade: Any) -> str:
+    o, c, s = trade.order, trade.contract, trade.orderStatus
+    price = f" @ {o.lmtPrice:g}" if o.orderType == "LMT" and o.lmtPrice is not None and o.lmtPrice < 1e300 else ""
+    return (f"order {o.orderId} (client {o.clientId}, perm {o.permId}) {o.action} {float(o.totalQuantity):g} "
+            f"{c.symbol} {o.orderType}{price} in {mask_account(o.account)} ({s.status or 'open'})")
+
+
+def _position_text(position: Any) -> str:
+    c = position.contract
+    side = "long" if position.position > 0 else "short"
+    return (f"{side} {abs(float(position.position)):g} {c.symbol} ({c.secType}, {c.currency}) in "
+            f"{mask_account(position.account)}")
+
+
+def _decide(request: HaltRequest, accounts: Sequence[str]) -> tuple[bool, str | None]:
+    """(live, refusal): whether the gateway is live, and why the halt may not act on it (None: it may)."""
+    if not accounts:
+        return False, f"the gateway at {request.gateway} reported no managed account"
+    kinds = {account: account_is_paper(account) for account in accounts}
+    unknown = [a for a, paper in kinds.items() if paper is None]
+    if unknown:
+        return False, (f"the gateway at {request.gateway} reports account(s) "
+                       f"{', '.join(mask_account(a) for a in unknown)}, neither paper nor live")
+    live = sorted(a for a, paper in kinds.items() if paper is False)
+    if not live:
+        ok, reason = prove_paper(accounts, request.port, request.env_values or {})
+        if not ok:
+            given = "" if request.env_values is not None else " (no .env given: --bot-dir or --bot-env)"
+            return False, f"paper is not proven: {reason}{given}"
+        return False, None
+    masked = ", ".join(mask_account(a) for a in live)
+    if request.drill:
+        return True, f"the gateway at {request.gateway} is logged into the LIVE account(s) {masked}: a drill never " \
+                     "acts on a live account"
+    typed = {a.strip().upper() for a in request.confirm_accounts if a.strip()}
+    strangers = sorted(typed - {a.upper() for a in accounts})
+    if strangers:
+        return True, (f"--confirm-account {', '.join(mask_account(a) for a in strangers)} is not an account of the "
+                      f"gateway at {request.gateway} (it has {', '.join(mask_account(a) for a in accounts)})")
+    missing = [a for a in live if a.upper() not in typed]
+    if missing:
+        return True, (f"the gateway at {request.gateway} is logged into the LIVE account(s) {masked}: the harness "
+                      "acts on a live account only when you type its full id (--confirm-account ACCOUNT, once per "
+                      "live account), and then only cancels its orders")
+    return True, None
+
+
+@contextlib.contextmanager
+def _quiet_ib_async() -> Iterator[None]:
+    """ib_async logs its own errors (202 order cancelled...); the halt reports them itself, one line each."""
+    logger = logging.getLogger("ib_async")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def halt(request: HaltRequest) -> HaltResult:
+    """Do what `harness halt` does (module docstring). Never raises for a fault of the world; bounded."""
+    from harness.probes.gateway import GatewayProbe
+    from harness.probes.ib_environment import environment_problem
+
+    base = {"gateway": request.gateway, "drill": request.drill}
+    problem = environment_problem()
+    if problem is not None:
+        return HaltResult(**base, refused=problem)
+    with _quiet_ib_async():
+        request.say(f"harness: reading the gateway {request.gateway} (read-only, timeout {request.timeout:g} s)...")
+        with GatewayProbe(request.host, request.port, request.client_id, connect_timeout=request.timeout,
+                          request_timeout=request.timeout) as probe:
+            facts = probe.open()
+        if facts.problem or not facts.handshake_ok:
+            return HaltResult(**base, refused=f"the gateway at {request.gateway} does not answer as expected "
+                                              f"({facts.problem or 'no handshake'}): nothing was sent to it")
+        accounts = tuple(facts.accounts)
+        live, refusal = _decide(request, accounts)
+        masked = tuple(mask_account(a) for a in accounts)
+        if refusal:
+            return HaltResult(**base, refused=refusal, live=live, accounts=masked)
+        request.say(f"harness: stopping the bot (processes whose command line holds {request.bot_process!r})...")
+        bot = stop_bot_processes(request.bot_process, timeout=request.stop_timeout)
+        request.say(f"harness: global cancel on the {'LIVE' if live else 'paper'} gateway {request.gateway}, then "
+                    f"waiting up to {request.wait:g} s for every open order to go...")
+        outcome: concurrent.futures.Future[HaltResult] = concurrent.futures.Future()
+
+        def run() -> None:  # its own thread and event loop: never disturbs a caller's loop
+            try:
+                outcome.set_result(asyncio.run(_cancel_all(request, accounts, live, bot, masked)))
+            except BaseException as exc:  # reported, not raised
+                outcome.set_result(HaltResult(**base, live=live, accounts=masked, bot=bot,
+                                              problem=f"{type(exc).__name__}: {exc}"))
+
+        threading.Thread(target=run, name="harness-halt", daemon=True).start()
+        bound = 4 * request.timeout + request.wait + 5
+        try:
+            return outcome.result(bound)
+        except concurrent.futures.TimeoutError:
+            return HaltResult(**base, live=live, accounts=masked, bot=bot,
+                              problem=f"the gateway did not finish within {bound:g} s")
+
+
+async def _cancel_all(request: HaltRequest, accounts: tuple[str, ...], live: bool, bot: StopResult,
+                      masked: tuple[str, ...]) -> HaltResult:
+    from ib_async import IB, StartupFetch
+
+    common: dict[str, Any] = {"gateway": request.gateway, "drill": request.drill, "live": live, "accounts": masked,
+                              "bot": bot}
+    ib = IB()
+    ib.RequestTimeout = request.timeout
+    codes: list[int] = []
+    ib.errorEvent += lambda req_id, code, message, contract: codes.append(code)
+    cancel_sent = False
+    try:
+        try:
+            await asyncio.wait_for(ib.connectAsync(request.host, request.port, clientId=request.client_id,
+                                                   timeout=request.timeout, readonly=False,
+                                                   fetchFields=StartupFetch.POSITIONS), request.timeout + 1)
+        except (OSError, TimeoutError, asyncio.TimeoutError, ConnectionError) as exc:
+            return HaltResult(**common, problem=f"cannot connect to {request.gateway} to cancel: "
+                                                f"{type(exc).__name__} {exc}".rstrip())
+        now = tuple(ib.managedAccounts())
+        if sorted(now) != sorted(accounts) or _decide(request, now) != (live, None):
+            return HaltResult(**common, problem=f"the gateway's accounts changed between the two connections "
+                                                f"({', '.join(mask_account(a) for a in now)}): nothing was sent")
+        before = await asyncio.wait_for(ib.reqAllOpenOrdersAsync(), request.timeout)
+        open_before = tuple(_order_text(t) for t in before if t.orderStatus.status not in DONE_STATES)
+        ib.reqGlobalCancel()  # the one request of the halt that changes anything: it only ever cancels
+        cancel_sent = True
+        started = time.monotonic()
+        remaining: list[Any] = []
+        while True:
+            listed = await asyncio.wait_for(ib.reqAllOpenOrdersAsync(), request.timeout)
+            remaining = [t for t in listed if t.orderStatus.status not in DONE_STATES]
+            if not remaining or time.monotonic() - started >= request.wait:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        waited = time.monotonic() - started
+        positions = await asyncio.wait_for(ib.reqPositionsAsync(), request.timeout)
+        return HaltResult(**common, open_before=open_before, cancel_sent=True,
+                          still_open=tuple(_order_text(t) for t in remaining), waited=waited,
+                          positions=tuple(_position_text(p) for p in positions if p.position),
+                          error_codes=tuple(dict.fromkeys(codes)))
+    except (TimeoutError, asyncio.TimeoutError):
+        return HaltResult(**common, cancel_sent=cancel_sent,
+                          problem=f"the gateway stopped answering (timeout {request.timeout:g} s)")
+    except ConnectionError as exc:
+        return HaltResult(**common, cancel_sent=cancel_sent,
+                          problem=f"connection to {request.gateway} lost: {exc}")
+    finally:
+        with contextlib.suppress(Exception):
+            ib.disconnect()

@@ -1,0 +1,128 @@
+"""What `harness halt` did, recorded append-only, and whether an incident is still open (the incident lock).
+
+A real halt records an INCIDENT; `harness halt --drill` records a DRILL (a rehearsal: it locks nothing). While
+an incident is open, `harness switch paper`, the operator's declaration and the verdict of every phase refuse:
+the seed's "Do NOT resume until root cause identified and verified fixed". `harness confirm incident_resolved
+--by NAME --note "root cause..."` appends a RESOLUTION, which closes every incident recorded before it.
+
+The file keeps every record ever made, in order (like the attestations): what was done in an emergency stays
+evidence. A log that cannot be read cannot show that no incident is open, so it locks too (never a false pass).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+FILE_NAME = "incidents.json"
+INCIDENT, DRILL, RESOLUTION = "incident", "drill", "resolution"
+RESOLVE_COMMAND = 'harness confirm incident_resolved --by NAME --note "root cause, and how it was verified fixed"'
+
+
+@dataclass(frozen=True, slots=True)
+class HaltRecord:
+    """One entry of the incident log. Account ids in it are masked; it never holds a secret."""
+
+    kind: str  # incident, drill or resolution
+    at: str  # ISO instant, UTC
+    reason: str = ""  # why the halt was called (incident, drill)
+    outcome: str = ""  # "complete", or what kept it from completing (refused, orders still open, ...)
+    gateway: str = ""  # HOST:PORT acted on
+    accounts: tuple[str, ...] = ()  # masked
+    done: tuple[str, ...] = ()  # what the harness did
+    left: tuple[str, ...] = ()  # what is left for the operator to do by hand
+    by: str = ""  # resolution: who
+    note: str = ""  # resolution: the root cause and how it was verified fixed
+
+    @property
+    def summary(self) -> str:
+        """One line: when, what, why."""
+        what = {INCIDENT: "incident", DRILL: "drill", RESOLUTION: "resolution"}.get(self.kind, self.kind)
+        why = self.reason or self.note
+        return f"{what} recorded at {self.at}" + (f": {why}" if why else "")
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def history(evidence_dir: Path) -> tuple[list[HaltRecord], str | None]:
+    """(every record in the order made, problem). A missing file means nothing recorded yet."""
+    source = Path(evidence_dir) / FILE_NAME
+    try:
+        payload = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [], None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [], f"the incident log {source} cannot be read: {exc}"
+    names = {f.name for f in fields(HaltRecord)}
+    try:
+        records = []
+        for row in payload["records"]:
+            values = {key: tuple(value) if isinstance(value, list) else value for key, value in row.items()
+                      if key in names}
+            records.append(HaltRecord(**values))
+    except (KeyError, TypeError) as exc:
+        return [], f"the incident log {source} is malformed: {exc}"
+    return records, None
+
+
+def append(evidence_dir: Path, record: HaltRecord) -> HaltRecord:
+    """Append one record; an atomic write, so a crash never leaves half a file or loses the history.
+    Raises OSError or ValueError (an unreadable log is never overwritten)."""
+    existing, problem = history(evidence_dir)
+    if problem:
+        raise ValueError(problem)
+    existing.append(record)
+    folder = Path(evidence_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / FILE_NAME
+    tmp = target.with_name(f"{FILE_NAME}.{os.getpid()}.tmp")
+    body = {"records": [asdict(r) for r in existing]}
+    try:
+        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return record
+
+
+def open_incident(evidence_dir: Path) -> tuple[HaltRecord | None, str | None]:
+    """(the oldest incident no resolution has closed yet, problem). Drills never count."""
+    records, problem = history(evidence_dir)
+    if problem:
+        return None, problem
+    pending: HaltRecord | None = None
+    for record in records:
+        if record.kind == INCIDENT and pending is None:
+            pending = record
+        elif record.kind == RESOLUTION:
+            pending = None
+    return pending, None
+
+
+def lock_reason(evidence_dir: Path) -> str | None:
+    """Why nothing may resume now (an open incident, or a log that cannot show there is none), or None."""
+    incident, problem = open_incident(evidence_dir)
+    if problem:
+        return f"{problem}: it cannot show that no incident is open; repair or restore it"
+    if incident is None:
+        return None
+    return (f"an incident is open ({incident.summary}); do not resume until the root cause is identified and "
+            f"verified fixed, then close it with `{RESOLVE_COMMAND}`")
+
+
+def resolve(evidence_dir: Path, by: str, note: str) -> HaltRecord:
+    """Close the open incident(s). Raises ValueError when none is open, the note is empty or the log is unreadable."""
+    if not note.strip():
+        raise ValueError("say what the root cause was and how it was verified fixed: --note TEXT")
+    incident, problem = open_incident(evidence_dir)
+    if problem:
+        raise ValueError(problem)
+    if incident is None:
+        raise ValueError(f"no incident is open in {evidence_dir}: nothing to resolve")
+    return append(evidence_dir, HaltRecord(RESOLUTION, now_text(), reason=incident.summary, by=by.strip(),
+                                           note=note.strip()))

@@ -1,0 +1,102 @@
+"""Stopping the bot, the seed's "Shutdown bot immediately (Task Manager -> End Task)", for `harness halt`.
+
+Every process whose command line holds the `--bot-process` text, where psutil lets this user see it, is asked
+to stop (terminate: SIGTERM on POSIX, TerminateProcess on Windows, what End Task does), then killed if it is
+still there after `timeout`. Never this process or one of its parents (the shell that runs `harness halt
+--bot-process X` has X in its own command line), and never a process whose command line changed since it was
+found (its pid may belong to another program by then).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+from harness.probes.processes import BotProcess, find_bot_processes
+
+KILL_WAIT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class StopResult:
+    pattern: str
+    looked: bool  # False: the processes could not be listed (see problem)
+    problem: str | None = None
+    stopped: tuple[BotProcess, ...] = ()
+    killed: tuple[int, ...] = ()  # pids that ignored the request to stop and were killed
+    failed: tuple[str, ...] = ()  # "pid N: why", for processes still running
+    hidden: int = 0  # processes whose command line this user may not read
+
+    @property
+    def found_none(self) -> bool:
+        return self.looked and not self.stopped and not self.failed
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        return tuple(f"stopped the bot: pid {p.pid} ({p.command[:160]})" + (" (killed)" if p.pid in self.killed
+                                                                            else "") for p in self.stopped)
+
+    @property
+    def left(self) -> tuple[str, ...]:
+        by_hand = "stop the bot by hand (Task Manager -> End Task)"
+        if not self.looked:
+            return (f"{by_hand}: the processes could not be listed ({self.problem})",)
+        left = [f"{by_hand}: {why}" for why in self.failed]
+        if self.found_none:
+            hidden = f"; {self.hidden} process(es) hide their command line from this user" if self.hidden else ""
+            left.append(f"{by_hand}: no process whose command line holds {self.pattern!r} is visible{hidden} "
+                        "(--bot-process names what the bot's command line holds)")
+        return tuple(left)
+
+
+def _own_lineage() -> set[int]:
+    import psutil
+
+    ours = {os.getpid()}
+    with contextlib.suppress(psutil.Error):
+        ours.update(parent.pid for parent in psutil.Process().parents())
+    return ours
+
+
+def stop_bot_processes(pattern: str, *, timeout: float = 10.0) -> StopResult:
+    """Stop every visible process whose command line holds `pattern` (none when it is empty). Never raises."""
+    facts = find_bot_processes(pattern)
+    if not facts.looked:
+        return StopResult(pattern, False, facts.problem)
+    import psutil
+
+    ours = _own_lineage()
+    asked: list[tuple[psutil.Process, BotProcess]] = []
+    failed: list[str] = []
+    for match in facts.matches:
+        if match.pid in ours:
+            continue
+        try:
+            process = psutil.Process(match.pid)
+            if not pattern or pattern not in " ".join(process.cmdline()):
+                continue  # gone, or the pid now belongs to another program
+            process.terminate()
+            asked.append((process, match))
+        except psutil.NoSuchProcess:
+            continue  # it ended by itself
+        except (psutil.Error, OSError) as exc:
+            failed.append(f"pid {match.pid}: cannot stop it ({type(exc).__name__}: {exc})")
+    processes = [process for process, _ in asked]
+    _gone, alive = psutil.wait_procs(processes, timeout=timeout)
+    killed: list[int] = []
+    for process in alive:
+        try:
+            process.kill()
+            killed.append(process.pid)
+        except psutil.NoSuchProcess:
+            continue
+        except (psutil.Error, OSError) as exc:
+            failed.append(f"pid {process.pid}: still running, cannot kill it ({type(exc).__name__}: {exc})")
+    _gone, still = psutil.wait_procs([p for p in alive if p.pid in killed], timeout=KILL_WAIT)
+    still_pids = {p.pid for p in still}
+    failed += [f"pid {pid}: still running {KILL_WAIT:g} s after it was killed" for pid in sorted(still_pids)]
+    stopped = tuple(match for process, match in asked if process.pid not in still_pids
+                    and not any(f.startswith(f"pid {process.pid}:") for f in failed))
+    return StopResult(pattern, True, None, stopped, tuple(k for k in killed if k not in still_pids), tuple(failed),
+                      facts.hidden)
