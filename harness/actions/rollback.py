@@ -16,10 +16,13 @@ from harness.actions.baseline import Baseline, load_baseline, unusable_for
 from harness.actions.switch import plan_switch
 from harness.probes.envfile import (
     MAX_ENV_BYTES,
+    MODE_KEYS,
+    EnvFileFacts,
     NotReadable,
     SwitchPlan,
     backup_dir,
     parse_env_bytes,
+    read_bool,
     read_env,
     read_regular_file,
 )
@@ -34,7 +37,7 @@ def plan_rollback(env_path: Path, baseline_file: Path | None) -> SwitchPlan:
     baseline, why_not = _usable_baseline(env_path, baseline_file)
     if baseline is None:
         return _noted(plan, f"the two keys switched back ({why_not})")
-    switched = parse_env_bytes(plan.after.encode("utf-8"), env_path).values
+    switched = parse_env_bytes(plan.after.encode("utf-8"), env_path)
     for backup in sorted(backup_dir(env_path).glob(f"{env_path.name}.bak-*"), reverse=True):  # newest first
         try:
             data = read_regular_file(backup, MAX_ENV_BYTES, "a backup")
@@ -44,12 +47,19 @@ def plan_rollback(env_path: Path, baseline_file: Path | None) -> SwitchPlan:
         facts = parse_env_bytes(data, backup)
         if facts.sha256 != baseline.file_sha256:
             continue
-        if facts.values != switched:
+        if not _same_settings(facts, switched):
             return _noted(plan, f"the two keys switched back: restoring {backup.name} (the baseline's file) would "
                                 "also undo other changes made since the baseline")
         return _noted(replace(plan, after=text), f"restored byte for byte from {backup.name}, the file the baseline "
                                                  f"recorded at {baseline.taken_at}")
     return _noted(plan, "the two keys switched back (no backup in .harness-backups is the file the baseline recorded)")
+
+
+def _same_settings(first: EnvFileFacts, second: EnvFileFacts) -> bool:
+    """The same values, the two mode keys compared by what they mean (`True` in the old file is `true`)."""
+    others = [{key: value for key, value in facts.values.items() if key not in MODE_KEYS} for facts in (first, second)]
+    return others[0] == others[1] and all(read_bool(first, key).value == read_bool(second, key).value
+                                          for key in MODE_KEYS)
 
 
 def _noted(plan: SwitchPlan, note: str) -> SwitchPlan:
