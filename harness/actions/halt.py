@@ -33,8 +33,10 @@ from harness.actions.stop_bot import StopResult, stop_bot_processes
 from harness.actions.test_order import prove_paper
 from harness.evidence.redact import mask_account, masked_repr
 from harness.ibkr import account_is_paper
+from harness.probes.gateway import describe_error
 
 DONE_STATES = frozenset({"Cancelled", "ApiCancelled", "Filled", "Inactive"})
+QUIET_CODES = frozenset({202})  # "order cancelled": what the halt asked for
 POLL_SECONDS = 0.25
 BY_HAND = "by hand in the IBKR portal"
 ESCALATE = "escalate to the CRO / Red Team for incident review; do NOT resume until the root cause is identified"
@@ -56,7 +58,7 @@ class HaltResult:
     still_open: tuple[str, ...] = ()  # orders the gateway still listed when the wait ended
     waited: float = 0.0
     positions: tuple[str, ...] = ()  # to close by hand
-    error_codes: tuple[int, ...] = ()
+    gateway_said: tuple[str, ...] = ()  # the gateway's errors on the halt's connection ("error 161: ..."), in order
 
     __repr__ = masked_repr
 
@@ -99,6 +101,8 @@ class HaltResult:
         if self.refused or self.problem or not self.cancel_sent:
             left.append(f"cancel every open order {BY_HAND} (the harness could not confirm it did)")
         left += [f"cancel {BY_HAND}, it is still open: {order}" for order in self.still_open]
+        if self.still_open and self.gateway_said:
+            left.append(f"the gateway said: {'; '.join(self.gateway_said)}")
         left += [f"close {BY_HAND} (Portfolio -> Positions): {position}" for position in self.positions]
         if self.live:
             left.append("verify the .env (DRY_RUN, PAPER_TRADING) and that the bot's gateway is the paper one "
@@ -117,7 +121,7 @@ class HaltResult:
 class HaltRequest:
     host: str
     port: int
-    client_id: int
+    client_id: int  # the halt's own connection; its read-only look uses client_id + 1
     env_values: Mapping[str, str | None] | None  # the bot's .env, None when none was given
     bot_process: str
     confirm_accounts: tuple[str, ...] = ()
@@ -202,7 +206,8 @@ def halt(request: HaltRequest) -> HaltResult:
         return HaltResult(**base, refused=problem)
     with _quiet_ib_async():
         request.say(f"harness: reading the gateway {request.gateway} (read-only, timeout {request.timeout:g} s)...")
-        with GatewayProbe(request.host, request.port, request.client_id, connect_timeout=request.timeout,
+        # Its own client id: a real gateway may hold the one just disconnected for a moment (error 326).
+        with GatewayProbe(request.host, request.port, request.client_id + 1, connect_timeout=request.timeout,
                           request_timeout=request.timeout) as probe:
             facts = probe.open()
         if facts.problem or not facts.handshake_ok:
@@ -243,8 +248,13 @@ async def _cancel_all(request: HaltRequest, accounts: tuple[str, ...], live: boo
                               "bot": bot}
     ib = IB()
     ib.RequestTimeout = request.timeout
-    codes: list[int] = []
-    ib.errorEvent += lambda req_id, code, message, contract: codes.append(code)
+    said: dict[str, None] = {}  # the gateway's errors, first seen first (an ordered set)
+
+    def on_error(req_id: int, code: int, message: str, contract: Any) -> None:
+        if code not in QUIET_CODES and not 2100 <= code < 2200:  # cancels confirmed, farm status: not news
+            said.setdefault(describe_error(code, message))
+
+    ib.errorEvent += on_error
     cancel_sent = False
     try:
         try:
@@ -275,7 +285,7 @@ async def _cancel_all(request: HaltRequest, accounts: tuple[str, ...], live: boo
         return HaltResult(**common, open_before=open_before, cancel_sent=True,
                           still_open=tuple(_order_text(t) for t in remaining), waited=waited,
                           positions=tuple(_position_text(p) for p in positions if p.position),
-                          error_codes=tuple(dict.fromkeys(codes)))
+                          gateway_said=tuple(said))
     except (TimeoutError, asyncio.TimeoutError):
         return HaltResult(**common, cancel_sent=cancel_sent,
                           problem=f"the gateway stopped answering (timeout {request.timeout:g} s)")

@@ -43,9 +43,10 @@ def _world(name: str, *orders: OrderRecord, positions: tuple[Position, ...] = ()
 
 
 def _order(order_id: int, symbol: str = "SPY", **changes: object) -> OrderRecord:
-    values: dict[str, object] = {"action": "BUY", "quantity": 1, "limit_price": 1.0, "order_ref": "strategy-A"}
+    values: dict[str, object] = {"action": "BUY", "quantity": 1, "limit_price": 1.0, "order_ref": "strategy-A",
+                                 "client_id": 1}
     values.update(changes)
-    return OrderRecord(order_id=order_id, perm_id=5_000_000 + order_id, client_id=1, account="", symbol=symbol,
+    return OrderRecord(order_id=order_id, perm_id=5_000_000 + order_id, account="", symbol=symbol,
                        **values)  # type: ignore[arg-type]
 
 
@@ -114,7 +115,8 @@ def test_on_paper_it_stops_the_bot_cancels_every_order_and_lists_the_positions(b
 
 def test_an_order_the_gateway_will_not_cancel_is_reported_never_called_cancelled(bot_process):
     _process, marker = bot_process
-    world = _world("paper", _order(21), _order(22, "TSLA", cancel_rejected=True))
+    # Client 919 is the halt's own: the gateway tells it why the cancel was refused (other clients hear it alone).
+    world = _world("paper", _order(21), _order(22, "TSLA", cancel_rejected=True, client_id=919))
     with _gateway(world, 4002) as gateway:
         result = halt(_request(gateway, marker, wait=1.0))
         assert [o.order_id for o in gateway.world.open_orders] == [22]
@@ -123,6 +125,7 @@ def test_an_order_the_gateway_will_not_cancel_is_reported_never_called_cancelled
     assert len(result.still_open) == 1 and "order 22" in result.still_open[0]
     assert not any("lists no open order" in line for line in result.done)
     assert any("still open" in line and "order 22" in line for line in result.left)
+    assert any("error 161" in said for said in result.gateway_said)
 
 
 @pytest.mark.parametrize(("env", "says"), [({"DRY_RUN": "true", "PAPER_TRADING": "false"}, "PAPER_TRADING='false'"),
