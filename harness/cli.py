@@ -333,14 +333,19 @@ def _drill_on_embedded_world(settings: Settings, args: argparse.Namespace) -> in
     from harness.world import drill_world
 
     print("harness: no --bot-dir or --bot-env: starting an embedded world to rehearse on...", flush=True)
-    with tempfile.TemporaryDirectory(prefix="harness-drill-") as scratch, drill_world(settings, Path(scratch)) as world:
-        for note in world.notes:
-            print(f"harness: {note}")
-        assert world.gateway is not None and world.env_file is not None
-        request = HaltRequest(world.gateway.host, world.gateway.port, settings.client_id + HALT_CLIENT_ID_OFFSET,
-                              dict(read_env(world.env_file).values), world.bot_process, (), True, args.wait,
-                              settings.timeout, say=_say)
-        return _halt_and_record(settings.evidence_dir, request, args.reason)
+    # The stand-in bot may still hold a file when the folder goes (Windows): that must not fail the drill.
+    with tempfile.TemporaryDirectory(prefix="harness-drill-", ignore_cleanup_errors=True) as scratch:
+        try:
+            with drill_world(settings, Path(scratch)) as world:
+                for note in world.notes:
+                    print(f"harness: {note}")
+                assert world.gateway is not None and world.env_file is not None
+                request = HaltRequest(world.gateway.host, world.gateway.port,
+                                      settings.client_id + HALT_CLIENT_ID_OFFSET, dict(read_env(world.env_file).values),
+                                      world.bot_process, (), True, args.wait, settings.timeout, say=_say)
+                return _halt_and_record(settings.evidence_dir, request, args.reason)
+        except RuntimeError as exc:  # the embedded world could not start (its message says why and what to do)
+            raise Refused(f"the drill's embedded world could not start: {exc}") from None
 
 
 def _halt_and_record(evidence_dir: Path, request, reason: str) -> int:
