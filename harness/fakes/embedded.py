@@ -51,6 +51,7 @@ DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot'
 BOT_READY_MARKERS = ("Gameplan complete", "Waiting for a gameplan", "Gateway connection failed", "Unhandled error",
                      "Signal (dry-run")
 BOT_READY_TIMEOUT = 45.0
+GATEWAY_DOWN_MARKER = "Connect attempt 1 failed"  # the `gateway-down` world has settled once the bot logs this
 
 
 class EmbeddedWorldError(RuntimeError):
@@ -197,21 +198,22 @@ def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool) -> Path:
     return target
 
 
-def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, timeout: float) -> None:
-    """Until the stand-in bot's log says it settled (BOT_READY_MARKERS) or the bot exited; a bot that does
+def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, timeout: float,
+                      markers: tuple[str, ...] = BOT_READY_MARKERS) -> None:
+    """Until the stand-in bot's log says it settled (one of `markers`) or the bot exited; a bot that does
     neither within `timeout` is a broken embedded world, reported with what was awaited and the bot's output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if log_file.exists():
             text = log_file.read_text(encoding="utf-8", errors="replace")
-            if any(marker in text for marker in BOT_READY_MARKERS):
+            if any(marker in text for marker in markers):
                 return
         if process.poll() is not None:
             return
         time.sleep(0.1)
     tail = stdout.read_text(encoding="utf-8", errors="replace")[-1500:] if stdout.exists() else ""
     raise EmbeddedWorldError(
-        f"the stand-in bot (pid {process.pid}) wrote none of {', '.join(repr(m) for m in BOT_READY_MARKERS)} to "
+        f"the stand-in bot (pid {process.pid}) wrote none of {', '.join(repr(m) for m in markers)} to "
         f"{log_file} within {timeout:.0f} s and is still running; its output ends:\n{tail}"
     )
 
@@ -267,7 +269,10 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
                     cwd=bot.root, env=env, stdout=out, stderr=subprocess.STDOUT,
                 )
             stack.callback(_stop_bot, process)
-            _wait_until_ready(process, bot.log_file, stdout, BOT_READY_TIMEOUT)
+            # With no paper gateway the bot retries with backoff for about 15 s before it gives up; its first
+            # failed attempt already settles all the checks read (it never connected).
+            markers = (*BOT_READY_MARKERS, GATEWAY_DOWN_MARKER) if "gateway-down" in faults else BOT_READY_MARKERS
+            _wait_until_ready(process, bot.log_file, stdout, BOT_READY_TIMEOUT, markers)
             if rolled_back and "rollback-not-restarted" in faults:
                 _roll_back(bot, faults)  # the bot runs on with what it read at its (paper) start
         yield EmbeddedWorld(bot, paper, live, discord, host, process, stdout, environ_dump, scheduled_task)

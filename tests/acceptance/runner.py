@@ -1,16 +1,30 @@
 """Runs the operator's command (`pytest features/ ...`) in a subprocess against a prepared world and
-returns each scenario's outcome and message, read from pytest's own JUnit XML."""
+returns each scenario's outcome and message, read from pytest's own JUnit XML.
+
+A run is the expensive part of an acceptance test (a Python process, the features, often an embedded world),
+so tests that assert on the same world share one run: `SharedRuns` makes each distinct run once per session
+(per xdist worker; tests that share a run carry the same `xdist_group`, so they meet on one worker).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
+ALL_FEATURES = ("features/",)
+# The operator's environment has the harness, not its test extras: hypothesis's pytest plugin costs half a
+# second of every start-up here (it imports hypothesis) and xdist's does nothing in a single process.
+NOT_THE_OPERATORS = ("-p", "no:hypothesispytest", "-p", "no:xdist", "-p", "no:xdist.looponfail")
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,7 @@ class Run:
     code: int
     outcomes: dict[str, Outcome]
     output: str
+    root: Path  # the run's folder: junit.xml, and evidence/ when the run was given --evidence-dir ROOT/evidence
 
     def failed(self) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.outcome in ("failed", "error")}
@@ -34,13 +49,23 @@ class Run:
     def passed(self) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.outcome == "passed"}
 
+    @property
+    def evidence(self) -> Path:
+        return self.root / "evidence"
 
-def run_features(tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240,
-                 paths: tuple[str, ...] = ("features/",)) -> Run:
+    def notes(self, scenario_test: str) -> list[str]:
+        """The notes the scenario recorded in evidence.jsonl (what a passing check saw)."""
+        rows = [json.loads(line) for line in (self.evidence / "evidence.jsonl").read_text().splitlines()]
+        return [r["facts"] for row in rows if row["nodeid"].endswith(scenario_test)
+                for r in row["records"] if r["name"] == "note"]
+
+
+def run_features(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 240,
+                 paths: tuple[str, ...] = ALL_FEATURES) -> Run:
     junit = tmp_path / "junit.xml"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     environ.update(env or {})
-    command = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", "-q",
+    command = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", *NOT_THE_OPERATORS, "-q",
                f"--junitxml={junit}", "-o", "junit_family=xunit2", *args]
     result = subprocess.run(command, cwd=REPO, env=environ, capture_output=True, text=True, timeout=timeout)
     outcomes: dict[str, Outcome] = {}
@@ -55,4 +80,41 @@ def run_features(tmp_path: Path, *args: str, env: dict[str, str] | None = None, 
                     message = (node.get("message") or "") + "\n" + (node.text or "")
                     break
             outcomes[name] = Outcome(outcome, message)
-    return Run(result.returncode, outcomes, result.stdout + result.stderr)
+    return Run(result.returncode, outcomes, result.stdout + result.stderr, tmp_path)
+
+
+class SharedRuns:
+    """Each distinct run of the operator's command once per session; every test asking for it gets that Run.
+
+    A run is the same when its feature paths, arguments and environment are: `features()` keys on exactly
+    those. A world that is prepared on disk first (a bot directory) is keyed by its name in `made()`.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._runs: dict[object, Run] = {}
+
+    def features(self, name: str, *args: str, env: Mapping[str, str] | None = None,
+                 paths: tuple[str, ...] = ALL_FEATURES, timeout: float = 240) -> Run:
+        """`pytest PATHS --evidence-dir ROOT/evidence ARGS` with `env` (empty values dropped: a knob set to
+        nothing is the knob unset)."""
+        env = {k: v for k, v in (env or {}).items() if v}
+        key = ("features", tuple(paths), tuple(args), tuple(sorted(env.items())))
+
+        def make(root: Path) -> Run:
+            return run_features(root, "--evidence-dir", str(root / "evidence"), *args, env=env, paths=paths,
+                                timeout=timeout)
+
+        return self._once(key, name, make)
+
+    def made(self, name: str, make: Callable[[Path], Run]) -> Run:
+        """The run `make(root)` returns, made once for `name` (which must name one world only)."""
+        return self._once(("made", name), name, make)
+
+    def _once(self, key: object, name: str, make: Callable[[Path], Run]) -> Run:
+        if key not in self._runs:
+            root = self._factory.mktemp(re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "run")
+            run = make(root)
+            assert run.outcomes, f"{name}: the run reported no scenario\n{run.output[-3000:]}"
+            self._runs[key] = run
+        return self._runs[key]

@@ -26,7 +26,7 @@ import pytest
 from harness.fakes.botdir import make_bot_dir
 from harness.fakes.embedded import FAULTS_VARIABLE, LIVE_PORT, PAPER_PORT, embedded_world
 from harness.probes.envfile import read_env
-from tests.acceptance.runner import REPO
+from tests.acceptance.runner import NOT_THE_OPERATORS, REPO
 from tests.leakcheck import WEIRD_TOKEN, leaks
 
 FULL_ACCOUNT_IDS = ("DU1234567", "U7654321", "U2345678")
@@ -80,8 +80,8 @@ def _run(tmp_path: Path, world, flags: tuple[str, ...]) -> dict[str, str]:
     """The operator's --live-gateway command with `flags`; every text it left: terminal, JUnit, Allure, evidence."""
     junit, allure, evidence = tmp_path / "junit.xml", tmp_path / "allure", tmp_path / "evidence"
     command = [
-        sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", f"--junitxml={junit}",
-        "--alluredir", str(allure), "--evidence-dir", str(evidence),
+        sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
+        f"--junitxml={junit}", "--alluredir", str(allure), "--evidence-dir", str(evidence),
         "--live-gateway", "--bot-dir", str(world.bot.root), "--baseline", str(world.bot.baseline_file),
         "--gateway", f"{world.host}:{PAPER_PORT}", "--live-gateway-port", str(LIVE_PORT),
         "--discord-api", world.discord.api_base, "--discord-channel", str(world.discord.channel_id),
@@ -188,8 +188,8 @@ def test_setup_teardown_collection_errors_and_log_records_are_redacted(tmp_path)
     environ.update({"DISCORD_BOT_TOKEN": WEIRD_TOKEN, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)})
     junit = tmp_path / "junit.xml"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", "-rA", "-vv", "--tb=long",
-         "--continue-on-collection-errors",
+        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", *NOT_THE_OPERATORS, "-rA", "-vv",
+         "--tb=long", "--continue-on-collection-errors",
          f"--junitxml={junit}", "--alluredir", str(tmp_path / "allure"), "--evidence-dir", str(tmp_path / "ev"),
          "--bot-dir", str(tmp_path)],
         cwd=tmp_path, env=environ, capture_output=True, timeout=120,

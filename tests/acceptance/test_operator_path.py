@@ -12,10 +12,31 @@ from pathlib import Path
 import pytest
 
 from harness.fakes.botdir import make_bot_dir
+from tests.acceptance.matrix import Fault
 from tests.acceptance.runner import REPO, run_features
+from tests.acceptance.test_configuration_worlds import ALL as CONFIGURATION
+from tests.acceptance.test_configuration_worlds import UNCHANGED
+from tests.acceptance.test_order_worlds import PAPER_ONLY
 
 FEATURE = ("features/01_configuration.feature",)
-UNCHANGED = "test_no_other_setting_changed_since_the_baseline"
+EVERY_CHECK = "test_operator_path.py::test_an_env_that_is_not_a_regular_file_fails_the_configuration_without_hanging"
+MATRIX = [
+    Fault("`.env` is a FIFO", "the `.env` is a named pipe (reading it would block forever)", CONFIGURATION,
+          EVERY_CHECK),
+    Fault("`.env` links to /dev/zero", "the `.env` is a symbolic link to a character device (endless zeros)",
+          CONFIGURATION, EVERY_CHECK),
+    Fault("eventkit replaced", "ib_async's `eventkit` package was overwritten by ib_insync's (an environment that "
+          "installed both)", set(),
+          "test_operator_path.py::test_an_environment_whose_eventkit_was_replaced_is_named_never_a_silent_skip",
+          skips={PAPER_ONLY}, others_may_fail=True),
+    Fault("another bot's baseline", "the baseline was taken of another bot whose `.env` is byte-for-byte the same",
+          {UNCHANGED}, "test_operator_path.py::test_a_baseline_of_another_bot_fails_no_other_setting_changed"),
+    Fault("second snapshot after the switch", "MAX_POSITION_PCT changed with the switch, then `harness snapshot "
+          "--replace` was tried (refused)", {UNCHANGED},
+          "test_operator_path.py::test_a_second_snapshot_after_the_switch_cannot_bless_a_change"),
+    Fault("baseline taken after the switch", "the baseline is of the switched (paper) `.env`", {UNCHANGED},
+          "test_operator_path.py::test_a_baseline_taken_after_the_switch_fails_no_other_setting_changed"),
+]
 
 
 def harness(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -36,7 +57,7 @@ def test_an_env_that_is_not_a_regular_file_fails_the_configuration_without_hangi
     run = run_features(tmp_path, "--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
                        "--evidence-dir", str(tmp_path / "evidence"), paths=FEATURE, timeout=120)
     assert run.outcomes, run.output[-3000:]
-    assert run.failed() == set(run.outcomes), run.output[-3000:]  # every configuration check reads the .env
+    assert run.failed() == set(run.outcomes) == CONFIGURATION, run.output[-3000:]  # every check reads the .env
     for name in run.failed():
         assert says in run.outcomes[name].message and "not a regular file" in run.outcomes[name].message
     assert "MemoryError" not in run.output
@@ -57,7 +78,7 @@ def test_an_environment_whose_eventkit_was_replaced_is_named_never_a_silent_skip
                        paths=("features/03_order_routing.feature",))
     assert run.code != 0, run.output[-3000:]
     assert "harness: PROBLEM: the eventkit package was replaced" in run.output
-    accounts = run.outcomes["test_the_gateway_is_logged_into_paper_accounts_only"]
+    accounts = run.outcomes[PAPER_ONLY]
     assert accounts.outcome == "skipped", accounts
     assert "the eventkit package was replaced" in accounts.message and "aeventkit" in accounts.message
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.actions import incident
+from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import Run, run_features
 
 FAULTS = "HARNESS_EMBEDDED_FAULTS"
@@ -133,3 +134,20 @@ def test_orders_and_positions_left_open_are_listed_and_a_disabled_task_fails(lef
     verdict = _verdict(root)
     assert {row["item"] for row in verdict["items"] if row["status"] == "FAILED"} == {
         "rollback_no_open_orders", "rollback_positions_closed", "rollback_scheduler"}
+
+
+_ROLLBACK = "test_rollback_worlds.py::"
+MATRIX = [
+    Fault("clean rollback", "nothing: rolled back with `harness switch dry-run`, restarted in dry-run", set(),
+          _ROLLBACK + "test_the_clean_rollback_is_verified"),
+    Fault("rollback left DRY_RUN=false", knobs({FAULTS: "rollback-dry-run-false"}) + "; an incident is still open",
+          {ENV_MODE, ENV_BASELINE}, _ROLLBACK + "test_a_rollback_that_left_dry_run_false_fails_the_env_items",
+          others_may_fail=True),
+    Fault("bot not restarted", knobs({FAULTS: "rollback-not-restarted"}),
+          {LOG_DRY_RUN, LOG_CONFIGURATION, LOG_NO_PAPER, DISCORD_DRY_RUN},
+          _ROLLBACK + "test_a_bot_whose_log_still_says_paper_fails_the_bot_and_discord_items", others_may_fail=True),
+    Fault("orders, positions and a disabled task left", knobs({FAULTS: "unknown-bot-order,open-positions,"
+                                                                       "scheduler-disabled"}),
+          {NO_OPEN_ORDERS, POSITIONS_CLOSED, SCHEDULER},
+          _ROLLBACK + "test_orders_and_positions_left_open_are_listed_and_a_disabled_task_fails"),
+]

@@ -6,9 +6,12 @@ the demo; the faults are the bot's own knobs (BOT_FAULTS) and the world's (HARNE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from tests.acceptance.runner import run_features
+from tests.acceptance.matrix import Fault, knobs
+from tests.acceptance.runner import Run, SharedRuns, run_features
 
 LINES = "test_the_startup_lines_appear_in_order"
 PAPER_LINE = "test_the_log_says_paper_trading_mode_is_active"
@@ -26,40 +29,76 @@ SHADOW_BOT = "test_no_variable_in_the_bots_own_environment_shadows_the_env"
 
 DRY_RUN_BOT = {LINES, PAPER_LINE, CONFIG, NO_DRY, DISCORD_PAPER, DISCORD_WRONG}
 
-# (id, environment of the run, startup scenarios that must fail, text the first one's message must contain)
+STARTUP_FEATURE = ("features/02_startup.feature",)
+# The clean embedded world, run once with every feature: this module, test_order_worlds and test_verdict assert
+# on that one run (one xdist group, so they share it under xdist too).
+CLEAN_WORLD = "clean embedded world"
+
+
+def clean_embedded_run(shared_runs: SharedRuns) -> Run:
+    return shared_runs.features(CLEAN_WORLD)
+
+
+@dataclass(frozen=True)
+class BotWorld:
+    id: str
+    env: dict[str, str]  # the embedded world's knobs
+    failing: set[str]  # exactly these startup scenarios fail
+    says: str  # text one of their messages must contain
+
+
 WORLDS = [
-    ("bot logs live trading mode", {"BOT_FAULTS": "live-log"}, {LINES, PAPER_LINE, NO_LIVE}, "Live trading mode"),
-    ("bot logs dry-run mode", {"BOT_FAULTS": "dry-run-log"}, {LINES, PAPER_LINE, NO_DRY}, "DRY_RUN mode active"),
-    ("Discord says DRY-RUN", {"BOT_FAULTS": "discord-dry-run"}, {DISCORD_PAPER, DISCORD_WRONG}, "DRY-RUN"),
-    ("Discord says LIVE", {"BOT_FAULTS": "discord-live"}, {DISCORD_PAPER, DISCORD_WRONG}, "LIVE"),
-    ("no Discord message", {"BOT_FAULTS": "no-discord"}, {DISCORD_PAPER}, "PAPER TRADING"),
-    ("bot ignores the .env mode", {"BOT_FAULTS": "ignore-env"}, DRY_RUN_BOT, "DRY_RUN"),
-    ("bot crashes after start", {"BOT_FAULTS": "crash"}, {NO_ERRORS}, "Traceback"),
-    ("bot never says it is ready", {"BOT_FAULTS": "skip-ready-line"}, {LINES}, "Bot initialized successfully"),
-    ("an older paper start does not count", {"BOT_FAULTS": "dry-run-log",
-                                             "HARNESS_EMBEDDED_FAULTS": "stale-paper-startup"},
-     {LINES, PAPER_LINE, NO_DRY}, "DRY_RUN mode active"),
+    BotWorld("bot logs live trading mode", {"BOT_FAULTS": "live-log"}, {LINES, PAPER_LINE, NO_LIVE},
+             "Live trading mode"),
+    BotWorld("bot logs dry-run mode", {"BOT_FAULTS": "dry-run-log"}, {LINES, PAPER_LINE, NO_DRY},
+             "DRY_RUN mode active"),
+    BotWorld("Discord says DRY-RUN", {"BOT_FAULTS": "discord-dry-run"}, {DISCORD_PAPER, DISCORD_WRONG}, "DRY-RUN"),
+    BotWorld("Discord says LIVE", {"BOT_FAULTS": "discord-live"}, {DISCORD_PAPER, DISCORD_WRONG}, "LIVE"),
+    BotWorld("no Discord message", {"BOT_FAULTS": "no-discord"}, {DISCORD_PAPER}, "PAPER TRADING"),
+    BotWorld("bot ignores the .env mode", {"BOT_FAULTS": "ignore-env"}, DRY_RUN_BOT, "DRY_RUN"),
+    BotWorld("bot crashes after start", {"BOT_FAULTS": "crash"}, {NO_ERRORS}, "Traceback"),
+    BotWorld("bot never says it is ready", {"BOT_FAULTS": "skip-ready-line"}, {LINES}, "Bot initialized successfully"),
+    BotWorld("an older paper start does not count",
+             {"BOT_FAULTS": "dry-run-log", "HARNESS_EMBEDDED_FAULTS": "stale-paper-startup"},
+             {LINES, PAPER_LINE, NO_DRY}, "DRY_RUN mode active"),
+]
+EXPORTED_DRY_RUN = Fault("exported DRY_RUN", knobs({"DRY_RUN": "true"}) + " (the .env is right)",
+                         DRY_RUN_BOT | {SHADOW_HERE, SHADOW_BOT},
+                         "test_startup_worlds.py::test_exported_dry_run_is_caught_by_configuration_and_startup",
+                         others_may_fail=True)
+NO_DISCORD_CHANNEL = Fault(
+    "bot directory without --live-gateway", "nothing, but Discord is not contacted (no channel given)", set(),
+    "test_startup_worlds.py::test_without_discord_channel_the_discord_checks_skip_never_pass",
+    skips={DISCORD_PAPER, DISCORD_WRONG})
+MATRIX = [
+    Fault(CLEAN_WORLD, "nothing (the demo)", set(), "test_startup_worlds.py::test_clean_bot_is_green"),
+    *(Fault(w.id, knobs(w.env), w.failing, "test_startup_worlds.py::test_bot_fault_fails_the_right_startup_scenario")
+      for w in WORLDS),
+    EXPORTED_DRY_RUN,
+    NO_DISCORD_CHANNEL,
 ]
 
 
-def test_clean_bot_is_green(tmp_path):
-    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"))
+@pytest.mark.xdist_group(CLEAN_WORLD)
+def test_clean_bot_is_green(shared_runs):
+    run = clean_embedded_run(shared_runs)
     assert run.failed() == set(), run.output[-4000:]
     assert run.passed() >= STARTUP
 
 
-@pytest.mark.parametrize(("world", "env", "failing", "says"), WORLDS, ids=[w[0] for w in WORLDS])
-def test_bot_fault_fails_the_right_startup_scenario(tmp_path, world, env, failing, says):
-    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env=env)
-    assert run.failed() & STARTUP == failing, f"{world}\n{run.output[-4000:]}"
-    assert any(says in run.outcomes[name].message for name in failing), {n: run.outcomes[n].message for n in failing}
+@pytest.mark.parametrize("world", WORLDS, ids=[w.id for w in WORLDS])
+def test_bot_fault_fails_the_right_startup_scenario(tmp_path, world: BotWorld):
+    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env=world.env, paths=STARTUP_FEATURE)
+    assert run.failed() & STARTUP == world.failing, f"{world.id}\n{run.output[-4000:]}"
+    assert any(world.says in run.outcomes[name].message for name in world.failing), \
+        {n: run.outcomes[n].message for n in world.failing}
 
 
 def test_exported_dry_run_is_caught_by_configuration_and_startup(tmp_path):
     """The seed's 'environment variables overridden elsewhere': the .env is right, the shell is not."""
     run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env={"DRY_RUN": "true"})
-    assert run.failed() & STARTUP == DRY_RUN_BOT
-    assert {SHADOW_HERE, SHADOW_BOT} <= run.failed()
+    assert run.failed() & STARTUP == EXPORTED_DRY_RUN.fails & STARTUP
+    assert EXPORTED_DRY_RUN.fails <= run.failed()
 
 
 def test_without_discord_channel_the_discord_checks_skip_never_pass(tmp_path):
@@ -76,8 +115,8 @@ def test_without_discord_channel_the_discord_checks_skip_never_pass(tmp_path):
     with bot.log_file.open("a", encoding="utf-8") as log:
         log.writelines(f"{stamp},000 INFO bot: {text}\n" for text in lines)
     run = run_features(tmp_path, "--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
-                       "--evidence-dir", str(tmp_path / "evidence"))
-    for name in (DISCORD_PAPER, DISCORD_WRONG):
+                       "--evidence-dir", str(tmp_path / "evidence"), paths=STARTUP_FEATURE)
+    for name in NO_DISCORD_CHANNEL.skips:
         assert run.outcomes[name].outcome == "skipped", run.outcomes[name]
         assert "operator to confirm" in run.outcomes[name].message
     assert run.passed() >= LOG_SCENARIOS

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.acceptance.runner import REPO
+from tests.acceptance.runner import NOT_THE_OPERATORS, REPO
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,8 @@ def test_bad_setting_is_one_usage_error(args, env, says):
     import os
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")} | env
-    result = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *args],
+    result = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
+                             *args],
                             cwd=REPO, env=environ, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4  # pytest's usage error
     assert says in result.stderr

@@ -15,7 +15,6 @@ import pytest
 from harness import cli
 from harness.probes.market import NEW_YORK
 
-REAL_REFUSE_IF_BOT_RUNNING = cli._refuse_if_bot_running  # the fixture stubs it; one test needs it real
 SEED_BEFORE = b"DRY_RUN=true\nPAPER_TRADING=false\nIBKR_PORT=4002\nDISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/42/tok_SECRET_123\n"
 
 
@@ -25,9 +24,11 @@ def bot(tmp_path, monkeypatch):
     root.mkdir()
     (root / ".env").write_bytes(SEED_BEFORE)
     monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
-    monkeypatch.setattr(cli, "_refuse_if_bot_running", lambda pattern: None)
     for name in ("HARNESS_BOT_DIR", "HARNESS_EVIDENCE_DIR", "HARNESS_BASELINE", "HARNESS_BOT_ENV"):
         monkeypatch.delenv(name, raising=False)
+    # The real running-bot check runs in every switch, looking for a command line nothing on this machine has
+    # (the default, src.main, may be another test's stand-in process).
+    monkeypatch.setenv("HARNESS_BOT_PROCESS", f"no-such-bot-{uuid.uuid4().hex}")
     return root
 
 
@@ -69,8 +70,8 @@ def test_refuses_while_the_market_is_open(bot, capsys, monkeypatch):
     assert code == 0
 
 
-def test_refuses_when_the_bot_is_running(bot, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_refuse_if_bot_running", REAL_REFUSE_IF_BOT_RUNNING)
+def test_refuses_when_the_bot_is_running(bot, capsys):
+    """The real refusal: a process whose command line holds the --bot-process text is running."""
     marker = f"harness-test-bot-{uuid.uuid4().hex}"
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
     try:

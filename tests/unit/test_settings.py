@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from harness.settings import GatewayAddress, SettingsError, is_loopback_host, resolve
+from harness.settings import SPECS, GatewayAddress, SettingsError, is_loopback_host, resolve
 
 
 def test_defaults():
@@ -58,9 +60,25 @@ def test_env_file_defaults_to_bot_dir(tmp_path):
     assert resolve({"bot_dir": str(tmp_path)}, {}).env_file == tmp_path / ".env"
 
 
-def test_discord_token_only_from_its_variable(monkeypatch):
+def test_discord_token_only_from_its_variable(monkeypatch, tmp_path):
+    """Only DISCORD_BOT_TOKEN: no option, ini key or HARNESS_* variable carries the token (a token on a command
+    line ends up in shell history), and the bot's .env is not read for it."""
+    from harness import cli
+
+    (tmp_path / ".env").write_text("DISCORD_BOT_TOKEN=from-the-bots-env-file\n", encoding="utf-8")
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    for variable in ("HARNESS_DISCORD_TOKEN", "HARNESS_DISCORD_BOT_TOKEN"):
+        monkeypatch.setenv(variable, "from-a-harness-variable")
+    options = {"bot_dir": str(tmp_path), "discord_token": "from-an-option", "discord_bot_token": "from-an-option"}
+    ini = {"harness_discord_token": "from-the-ini", "harness_discord_bot_token": "from-the-ini"}
+
+    assert not [spec.name for spec in SPECS if "token" in spec.name]  # so neither pytest nor harness offers one
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["snapshot", "--discord-token", "from-an-option"])
+    assert resolve(options, dict(os.environ), ini).discord_token is None
+
     monkeypatch.setenv("DISCORD_BOT_TOKEN", "t0ken")
-    assert resolve({}, {}).discord_token == "t0ken"
+    assert resolve(options, dict(os.environ), ini).discord_token == "t0ken"
 
 
 @pytest.mark.parametrize(("host", "loopback"), [("localhost", True), ("127.0.0.1", True), ("127.5.5.5", True),

@@ -1,0 +1,12 @@
+"""Acceptance tests share runs of the operator's command where the world is the same (see runner.SharedRuns)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.acceptance.runner import SharedRuns
+
+
+@pytest.fixture(scope="session")
+def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
+    return SharedRuns(tmp_path_factory)

@@ -1,0 +1,41 @@
+"""docs/fault-matrix.md is what the acceptance tests' world tables say, and every row names a test that exists."""
+
+from __future__ import annotations
+
+import importlib
+
+from tests.acceptance import matrix
+
+
+def test_the_committed_fault_matrix_is_current():
+    committed = matrix.DOC.read_text(encoding="utf-8") if matrix.DOC.exists() else ""
+    assert committed.replace("\r\n", "\n") == matrix.render(), (
+        "docs/fault-matrix.md is stale: run `python -m tests.acceptance.matrix` and commit the result")
+
+
+def test_every_row_is_asserted_by_a_test_of_its_section():
+    for module, _heading, faults in matrix.rows():
+        tests = importlib.import_module(f"tests.acceptance.{module}")
+        for fault in faults:
+            where, name = fault.test.split("::")
+            assert where == f"{module}.py", fault
+            assert callable(getattr(tests, name, None)), f"{fault.world}: no test {fault.test}"
+            for scenario in fault.fails | fault.skips:
+                matrix.title(scenario)  # a scenario of features/*.feature, or KeyError
+
+
+def test_every_world_has_its_own_name_in_its_section():
+    for module, _heading, faults in matrix.rows():
+        names = [fault.world for fault in faults]
+        assert len(names) == len(set(names)), module
+
+
+# Acceptance modules that break no world on purpose (usage errors, redaction, the verdict, this file).
+NO_WORLDS = {"test_usage_errors", "test_no_secret_leaves", "test_verdict", "test_fault_matrix"}
+
+
+def test_every_acceptance_module_is_in_the_matrix_or_says_it_breaks_no_world():
+    modules = {path.stem for path in (matrix.REPO / "tests" / "acceptance").glob("test_*.py")}
+    assert modules - NO_WORLDS == set(matrix.SECTIONS), (
+        "a new acceptance module: declare its worlds as MATRIX rows and add it to matrix.SECTIONS, or add it to "
+        "NO_WORLDS here")
