@@ -9,4 +9,4 @@ from tests.acceptance.runner import SharedRuns
 
 @pytest.fixture(scope="session")
 def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
-    return SharedRuns(tmp_path_factory)
+    return SharedRuns.for_session(tmp_path_factory)

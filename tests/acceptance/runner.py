@@ -2,17 +2,18 @@
 returns each scenario's outcome and message, read from pytest's own JUnit XML.
 
 A run is the expensive part of an acceptance test (a Python process, the features, often an embedded world),
-so tests that assert on the same world share one run: `SharedRuns` makes each distinct run once per session
-(per xdist worker; tests that share a run carry the same `xdist_group`, so they meet on one worker).
+so tests that assert on the same world share one run: `SharedRuns` makes each distinct run once per session,
+whichever xdist worker asks first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -84,15 +85,28 @@ def run_features(tmp_path: Path, *args: str, env: Mapping[str, str] | None = Non
 
 
 class SharedRuns:
-    """Each distinct run of the operator's command once per session; every test asking for it gets that Run.
+    """Each distinct run of the operator's command once per test session; every test asking for it gets that Run,
+    in whichever xdist worker it runs.
 
     A run is the same when its feature paths, arguments and environment are: `features()` keys on exactly
-    those. A world that is prepared on disk first (a bot directory) is keyed by its name in `made()`.
+    those. A world that is prepared on disk first (a bot directory) is keyed by its name in `made()`. The first
+    worker to ask makes the run in `folder` (shared by the session's workers) and writes it there as JSON; a
+    worker that asks meanwhile waits for that file. (xdist's `--dist loadgroup` cannot keep such tests on one
+    worker under pytest 9: it renames node ids through an attribute pytest no longer reads.)
     """
 
-    def __init__(self, factory: pytest.TempPathFactory) -> None:
-        self._factory = factory
+    WAIT = 300.0  # longer than any run's own timeout
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._folder.mkdir(parents=True, exist_ok=True)
         self._runs: dict[object, Run] = {}
+
+    @classmethod
+    def for_session(cls, factory: pytest.TempPathFactory) -> SharedRuns:
+        """A folder every worker of this session sees: beside the workers' own temporary folders under xdist."""
+        base = factory.getbasetemp()
+        return cls((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-runs")
 
     def features(self, name: str, *args: str, env: Mapping[str, str] | None = None,
                  paths: tuple[str, ...] = ALL_FEATURES, timeout: float = 240) -> Run:
@@ -111,10 +125,44 @@ class SharedRuns:
         """The run `make(root)` returns, made once for `name` (which must name one world only)."""
         return self._once(("made", name), name, make)
 
-    def _once(self, key: object, name: str, make: Callable[[Path], Run]) -> Run:
+    def _once(self, key: tuple, name: str, make: Callable[[Path], Run]) -> Run:
         if key not in self._runs:
-            root = self._factory.mktemp(re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "run")
-            run = make(root)
+            root = self._folder / hashlib.sha256(repr(key).encode()).hexdigest()[:16]  # the key's, not the name's
+            result = root.with_name(root.name + ".json")
+            try:
+                os.close(os.open(root.with_name(root.name + ".lock"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                run = self._wait_for(result, name)
+            else:
+                run = self._make(root, result, make)
             assert run.outcomes, f"{name}: the run reported no scenario\n{run.output[-3000:]}"
             self._runs[key] = run
         return self._runs[key]
+
+    @staticmethod
+    def _make(root: Path, result: Path, make: Callable[[Path], Run]) -> Run:
+        root.mkdir()
+        try:
+            run = make(root)
+            body = {"code": run.code, "output": run.output, "root": str(run.root),
+                    "outcomes": {name: [o.outcome, o.message] for name, o in run.outcomes.items()}}
+        except BaseException as exc:  # the workers waiting for this run must not wait out WAIT
+            body = {"error": f"{type(exc).__name__}: {exc}"}
+            raise
+        finally:
+            partial = result.with_name(result.name + ".partial")
+            partial.write_text(json.dumps(body), encoding="utf-8")
+            os.replace(partial, result)
+        return run
+
+    def _wait_for(self, result: Path, name: str) -> Run:
+        deadline = time.monotonic() + self.WAIT
+        while not result.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}: the worker making this run wrote no {result} within {self.WAIT:.0f} s")
+            time.sleep(0.1)
+        body = json.loads(result.read_text(encoding="utf-8"))
+        if "error" in body:
+            raise RuntimeError(f"{name}: the worker making this run failed: {body['error']}")
+        outcomes = {test: Outcome(outcome, message) for test, (outcome, message) in body["outcomes"].items()}
+        return Run(body["code"], outcomes, body["output"], Path(body["root"]))

@@ -11,8 +11,6 @@ import pytest
 
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import ALL_FEATURES, Run, SharedRuns, run_features
-from tests.acceptance.test_preflight_worlds import PREFLIGHT_CLEAN
-from tests.acceptance.test_startup_worlds import CLEAN_WORLD
 
 ROUTING = ("features/03_order_routing.feature",)
 PREFLIGHT = ("features/00_preflight.feature",)
@@ -55,7 +53,6 @@ class OrderWorld:
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     others_may_fail: bool = False
     paths: tuple[str, ...] = ROUTING
-    group: str | None = None  # the xdist group of the other tests that share this world's run
 
     @property
     def scope(self) -> set[str]:
@@ -74,7 +71,7 @@ HELD = {NO_POSITIONS: ("position 10 SPY",)}
 WORLDS = [
     # The clean world is the demo: every feature, the run test_startup_worlds and test_verdict assert on too.
     OrderWorld("clean", {}, set(), skips=ALWAYS_SKIPPED, passes=ROUTING_ALL - ALWAYS_SKIPPED,
-               says={TEST_ORDER: ("operator to confirm",)}, paths=ALL_FEATURES, group=CLEAN_WORLD),
+               says={TEST_ORDER: ("operator to confirm",)}, paths=ALL_FEATURES),
     # The test order (client id 918) is not "unknown" to the bot.
     OrderWorld("clean, with the test order", {}, set(), args=("--place-test-order",), passes={TEST_ORDER},
                notes={TEST_ORDER: ("cancelled", "harness-test-order")}),
@@ -93,14 +90,13 @@ WORLDS = [
                args=("--expect-rejections",), passes={FUNDS}, notes={FUNDS: ("expected (--expect-rejections)",)}),
     OrderWorld("live account activity", {FAULTS: "live-account-activity"}, {NO_LIVE},
                says={NO_LIVE: ("ORDERS IN THE LIVE ACCOUNT", "CRITICAL", "U****321")}),
-    OrderWorld("market closed", {FAULTS: "market-closed"}, set(), passes={PENDING}, group="orders market closed"),
+    OrderWorld("market closed", {FAULTS: "market-closed"}, set(), passes={PENDING}),
     # Only the live gateway is up (and clean): everything else could not look.
     OrderWorld("gateway down", {FAULTS: "gateway-down"}, {CONNECTED}, passes={NO_LIVE},
                skips=ROUTING_ALL - {CONNECTED, NO_LIVE}, says={PAPER_ONLY: ("connection refused",)}),
     OrderWorld("gateway down, before the switch", {FAULTS: "gateway-down"}, {ANSWERS}, phase="preflight",
                skips=PREFLIGHT_GATEWAY - {ANSWERS}, says={ANSWERS: ("gateway down at",)}, paths=PREFLIGHT),
-    OrderWorld("before the switch, clean", {}, set(), phase="preflight", passes=PREFLIGHT_GATEWAY, paths=PREFLIGHT,
-               group=PREFLIGHT_CLEAN),
+    OrderWorld("before the switch, clean", {}, set(), phase="preflight", passes=PREFLIGHT_GATEWAY, paths=PREFLIGHT),
     OrderWorld("open positions before the switch", {FAULTS: "open-positions"}, {NO_POSITIONS}, phase="preflight",
                passes=PREFLIGHT_GATEWAY - {NO_POSITIONS}, says=HELD, paths=PREFLIGHT),
     OrderWorld("gateway on a live account, before the switch", {FAULTS: "gateway-live-account"}, {PRE_PAPER},
@@ -130,12 +126,7 @@ def mine(result: Run, names: set[str]) -> tuple[set[str], set[str], set[str]]:
     return result.failed() & names, result.skipped() & names, result.passed() & names
 
 
-def _param(world: OrderWorld):
-    marks = [pytest.mark.xdist_group(world.group)] if world.group else []
-    return pytest.param(world, id=world.id, marks=marks)
-
-
-@pytest.mark.parametrize("world", [_param(w) for w in WORLDS])
+@pytest.mark.parametrize("world", WORLDS, ids=[w.id for w in WORLDS])
 def test_order_world_fails_exactly_its_scenarios(shared_runs, world: OrderWorld):
     result = world.run(shared_runs)
     failed, skipped, passed = mine(result, world.scope)
@@ -155,7 +146,6 @@ def test_order_world_fails_exactly_its_scenarios(shared_runs, world: OrderWorld)
         assert any(all(text in note for text in texts) for note in notes), (name, texts, notes)
 
 
-@pytest.mark.xdist_group(CLEAN_WORLD)
 def test_the_clean_world_records_what_it_saw(shared_runs):
     result = BY_ID["clean"].run(shared_runs)
     [loss_note] = result.notes(DAILY_LOSS)
@@ -166,7 +156,6 @@ def test_the_clean_world_records_what_it_saw(shared_runs):
     assert "DU1234567" not in (result.evidence / "evidence.jsonl").read_text()
 
 
-@pytest.mark.xdist_group("orders market closed")
 def test_market_closed_orders_are_pending_and_green(shared_runs):
     result = BY_ID["market closed"].run(shared_runs)
     pending = [n for n in result.notes(PENDING) if "pending" in n]

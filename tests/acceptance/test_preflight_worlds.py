@@ -8,8 +8,6 @@ import sys
 import uuid
 from datetime import datetime
 
-import pytest
-
 from harness.fakes.botdir import make_bot_dir
 from harness.probes.market import NEW_YORK
 from tests.acceptance.matrix import Fault
@@ -53,7 +51,6 @@ def preflight(tmp_path, *args, env=None):
                         env=env, paths=FEATURE)
 
 
-@pytest.mark.xdist_group(PREFLIGHT_CLEAN)
 def test_manual_items_are_operator_to_confirm_until_attested(shared_runs):
     run = shared_runs.features(PREFLIGHT_CLEAN, "--phase", "preflight", paths=FEATURE)
     for name in MANUAL:

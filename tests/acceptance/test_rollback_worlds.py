@@ -52,12 +52,17 @@ def clean(tmp_path_factory) -> tuple[Run, Path]:
 
 
 @pytest.fixture(scope="module")
-def live_edit_with_incident(tmp_path_factory) -> tuple[Run, Path]:
-    """The rollback was a hand edit that left DRY_RUN=false (live mode), and an incident is still open."""
-    root = tmp_path_factory.mktemp("rollback-live-edit")
-    incident.append(root / "evidence", incident.HaltRecord(incident.INCIDENT, "2026-02-10T14:31:00+00:00",
-                                                           reason=INCIDENT_REASON, outcome="complete"))
-    return _rollback_run(root, "rollback-dry-run-false"), root
+def live_edit_with_incident(shared_runs) -> tuple[Run, Path]:
+    """The rollback was a hand edit that left DRY_RUN=false (live mode), and an incident is still open. Two tests
+    read this run, maybe in two xdist workers: one run all the same."""
+
+    def make(root: Path) -> Run:
+        incident.append(root / "evidence", incident.HaltRecord(incident.INCIDENT, "2026-02-10T14:31:00+00:00",
+                                                               reason=INCIDENT_REASON, outcome="complete"))
+        return _rollback_run(root, "rollback-dry-run-false")
+
+    run = shared_runs.made("rollback live edit with an open incident", make)
+    return run, run.root
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +78,6 @@ def left_open(tmp_path_factory) -> tuple[Run, Path]:
     return _rollback_run(root, "unknown-bot-order,open-positions,scheduler-disabled"), root
 
 
-@pytest.mark.xdist_group("rollback clean")
 def test_the_clean_rollback_is_verified(clean):
     run, root = clean
     assert run.code == 0, run.output[-3000:]
@@ -86,7 +90,6 @@ def test_the_clean_rollback_is_verified(clean):
     assert "TRANSITION VERIFIED (rollback)" in run.output
 
 
-@pytest.mark.xdist_group("rollback live edit")
 def test_a_rollback_that_left_dry_run_false_fails_the_env_items(live_edit_with_incident):
     run, _root = live_edit_with_incident
     assert {ENV_MODE, ENV_BASELINE} <= run.failed()
@@ -96,7 +99,6 @@ def test_a_rollback_that_left_dry_run_false_fails_the_env_items(live_edit_with_i
     assert run.outcomes[SCHEDULER].outcome == "passed"
 
 
-@pytest.mark.xdist_group("rollback live edit")
 def test_an_open_incident_keeps_the_verdict_at_needs_remediation_naming_it(live_edit_with_incident):
     run, root = live_edit_with_incident
     assert run.code == 1
@@ -107,7 +109,6 @@ def test_an_open_incident_keeps_the_verdict_at_needs_remediation_naming_it(live_
     assert "incident_open !" in run.output and "incident recorded at" in run.output  # the table (reason wrapped)
 
 
-@pytest.mark.xdist_group("rollback not restarted")
 def test_a_bot_whose_log_still_says_paper_fails_the_bot_and_discord_items(not_restarted):
     run, root = not_restarted
     assert {LOG_DRY_RUN, LOG_CONFIGURATION, LOG_NO_PAPER, DISCORD_DRY_RUN} <= run.failed()
@@ -121,7 +122,6 @@ def test_a_bot_whose_log_still_says_paper_fails_the_bot_and_discord_items(not_re
         "VERIFIED"
 
 
-@pytest.mark.xdist_group("rollback left open")
 def test_orders_and_positions_left_open_are_listed_and_a_disabled_task_fails(left_open):
     run, root = left_open
     assert run.failed() == {NO_OPEN_ORDERS, POSITIONS_CLOSED, SCHEDULER}, run.output[-3000:]

@@ -31,7 +31,7 @@ DRY_RUN_BOT = {LINES, PAPER_LINE, CONFIG, NO_DRY, DISCORD_PAPER, DISCORD_WRONG}
 
 STARTUP_FEATURE = ("features/02_startup.feature",)
 # The clean embedded world, run once with every feature: this module, test_order_worlds and test_verdict assert
-# on that one run (one xdist group, so they share it under xdist too).
+# on that one run.
 CLEAN_WORLD = "clean embedded world"
 
 
@@ -79,7 +79,6 @@ MATRIX = [
 ]
 
 
-@pytest.mark.xdist_group(CLEAN_WORLD)
 def test_clean_bot_is_green(shared_runs):
     run = clean_embedded_run(shared_runs)
     assert run.failed() == set(), run.output[-4000:]

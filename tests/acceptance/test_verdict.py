@@ -12,12 +12,10 @@ import subprocess
 import sys
 from datetime import datetime
 
-import pytest
-
 from harness.fakes.botdir import make_bot_dir
 from harness.verdict.decide import EXIT_INCOMPLETE
 from tests.acceptance.runner import run_features
-from tests.acceptance.test_startup_worlds import CLEAN_WORLD, clean_embedded_run
+from tests.acceptance.test_startup_worlds import clean_embedded_run
 
 STARTUP_LINES = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",
                  "Connecting to IBKR Gateway at localhost:4002", "Gateway connection established",
@@ -72,7 +70,6 @@ def test_what_no_check_could_see_is_incomplete_until_a_person_attests_it(tmp_pat
     assert refused.returncode != 0 and "bot directory world" in refused.stderr, refused.stderr
 
 
-@pytest.mark.xdist_group(CLEAN_WORLD)
 def test_the_embedded_demo_is_verified_and_exits_0(shared_runs):
     run = clean_embedded_run(shared_runs)
     assert run.code == 0, run.output[-4000:]
