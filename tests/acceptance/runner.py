@@ -66,8 +66,9 @@ def run_features(tmp_path: Path, *args: str, env: Mapping[str, str] | None = Non
     junit = tmp_path / "junit.xml"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     environ.update(env or {})
+    # Its own --basetemp: a run never prunes /tmp/pytest-of-<user> (the numbered folders of other sessions).
     command = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", *NOT_THE_OPERATORS, "-q",
-               f"--junitxml={junit}", "-o", "junit_family=xunit2", *args]
+               f"--basetemp={tmp_path / 'basetemp'}", f"--junitxml={junit}", "-o", "junit_family=xunit2", *args]
     result = subprocess.run(command, cwd=REPO, env=environ, capture_output=True, text=True, timeout=timeout)
     outcomes: dict[str, Outcome] = {}
     if junit.exists():

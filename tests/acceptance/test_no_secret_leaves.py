@@ -81,7 +81,8 @@ def _run(tmp_path: Path, world, flags: tuple[str, ...]) -> dict[str, str]:
     junit, allure, evidence = tmp_path / "junit.xml", tmp_path / "allure", tmp_path / "evidence"
     command = [
         sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
-        f"--junitxml={junit}", "--alluredir", str(allure), "--evidence-dir", str(evidence),
+        f"--basetemp={tmp_path / 'basetemp'}", f"--junitxml={junit}", "--alluredir", str(allure),
+        "--evidence-dir", str(evidence),
         "--live-gateway", "--bot-dir", str(world.bot.root), "--baseline", str(world.bot.baseline_file),
         "--gateway", f"{world.host}:{PAPER_PORT}", "--live-gateway-port", str(LIVE_PORT),
         "--discord-api", world.discord.api_base, "--discord-channel", str(world.discord.channel_id),
