@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pytest_bdd import given, parsers, then
 
 from harness.actions import attest
@@ -9,7 +11,29 @@ from harness.checks import CouldNotLook
 from harness.checks import orders as gateway_checks
 from harness.checks.preflight import check_attested
 from harness.dod import normalize_id
+from harness.probes import discord
 from harness.probes.gateway_session import executions_since
+
+
+def startup_notification(world, start, evidence, **expect):
+    """The bot's Discord notification around its newest start (`expect`: what it should and must not say)."""
+    if world.discord_channel is None:
+        raise CouldNotLook("no Discord channel to read (--discord-channel, token in DISCORD_BOT_TOKEN)")
+    started = start.started_at
+    after = started - timedelta(minutes=30) if started else None
+    facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
+                                         after=after, timeout=world.settings.timeout)
+    evidence.record("Discord messages", facts)
+    found = discord.find_startup_notification(facts, near=started, **expect)
+    evidence.record("startup notification", found)
+    return found
+
+
+def when_started(start, what: str) -> str:
+    """"startup at <time>, log times read as <zone>", for a message that depends on the time."""
+    started = start.started_at
+    return (f"{what} at {started.isoformat()}, log times read as {start.zone}" if started
+            else f"the {what}'s time cannot be read from the log")
 
 
 def gateway_facts(world, session_facts, evidence, name: str, since=None):

@@ -5,18 +5,17 @@ givens (steps.configuration, steps.startup, steps.preflight)."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 from pytest_bdd import given, then
 
 from harness.actions import baseline as baselines
-from harness.checks import CouldNotLook
 from harness.checks import orders as gateway_checks
 from harness.checks import rollback as checks
 from harness.checks.startup import check_absent
-from harness.probes import discord, logs
+from harness.probes import logs
 from harness.probes.scheduler import read_scheduled_task
+from steps.common import startup_notification, when_started
 
 
 @then("the execution mode is dry-run")
@@ -56,25 +55,12 @@ def no_paper_mode(startup, world, evidence) -> None:
 
 @given("the bot's Discord notifications around the restart", target_fixture="dry_run_notification")
 def dry_run_notification(world, startup, evidence):
-    if world.discord_channel is None:
-        raise CouldNotLook("no Discord channel to read (--discord-channel, token in DISCORD_BOT_TOKEN)")
-    started = startup.started_at
-    after = started - timedelta(minutes=30) if started else None
-    facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
-                                         after=after, timeout=world.settings.timeout)
-    evidence.record("Discord messages", facts)
-    found = discord.find_startup_notification(facts, expected="DRY-RUN", forbidden=("PAPER TRADING", "LIVE"),
-                                              near=started)
-    evidence.record("startup notification", found)
-    return found
+    return startup_notification(world, startup, evidence, expected="DRY-RUN", forbidden=("PAPER TRADING", "LIVE"))
 
 
 @then("a message says DRY-RUN near the restart")
 def discord_dry_run(dry_run_notification, startup) -> None:
-    started = startup.started_at
-    near = (f"restart at {started.isoformat()}, log times read as {startup.zone}" if started
-            else "the restart's time cannot be read from the log")
-    checks.check_discord_dry_run(dry_run_notification, near)
+    checks.check_discord_dry_run(dry_run_notification, when_started(startup, "restart"))
 
 
 @then("no message announces PAPER TRADING or LIVE mode")

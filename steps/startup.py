@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pytest_bdd import given, then
 
-from harness.checks import CouldNotLook
 from harness.checks import startup as checks
-from harness.probes import discord, logs
+from harness.probes import logs
+from steps.common import startup_notification, when_started
 
 
 @given("the newest startup block of the bot's log", target_fixture="startup")
@@ -80,24 +78,12 @@ def no_errors(startup, world, evidence) -> None:
 
 @given("the bot's Discord notifications around the startup", target_fixture="notification")
 def notification(world, startup, evidence):
-    if world.discord_channel is None:
-        raise CouldNotLook("no Discord channel to read (--discord-channel, token in DISCORD_BOT_TOKEN)")
-    started = startup.started_at
-    after = started - timedelta(minutes=30) if started else None
-    facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
-                                         after=after, timeout=world.settings.timeout)
-    evidence.record("Discord messages", facts)
-    found = discord.find_startup_notification(facts, near=started)
-    evidence.record("startup notification", found)
-    return found
+    return startup_notification(world, startup, evidence)
 
 
 @then("a message says PAPER TRADING near the startup")
 def discord_paper(notification, startup) -> None:
-    started = startup.started_at
-    near = (f"startup at {started.isoformat()}, log times read as {startup.zone}" if started
-            else "the startup's time cannot be read from the log")
-    checks.check_discord_paper(notification, near)
+    checks.check_discord_paper(notification, when_started(startup, "startup"))
 
 
 @then("no message announces DRY-RUN or LIVE mode")
