@@ -190,3 +190,13 @@ def test_records_that_do_not_show_the_bot_since_its_start_are_not_enough(record)
         connected(facts(**{kind: [record]}))
     with pytest.raises(CheckFailed, match="shows no order or execution from client id 1"):
         connected(facts(**{kind: [record]}), established=None)
+
+
+def test_a_json_record_with_only_a_formatted_text_is_read_by_its_text():
+    """loguru's serialize=True puts the formatted line in "text"; a record without "record.message" (a
+    hand-rolled or trimmed serializer) is still read, never quoted whole as if it were the message."""
+    from harness.probes.logs import message_text
+
+    line = '{"text": "2026-11-25 06:00:00 | INFO | Paper trading mode ACTIVE\\n", "record": {"level": "INFO"}}'
+    assert message_text(line).strip().endswith("Paper trading mode ACTIVE")
+    assert message_text('{"event": "Gateway connection established", "text": "x"}') == "Gateway connection established"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_MESSAGE_KEYS = ("event", "message", "msg")  # structlog, python-json-logger / logging, others
+# structlog, python-json-logger / logging, others; last, loguru's formatted "text" when its record has no message
+_MESSAGE_KEYS = ("event", "message", "msg", "text")
 
 
 def record_of(text: str) -> dict[str, Any] | None:
