@@ -6,11 +6,11 @@ earlier one for the verdict, but the history of who said what, when, stays evide
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from harness.evidence.jsonfiles import read_log_rows, write_json_atomic
 
 FILE_NAME = "attestations.json"
 
@@ -26,16 +26,11 @@ class Attestation:
 def history(evidence_dir: Path) -> tuple[list[Attestation], str | None]:
     """(every attestation in the order recorded, problem). A missing file means none recorded yet."""
     source = evidence_dir / FILE_NAME
+    rows, problem = read_log_rows(source, "attestations", "the attestation log")
     try:
-        payload = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [], None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [], f"attestations {source} cannot be read: {exc}"
-    try:
-        return [Attestation(**row) for row in payload["attestations"]], None
-    except (KeyError, TypeError) as exc:
-        return [], f"attestations {source} are malformed: {exc}"
+        return [Attestation(**row) for row in rows], problem
+    except TypeError as exc:
+        return [], f"the attestation log {source} is malformed: {exc}"
 
 
 def load(evidence_dir: Path) -> tuple[dict[str, Attestation], str | None]:
@@ -51,13 +46,5 @@ def record(evidence_dir: Path, item: str, by: str, note: str = "") -> Attestatio
         raise ValueError(problem)
     attestation = Attestation(item, by.strip(), datetime.now(timezone.utc).isoformat(timespec="seconds"), note)
     existing.append(attestation)
-    evidence_dir.mkdir(parents=True, exist_ok=True)
-    target = evidence_dir / FILE_NAME
-    tmp = target.with_name(f"{FILE_NAME}.{os.getpid()}.tmp")
-    body = {"attestations": [asdict(a) for a in existing]}
-    try:
-        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_json_atomic(evidence_dir / FILE_NAME, {"attestations": [asdict(a) for a in existing]})
     return attestation

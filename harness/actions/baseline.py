@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness.evidence.jsonfiles import write_json_atomic
 from harness.evidence.redact import fingerprint, is_secret_key, is_secret_value, redact_text
 from harness.probes.envfile import MODE_KEYS, EnvFileFacts, read_bool, same_file_path
 
@@ -73,12 +74,9 @@ def write_baseline(baseline: Baseline, target: Path, *, replace: bool = False) -
     if target.exists() and not replace:
         raise BaselineExists(f"a baseline already exists at {target}; it is written once (replace it with "
                              "`harness snapshot --replace`)")
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "path": baseline.path, "env_path": baseline.env_path, "mode": dict(baseline.mode),
                "taken_at": baseline.taken_at, "file_sha256": baseline.file_sha256, "keys": baseline.keys}
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(target)
+    write_json_atomic(target, payload, sort_keys=True)
 
 
 def load_baseline(source: Path) -> tuple[Baseline | None, str | None]:

@@ -11,11 +11,11 @@ evidence. A log that cannot be read cannot show that no incident is open, so it 
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
+
+from harness.evidence.jsonfiles import read_log_rows, write_json_atomic
 
 FILE_NAME = "incidents.json"
 INCIDENT, DRILL, RESOLUTION = "incident", "drill", "resolution"
@@ -52,22 +52,17 @@ def now_text() -> str:
 def history(evidence_dir: Path) -> tuple[list[HaltRecord], str | None]:
     """(every record in the order made, problem). A missing file means nothing recorded yet."""
     source = Path(evidence_dir) / FILE_NAME
-    try:
-        payload = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [], None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [], f"the incident log {source} cannot be read: {exc}"
+    rows, problem = read_log_rows(source, "records", "the incident log")
     names = {f.name for f in fields(HaltRecord)}
     try:
         records = []
-        for row in payload["records"]:
+        for row in rows:
             values = {key: tuple(value) if isinstance(value, list) else value for key, value in row.items()
                       if key in names}
             records.append(HaltRecord(**values))
-    except (KeyError, TypeError) as exc:
+    except TypeError as exc:
         return [], f"the incident log {source} is malformed: {exc}"
-    return records, None
+    return records, problem
 
 
 def append(evidence_dir: Path, record: HaltRecord) -> HaltRecord:
@@ -77,16 +72,7 @@ def append(evidence_dir: Path, record: HaltRecord) -> HaltRecord:
     if problem:
         raise ValueError(problem)
     existing.append(record)
-    folder = Path(evidence_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / FILE_NAME
-    tmp = target.with_name(f"{FILE_NAME}.{os.getpid()}.tmp")
-    body = {"records": [asdict(r) for r in existing]}
-    try:
-        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_json_atomic(Path(evidence_dir) / FILE_NAME, {"records": [asdict(r) for r in existing]})
     return record
 
 

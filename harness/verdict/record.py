@@ -4,11 +4,11 @@ that phase, read back by `harness confirm` (the operator's declaration needs a v
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness.evidence.jsonfiles import write_json_atomic
 from harness.verdict.decide import Verdict
 
 VERDICT_FILE = "verdict-{phase}.json"
@@ -31,15 +31,10 @@ def write_verdict(evidence_dir: Path, verdict: Verdict, world: str) -> Path | No
                    "scenarios": list(i.scenarios)} for i in verdict.items],
     }
     target = verdict_path(evidence_dir, verdict.phase)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        evidence_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(target)
+        write_json_atomic(target, body)
     except OSError:
         return None
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 

@@ -1,0 +1,38 @@
+"""The evidence directory's small JSON files (attestations, incidents, verdicts, the baseline): written
+atomically, and read back as append-only logs whose faults are facts, not exceptions."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def write_json_atomic(target: Path, body: Any, *, sort_keys: bool = False) -> None:
+    """Write `body` as JSON through a temp file in the same folder and a rename: a crash never leaves half a
+    file, and the previous content stays until the new one is complete. Raises OSError."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n", encoding="utf-8")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_log_rows(source: Path, key: str, what: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The rows of an append-only log `{key: [row, ...]}`: ([], None) when the file does not exist yet,
+    ([], "<what> <source> cannot be read: ..." / "... is malformed: ...") when it cannot be trusted."""
+    source = Path(source)
+    try:
+        payload = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [], None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [], f"{what} {source} cannot be read: {exc}"
+    rows = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        return [], f"{what} {source} is malformed: no list of records under {key!r}"
+    return rows, None
