@@ -115,6 +115,15 @@ class VerdictPlugin:
         if _is_scenario(item.nodeid):
             self._feature_dirs.add(Path(item.path).parent)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        """Under pytest-xdist the workers collect, not this process: their node ids name the feature files, so
+        a partial parallel run is still NOT RUN, never verified."""
+        root = Path(node.config.rootpath)
+        for nodeid in ids:
+            if _is_scenario(nodeid):
+                self._feature_dirs.add((root / nodeid.split("::", 1)[0]).parent)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not _is_scenario(report.nodeid):
             return

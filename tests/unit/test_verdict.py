@@ -191,3 +191,16 @@ def test_an_unreadable_verdict_refuses_the_declaration(tmp_path):
 @pytest.mark.parametrize("item", [i.id for i in dod.ITEMS])
 def test_every_item_has_a_section_and_text(item):
     assert dod.BY_ID[item].section and dod.BY_ID[item].text
+
+
+def test_under_xdist_the_workers_collection_names_the_feature_files(tmp_path):
+    """The controller of a parallel run collects nothing itself: the workers' node ids must still tell which
+    feature files a full run of the phase holds, so a partial parallel run is NOT RUN, never verified."""
+    from types import SimpleNamespace
+
+    from harness.verdict.hooks import VerdictPlugin
+
+    plugin = VerdictPlugin("transition", tmp_path, "embedded", lambda text: text)
+    node = SimpleNamespace(config=SimpleNamespace(rootpath=FEATURES.parent))
+    plugin.pytest_xdist_node_collection_finished(node, ["features/02_startup.feature::test_x", "tests/unit/t.py::y"])
+    assert plugin._feature_dirs == {FEATURES}
