@@ -71,9 +71,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None:
         return ""
-    if settings.live_gateway:
+    if settings.world_kind == "live":
         where = f"world=live gateway={settings.gateway} bot={settings.bot_dir or settings.bot_env}"
-    elif settings.bot_dir is not None or settings.bot_env is not None:
+    elif settings.world_kind == "bot directory":
         where = f"world=bot directory only ({settings.bot_dir or settings.bot_env}; gateway and Discord not contacted)"
     else:
         where = "world=embedded (fake gateways, fake Discord and the stand-in bot on a private loopback address)"

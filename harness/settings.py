@@ -294,6 +294,16 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def world_kind(self) -> str:
+        """Where the checks look: "live" (--live-gateway), "bot directory" (--bot-dir or --bot-env alone: the
+        gateway and Discord are not contacted) or "embedded" (no flag: the fakes on loopback)."""
+        if self.live_gateway:
+            return "live"
+        if self.bot_dir is not None or self.bot_env is not None:
+            return "bot directory"
+        return "embedded"
+
+    @property
     def env_file(self) -> Path | None:
         """The .env to check: --bot-env, else <bot-dir>/.env."""
         if self.bot_env is not None:

@@ -20,7 +20,7 @@ DISCORD_TOKEN_NAME = "DISCORD_BOT_TOKEN"
 
 @dataclass
 class World:
-    kind: str  # "live", "given" (a real bot dir, no gateway flag) or "embedded"
+    kind: str  # Settings.world_kind: "live", "bot directory" or "embedded"
     settings: Settings
     bot_dir: Path | None
     env_file: Path | None
@@ -97,11 +97,11 @@ def known_secrets(env_file: Path | None, discord_token: Secret | str | None) -> 
 def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | None = None) -> Iterator[World]:
     """`--live-gateway` checks the operator's world; `--bot-dir` alone checks a bot directory; no flags start
     the embedded world (fakes on loopback and the stand-in bot; `environ`, default os.environ, holds its knobs)."""
-    if settings.live_gateway or settings.bot_dir is not None or settings.bot_env is not None:
-        live = settings.live_gateway
+    if settings.world_kind != "embedded":
+        live = settings.world_kind == "live"
         live_port = settings.live_gateway_port
         yield World(
-            kind="live" if live else "given",
+            kind=settings.world_kind,
             settings=settings,
             bot_dir=settings.bot_dir,
             env_file=settings.env_file,

@@ -183,12 +183,6 @@ class VerdictPlugin:
                                     f"`harness confirm ITEM --by NAME` attests what no check could see)")
 
 def configure(config: pytest.Config, settings, redact) -> VerdictPlugin:
-    if settings.live_gateway:
-        kind = "live"
-    elif settings.bot_dir is not None or settings.bot_env is not None:
-        kind = "bot directory"
-    else:
-        kind = "embedded"
-    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, kind, redact)
+    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, settings.world_kind, redact)
     config.pluginmanager.register(plugin, "harness-verdict")
     return plugin

@@ -25,3 +25,11 @@ def test_paper_and_live_ports_and_prefixes_never_overlap():
     assert not set(ibkr.PAPER_PORTS) & set(ibkr.LIVE_PORTS)
     assert all(ibkr.account_is_paper(prefix + "1234567") for prefix in ibkr.PAPER_ACCOUNT_PREFIXES)
     assert not any(ibkr.account_is_paper(prefix + "1234567") for prefix in ibkr.LIVE_ACCOUNT_PREFIXES)
+
+
+def test_the_world_kind_follows_the_flags():
+    from pathlib import Path
+
+    assert Settings().world_kind == "embedded"
+    assert Settings(bot_dir=Path("bot")).world_kind == "bot directory"
+    assert Settings(bot_dir=Path("bot"), live_gateway=True).world_kind == "live"
