@@ -1,4 +1,4 @@
-"""Console script `harness`: snapshot, switch, confirm, halt, fake-gateway.
+"""Console script `harness`: snapshot, switch, confirm, halt, report, watch, fake-gateway.
 
 Options and `HARNESS_*` variables are the plugin's (one table in `harness.settings`), so one environment
 serves `harness` and `pytest`. Every failure is one line on stderr and a non-zero exit, never a traceback.
@@ -29,6 +29,9 @@ USES: dict[str, frozenset[str]] = {
     "switch": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}),
     "confirm": frozenset({"evidence_dir"}),
     "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout"}),
+    "report": frozenset({"bot_dir", "bot_env", "evidence_dir", "transition_log", "timeout"}),
+    # The watch re-runs the monitoring checks: it reads what `pytest features/` reads.
+    "watch": frozenset(spec.name for spec in SPECS) - {"phase", "place_test_order"},
 }
 HALT_CLIENT_ID_OFFSET = 2  # the halt's own connection: --client-id + 2 (the test order uses + 1)
 SHARED_EPILOG = ("Every other option of `pytest features/` in the 'transition harness' group (--live-gateway, "
@@ -80,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--by", help="who attests it")
     confirm.add_argument("--note", default="", help="a note (required for incident_resolved: the root cause)")
     confirm.add_argument("--list", action="store_true", help="list the items a person attests")
+    confirm.add_argument("--file", type=Path, default=None,
+                         help="with `screenshot`: the operator's own screenshot of the paper account (PNG or JPEG), "
+                         "used in the transition log and report instead of the picture drawn from the gateway")
 
     halt = _command(sub, "halt", "Emergency halt: stop the bot, cancel every open order on the gateway (one global "
                     "cancel), list the positions to close by hand, record an incident (which locks the transition)")
@@ -92,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
                       "account); the halt then only cancels orders there")
     halt.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                       help="how long the cancelled orders may take to go (default 30)")
+
+    from harness.report import command as report_command
+    from harness.watch import command as watch_command
+
+    report_command.add_arguments(_command(sub, "report", report_command.HELP))
+    watch_command.add_arguments(_command(sub, "watch", watch_command.HELP))
 
     sub.add_parser("fake-gateway", help="Serve a fake IB Gateway on loopback for trying a bot against it "
                    "(`harness fake-gateway --help`)")
@@ -263,6 +275,10 @@ def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
     from harness.actions import attest
     from harness.verdict import record as verdict_file
 
+    if args.item and args.item.strip().lower() == "screenshot":
+        from harness.report import screenshot
+
+        return screenshot.confirm(settings, args)
     if args.list or not args.item:
         for item in dod.ITEMS:
             kind = "" if item.manual else " (stands in only for a check that could not look)"
@@ -410,6 +426,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_confirm(settings, args)
         if args.command == "halt":
             return cmd_halt(settings, args)
+        if args.command == "report":
+            from harness.report import command as report_command
+
+            return report_command.run(settings, args)
+        if args.command == "watch":
+            from harness.watch import command as watch_command
+
+            return watch_command.run(settings, args)
     except SettingsError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

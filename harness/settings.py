@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -123,6 +123,24 @@ def _parse_seconds(text: str) -> float:
         raise ValueError("is not a number of seconds") from None
     if not 0 < value <= 600:
         raise ValueError("is not a timeout between 0 and 600 seconds")
+    return value
+
+
+def _parse_clock(text: str) -> time:
+    """A wall-clock time of day in America/New_York, HH:MM (24 h)."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError("is not a time of day HH:MM (24 h, America/New_York)")
+    return time(int(match[1]), int(match[2]))
+
+
+def _parse_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("is not a number of minutes") from None
+    if not 0 < value <= 24 * 60:
+        raise ValueError("is not a number of minutes between 0 and 1440")
     return value
 
 
@@ -245,6 +263,16 @@ SPECS: tuple[SettingSpec, ...] = (
                 "schtasks) or its exported XML (`schtasks /Query /TN NAME /XML > task.xml`)", _parse_text),
     SettingSpec("evidence_dir", "Where evidence, attestations and the transition log go", _parse_path,
                 default="reports"),
+    SettingSpec("transition_log", "Where the transition log is written (default: <bot-dir>/docs/"
+                "Task_4_3_Transition_Log.md, else <evidence-dir>/Task_4_3_Transition_Log.md)", _parse_path),
+    SettingSpec("autostart_at", "When the scheduler starts the bot on trading days (HH:MM, America/New_York)",
+                _parse_clock, default="06:00"),
+    SettingSpec("gateway_restart", "When IB Gateway restarts every day (HH:MM, America/New_York)", _parse_clock,
+                default="16:30"),
+    SettingSpec("reconnect_within", "Minutes the bot may take to reconnect after the gateway's daily restart",
+                _parse_minutes, default="15"),
+    SettingSpec("heartbeat_gap", "Minutes the bot's log may stay silent while it runs before it counts as a "
+                "hang or an unseen exit", _parse_minutes, default="30"),
     SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10"),
     SettingSpec("declared_positions", "Positions the operator declares may stay open over the switch, e.g. "
                 "'SPY:10;AAPL:-5' (SYMBOL:QUANTITY); any other position or any open order fails preflight",
@@ -287,6 +315,11 @@ class Settings:
     bot_environ: Path | None = None
     scheduler_task: str | None = None
     evidence_dir: Path = Path("reports")
+    transition_log: Path | None = None
+    autostart_at: time = time(6, 0)
+    gateway_restart: time = time(16, 30)
+    reconnect_within: float = 15.0
+    heartbeat_gap: float = 30.0
     timeout: float = 10.0
     declared_positions: tuple[tuple[str, float], ...] = ()
     expect_rejections: bool = False
@@ -313,6 +346,22 @@ class Settings:
     @property
     def baseline_file(self) -> Path:
         return self.baseline if self.baseline is not None else self.evidence_dir / "baseline.json"
+
+    @property
+    def transition_log_file(self) -> Path:
+        """--transition-log, else the seed's docs/Task_4_3_Transition_Log.md in the bot's project, else beside the
+        evidence (the embedded world's bot directory does not outlive the run)."""
+        if self.transition_log is not None:
+            return self.transition_log
+        if self.bot_dir is not None and self.world_kind != "embedded":
+            return self.bot_dir / "docs" / "Task_4_3_Transition_Log.md"
+        return self.evidence_dir / "Task_4_3_Transition_Log.md"
+
+    @property
+    def alert_webhook(self) -> str | None:
+        """The operator's Discord webhook for `harness watch` alerts: only from DISCORD_ALERT_WEBHOOK (a webhook
+        URL is a credential)."""
+        return os.environ.get("DISCORD_ALERT_WEBHOOK") or None
 
     @property
     def discord_token(self) -> str | None:
