@@ -1,0 +1,209 @@
+"""One directory per run under `<evidence-dir>/runs/` (docs/evidence-layout.md): made, finished, and read back.
+
+A run directory is named `<UTC yyyymmddThhmmssZ>-<phase>-<world>` and holds `run.json` (what the run was, and
+`finished_at` once it ended), `verdict.json`, `evidence*.jsonl` and the rest. Readers never raise for a run
+directory that is half-written, malformed or unreadable: it is skipped (listing) or read as absent (a file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.evidence.jsonfiles import write_json_atomic
+
+RUNS_DIR = "runs"
+RUN_FILE = "run.json"
+VERDICT_FILE = "verdict.json"
+EVIDENCE_GLOB = "evidence*.jsonl"
+PAPER_ACCOUNT_FILE = "paper-account.json"
+LIVE_ACCOUNT_FILE = "live-account.json"
+WATCH_ROUNDS_FILE = "watch-rounds.jsonl"
+ALLURE_RESULTS_DIR = "allure-results"
+PHASES = ("preflight", "transition", "first-hour", "first-day", "rollback")
+MAX_SUFFIX = 1000  # run ids taken in the same second before giving up
+
+
+def _slug(text: str) -> str:
+    """`bot directory` -> `bot-directory`: lower case, runs of anything but letters and digits become one dash."""
+    return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-") or "unknown"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def run_id(phase: str, world: str, started: datetime) -> str:
+    """`20261125T194108Z-transition-embedded`: sorts by start time, says the phase and the world."""
+    return f"{_utc(started):%Y%m%dT%H%M%SZ}-{_slug(phase)}-{_slug(world)}"
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat(timespec="seconds")
+
+
+def new_run_dir(evidence_dir: Path, phase: str, world: str, started: datetime | None = None, **info: Any) -> Path:
+    """Make `runs/<run id>/` (with `-2`, `-3`, ... when that id is taken) and write its run.json, without
+    `finished_at`. `info` adds fields to run.json (harness_version, baseline, allure_results, ...).
+    Raises OSError when the evidence directory cannot be written."""
+    started = _utc(started or datetime.now(timezone.utc))
+    base = run_id(phase, world, started)
+    runs = Path(evidence_dir) / RUNS_DIR
+    runs.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, MAX_SUFFIX + 1):
+        name = base if attempt == 1 else f"{base}-{attempt}"
+        target = runs / name
+        try:
+            target.mkdir()  # atomic: two runs starting in the same second never share a directory
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise OSError(f"no free run directory for {base} in {runs}")
+    body = {"run_id": name, "phase": phase, "world": world, "started_at": _iso(started), **info}
+    write_json_atomic(target / RUN_FILE, body)
+    return target
+
+
+def finish_run(run_dir: Path, **fields: Any) -> None:
+    """Add `finished_at` (now, UTC) and `fields` to the run's run.json. Raises OSError when it cannot be written."""
+    source = Path(run_dir) / RUN_FILE
+    try:
+        body = json.loads(source.read_text(encoding="utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    body.update(fields)
+    body["finished_at"] = _iso(datetime.now(timezone.utc))
+    write_json_atomic(source, body)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The object rows of a JSON-lines file; lines that are not JSON objects (a torn last line) are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run directory as read back. `info` is its run.json; the files are read on demand."""
+
+    path: Path
+    run_id: str
+    phase: str
+    world: str
+    started_at: str
+    finished_at: str | None
+    info: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.finished_at)
+
+    def verdict(self) -> dict[str, Any] | None:
+        body = _read_json(self.path / VERDICT_FILE)
+        return body if isinstance(body, dict) else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every scenario's evidence row, from every evidence*.jsonl (one per xdist worker), by node id."""
+        rows: list[dict[str, Any]] = []
+        for source in sorted(self.path.glob(EVIDENCE_GLOB)):
+            rows.extend(_read_jsonl(source))
+        return sorted(rows, key=lambda row: (str(row.get("nodeid", "")), str(row.get("scenario", ""))))
+
+    def paper_account(self) -> dict[str, Any] | None:
+        body = _read_json(self.path / PAPER_ACCOUNT_FILE)
+        return body if isinstance(body, dict) else None
+
+    def live_account(self) -> dict[str, Any] | None:
+        body = _read_json(self.path / LIVE_ACCOUNT_FILE)
+        return body if isinstance(body, dict) else None
+
+    def watch_rounds(self) -> list[dict[str, Any]]:
+        return _read_jsonl(self.path / WATCH_ROUNDS_FILE)
+
+    def allure_results(self) -> Path | None:
+        """Where this run's Allure results are: its own allure-results/, or the --alluredir run.json names."""
+        named = self.info.get("allure_results")
+        if isinstance(named, str) and named:
+            candidate = Path(named)
+            if not candidate.is_absolute():
+                candidate = self.path / candidate
+            if candidate.is_dir():
+                return candidate
+        own = self.path / ALLURE_RESULTS_DIR
+        return own if own.is_dir() else None
+
+
+def read_run(run_dir: Path) -> RunRecord | None:
+    """The run in `run_dir`, or None when its run.json is missing, unreadable or malformed."""
+    info = _read_json(Path(run_dir) / RUN_FILE)
+    if not isinstance(info, dict):
+        return None
+    fields = {name: info.get(name) for name in ("run_id", "phase", "world", "started_at")}
+    if not all(isinstance(value, str) and value for value in fields.values()):
+        return None
+    finished = info.get("finished_at")
+    return RunRecord(path=Path(run_dir), run_id=fields["run_id"], phase=fields["phase"], world=fields["world"],
+                     started_at=fields["started_at"], finished_at=finished if isinstance(finished, str) else None,
+                     info=info)
+
+
+def list_runs(evidence_dir: Path) -> list[RunRecord]:
+    """Every readable run under `<evidence_dir>/runs/`, oldest first (by start time, then directory name)."""
+    runs_dir = Path(evidence_dir) / RUNS_DIR
+    try:
+        candidates = [entry for entry in runs_dir.iterdir() if entry.is_dir()]
+    except OSError:
+        return []
+    records = []
+    for candidate in candidates:
+        try:
+            record = read_run(candidate)
+        except OSError:
+            record = None
+        if record is not None:
+            records.append(record)
+    return sorted(records, key=lambda record: (_sort_time(record.started_at), record.path.name))
+
+
+def _sort_time(text: str) -> str:
+    """A comparable UTC time for an ISO string ("" sorts first when it cannot be read)."""
+    try:
+        return _iso(datetime.fromisoformat(text))
+    except ValueError:
+        return ""
+
+
+def latest_runs(evidence_dir: Path) -> dict[str, RunRecord]:
+    """phase -> its newest finished run (a run still going, or one that crashed, has no finished_at)."""
+    latest: dict[str, RunRecord] = {}
+    for record in list_runs(evidence_dir):
+        if record.finished:
+            latest[record.phase] = record
+    return latest
