@@ -1,4 +1,4 @@
-"""Console script `harness`: snapshot, switch, confirm, halt, report, watch, fake-gateway.
+"""Console script `harness`: snapshot, switch, confirm, halt, report, watch, demo, fake-gateway.
 
 Options and `HARNESS_*` variables are the plugin's (one table in `harness.settings`), so one environment
 serves `harness` and `pytest`. Every failure is one line on stderr and a non-zero exit, never a traceback.
@@ -29,6 +29,7 @@ USES: dict[str, frozenset[str]] = {
     "switch": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}),
     "confirm": frozenset({"evidence_dir"}),
     "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout"}),
+    "demo": frozenset({"evidence_dir"}),
     "report": frozenset({"bot_dir", "bot_env", "evidence_dir", "transition_log", "timeout"}),
     # The watch re-runs the monitoring checks: it reads what `pytest features/` reads.
     "watch": frozenset(spec.name for spec in SPECS) - {"phase", "place_test_order"},
@@ -99,9 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     halt.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                       help="how long the cancelled orders may take to go (default 30)")
 
+    from harness import demo
     from harness.report import command as report_command
     from harness.watch import command as watch_command
 
+    demo.add_arguments(_command(sub, "demo", demo.HELP))
     report_command.add_arguments(_command(sub, "report", report_command.HELP))
     watch_command.add_arguments(_command(sub, "watch", watch_command.HELP))
 
@@ -426,6 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_confirm(settings, args)
         if args.command == "halt":
             return cmd_halt(settings, args)
+        if args.command == "demo":
+            from harness import demo
+
+            return demo.run(settings, args)
         if args.command == "report":
             from harness.report import command as report_command
 

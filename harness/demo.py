@@ -1,0 +1,113 @@
+"""`harness demo`: the whole procedure on the embedded world, ending in the evidence a person opens.
+
+It runs what an operator runs, in the order the seed asks for, each as its own process so that each phase
+gets a fresh embedded world, its own run directory and its own verdict:
+
+    pytest features/ --phase preflight       Step 0 and Step 1
+    pytest features/                         Steps 2-4, after the switch and the restart
+    harness watch --for ... --every ...      the first hour, compressed
+    pytest features/ --phase first-day       the first 24 hours, compressed
+    harness report                           the HTML report, the transition log, the board card
+
+Only the embedded world: a demo never looks at a real bot or gateway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HELP = ("Run the whole procedure on the embedded world (preflight, transition, a compressed first hour and first "
+        "day) and write the HTML report and the transition log: what a newcomer runs first")
+PHASE_TIMEOUT = 600.0  # seconds one step may take before the demo gives up on it (a healthy step takes seconds)
+# The first hour in the embedded world: six rounds, compressed into seconds.
+WATCH_FOR, WATCH_EVERY = "6s", "1s"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStep:
+    title: str
+    argv: tuple[str, ...]
+
+
+def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
+    python = sys.executable
+    evidence = ("--evidence-dir", str(evidence_dir))
+    pytest = (python, "-m", "pytest", "features/", "-p", "no:xdist", "-p", "no:cacheprovider", *evidence)
+    harness = (python, "-m", "harness.cli")
+    return (
+        DemoStep("preflight (seed Step 0 and Step 1)", (*pytest, "--phase", "preflight")),
+        DemoStep("transition (seed Steps 2-4, after the switch and the restart)", (*pytest, "--phase", "transition")),
+        DemoStep("first hour (harness watch, compressed)",
+                 (*harness, "watch", "--for", WATCH_FOR, "--every", WATCH_EVERY, *evidence)),
+        DemoStep("first day (compressed 24 hours)", (*pytest, "--phase", "first-day")),
+        DemoStep("report (HTML report, transition log, board card)", (*harness, "report", *evidence)),
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options of its own: --evidence-dir says where the evidence goes."""
+
+
+def run(settings, args: argparse.Namespace) -> int:
+    from harness.cli import Refused
+
+    if settings.world_kind != "embedded":
+        raise Refused("the demo runs on the embedded world only: drop --live-gateway, --bot-dir and --bot-env "
+                      "(on your bot, run the commands of the README's 'Use it on your bot')")
+    root = _project_root()
+    if root is None:
+        raise Refused("the demo runs the feature files of a clone of this project: run it from the clone's folder")
+    outcomes: list[tuple[str, int]] = []
+    for step in demo_steps(settings.evidence_dir.resolve()):
+        print(f"\n=== harness demo: {step.title} ===", flush=True)
+        outcomes.append((step.title, _run_step(step, root)))
+    print("\n=== harness demo: summary ===")
+    for title, status in outcomes:
+        print(f"  exit {status:>3}  {title}")
+    html = settings.evidence_dir / "report" / "index.html"
+    log = settings.transition_log_file
+    print(f"HTML report:    {html.resolve() if html.exists() else '(not written)'}")
+    print(f"Transition log: {log.resolve() if log.exists() else '(not written)'}")
+    return overall_status([status for _title, status in outcomes])
+
+
+def overall_status(statuses: Sequence[int]) -> int:
+    """The demo's exit status: an error of a step (usage, internal) first, then NEEDS REMEDIATION (1), then
+    INCOMPLETE (6); 0 only when every step verified."""
+    from harness.verdict.decide import EXIT_INCOMPLETE, EXIT_NEEDS_REMEDIATION, EXIT_VERIFIED
+
+    for status in statuses:
+        if status not in (EXIT_VERIFIED, EXIT_NEEDS_REMEDIATION, EXIT_INCOMPLETE):
+            return status
+    for status in (EXIT_NEEDS_REMEDIATION, EXIT_INCOMPLETE):
+        if status in statuses:
+            return status
+    return EXIT_VERIFIED
+
+
+def _run_step(step: DemoStep, root: Path) -> int:
+    try:
+        done = subprocess.run(step.argv, cwd=root, timeout=PHASE_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"harness demo: {step.title} did not finish within {PHASE_TIMEOUT:g} s", file=sys.stderr)
+        return 1
+    return done.returncode
+
+
+def _project_root() -> Path | None:
+    """The clone the demo runs from: the current folder or the one holding this package, with features/."""
+    for candidate in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        if (candidate / "features").is_dir() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - `harness demo` goes through harness.cli
+    from harness.cli import main as cli_main
+
+    return cli_main(["demo", *(argv or [])])
