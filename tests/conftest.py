@@ -6,6 +6,7 @@ import os
 import pytest
 
 
+@pytest.hookimpl(optionalhook=True)  # `-p no:xdist` runs the suite in one process
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores this process may use. The acceptance tests spend much of their
     time waiting on the subprocess they run and its world's sockets; on 2 cores 3 workers took about 125 s
