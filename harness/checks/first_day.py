@@ -1,0 +1,216 @@
+"""First-day checks (the seed's "Stability Maintained"): the 06:00 auto-start, the reconnection after the
+gateway's daily restart, no crash in the 24 hours, the weekly re-login.
+
+Pure: `FirstDay` facts (harness.probes.bot_day) in; `CheckFailed` / `CouldNotLook` out. Every time in a message
+is America/New_York; the bounds are docs/first-day.md's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from harness.checks import CheckFailed, CouldNotLook
+from harness.checks.startup import quote
+from harness.probes.bot_day import (
+    AUTOSTART_EARLY,
+    AUTOSTART_LATE,
+    RESTART_EARLY,
+    RESTART_LATE,
+    DayStart,
+    FirstDay,
+    et,
+)
+from harness.probes.market import NEW_YORK
+from harness.probes.processes import ProcessFacts
+
+MAX_EXAMPLES = 5
+DST_HINT = ("exactly one hour off: the trigger keeps standard time (EST, UTC-5) or a fixed offset while New York "
+            "changed to or from daylight saving time; set the trigger in America/New_York (the machine's local "
+            "time zone) without a fixed UTC offset")
+
+
+def minutes(length: timedelta) -> str:
+    total = round(length.total_seconds())
+    if total < 60:
+        return f"{total} s"
+    hours, rest = divmod(total // 60, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
+def _day_name(day: FirstDay) -> str:
+    return day.day.strftime("%a %Y-%m-%d") if day.day is not None else "the first day"
+
+
+def require_day(day: FirstDay) -> FirstDay:
+    """The first day can be judged: the log was read, the switch found, and the day's window is over."""
+    if day.problem is not None:
+        raise CouldNotLook(day.problem)
+    if not day.over:
+        raise CouldNotLook(f"the first trading day after the switch ({_day_name(day)}; the switch: "
+                           f"{_switch_text(day)}) ends at {et(day.window_end)}: run again after")
+    return day
+
+
+def _switch_text(day: FirstDay) -> str:
+    if day.switch is None:
+        return "not found"
+    return f"the first paper startup at {et(day.switch.timestamp)}, {day.switch.where}"
+
+
+def _starts_text(starts: tuple[DayStart, ...]) -> str:
+    return "; ".join(f"{et(start.at)} ({start.where})" for start in starts[:MAX_EXAMPLES])
+
+
+def check_autostart(day: FirstDay) -> DayStart:
+    """A startup line within the scheduled minutes of --autostart-at on the first day: the scheduled start."""
+    require_day(day)
+    scheduled = day.scheduled_start
+    if scheduled is not None:
+        return scheduled
+    autostart = day.autostart
+    assert autostart is not None
+    expected = (f"a startup between {et(autostart - AUTOSTART_EARLY)} and {et(autostart + AUTOSTART_LATE)} "
+                f"({autostart:%H:%M} ET on {_day_name(day)}, the first trading day after the switch; log times read "
+                f"as {day.zone})")
+    if not day.starts:
+        seen = (f"the log's lines that day run from {et(day.first_line.timestamp)} to {et(day.last_line.timestamp)}"
+                if day.first_line and day.last_line else "the log has no line at all that day")
+        raise CheckFailed("The bot was not auto-started", f"expected {expected}, found no startup that day: {seen}. "
+                          "Check the scheduler's task (its history, trigger and whether it is enabled)")
+    hint = ""
+    for start in day.starts:
+        if start.at is not None and abs(abs(start.at - autostart) - timedelta(hours=1)) <= AUTOSTART_LATE:
+            hint = f"; the start at {et(start.at)} is {DST_HINT}"
+            break
+    raise CheckFailed("The bot was not auto-started at the scheduled time",
+                      f"expected {expected}, found the start(s) at {_starts_text(day.starts)}{hint}")
+
+
+def check_reconnected(day: FirstDay, within: timedelta) -> str:
+    """After the gateway's daily restart the bot logged a disconnect and a connection no more than `within`
+    after it. Returns a note."""
+    require_day(day)
+    restart = day.gateway_restart
+    assert restart is not None
+    low, high = restart - RESTART_EARLY, restart + RESTART_LATE
+    events = [event for event in day.events if event.at is not None and event.at >= low]
+    around = f"between {et(low)} and {et(high)} (the gateway's daily restart at {restart:%H:%M} ET)"
+    pending = None
+    reconnections: list[str] = []
+    for event in events:
+        if event.kind == "disconnected" and event.at <= high and pending is None:
+            pending = event
+        elif event.kind == "connected" and pending is not None:
+            delay = event.at - pending.at
+            if delay > within:
+                raise CheckFailed("The bot reconnected too late after the gateway's restart",
+                                  f"disconnected at {et(pending.at)} ({quote(pending.line)}), connected again only at "
+                                  f"{et(event.at)} ({quote(event.line)}): {minutes(delay)} later, more than the "
+                                  f"{minutes(within)} allowed (--reconnect-within)")
+            reconnections.append(f"disconnected at {et(pending.at)}, reconnected at {et(event.at)} "
+                                 f"({minutes(delay)} later, {event.line.where})")
+            pending = None
+    if pending is not None:
+        attempts = [event for event in events if event.kind == "attempt" and event.at >= pending.at]
+        tried = (f"; {len(attempts)} attempt(s) logged after it, the last at {et(attempts[-1].at)}" if attempts
+                 else "; no reconnect attempt logged after it")
+        ends = f"; the log's last line that day is at {et(day.last_line.timestamp)}" if day.last_line else ""
+        raise CheckFailed("The bot did not reconnect after the gateway's restart",
+                          f"disconnected at {et(pending.at)} ({quote(pending.line)}) and never logged a connection "
+                          f"again before {et(day.window_end)}{tried}{ends}: restart the bot and check its "
+                          "reconnect logic")
+    if reconnections:
+        return "; ".join(reconnections)
+    connected = [event for event in events if event.kind == "connected" and event.at <= high + within]
+    if connected:
+        return (f"no disconnect line {around}, but the bot logged a connection at {et(connected[0].at)} "
+                f"({connected[0].line.where})")
+    lines_after = day.last_line is not None and day.last_line.timestamp is not None and \
+        day.last_line.timestamp > high
+    if lines_after and any(start.at is not None and start.at < low for start in day.starts):
+        raise CouldNotLook(f"the bot ran through the gateway's restart (its log continues to "
+                           f"{et(day.last_line.timestamp)}) but logged no disconnect and no connection {around}: "
+                           "whether the gateway restarted and the bot reconnected cannot be told from the log; "
+                           "check the gateway's log for the restart and the bot's client id")
+    last = f"its last line that day is at {et(day.last_line.timestamp)}" if day.last_line else "it logged nothing"
+    shutdown = [line for line in day.shutdowns if line.timestamp is not None and line.timestamp <= high]
+    stopped = f", after a shutdown at {et(shutdown[-1].timestamp)}" if shutdown else ""
+    raise CheckFailed("The bot was not running to reconnect after the gateway's restart",
+                      f"no disconnect and no connection {around}: {last} that day{stopped}")
+
+
+def check_no_crashes(day: FirstDay, heartbeat_gap: timedelta, process: ProcessFacts | None = None) -> str:
+    """In the window: no error or crash line, no start other than the scheduled one (without one: the first),
+    no silence longer than `heartbeat_gap` while the bot ran. Returns a note."""
+    require_day(day)
+    if day.lines_in_window == 0:
+        raise CouldNotLook(f"the bot's log has no line between {et(day.window_start)} and {et(day.window_end)}: the "
+                           "bot did not run on the first day, so neither a crash nor its absence can be seen")
+    problems: list[str] = []
+    if day.error_count:
+        shown = "; ".join(f"{et(line.timestamp)} {quote(line)}" for line in day.errors[:MAX_EXAMPLES])
+        problems.append(f"{day.error_count} error or crash line(s): {shown}")
+    expected = (day.scheduled_start or day.starts[0]) if day.starts else None
+    others = [start for start in day.starts if start is not expected]
+    if others:
+        shown = "; ".join(_restart_text(day, start) for start in others[:MAX_EXAMPLES])
+        problems.append(f"{len(others)} start(s) other than the scheduled one: {shown}")
+    long = [gap for gap in day.gaps if gap.length > heartbeat_gap]
+    if long:
+        shown = "; ".join(f"silent from {et(gap.start)} to {et(gap.end)} ({minutes(gap.length)}, until "
+                          f"{gap.until}) after {quote(gap.after)}" for gap in long[:MAX_EXAMPLES])
+        problems.append(f"the log stayed silent longer than {minutes(heartbeat_gap)} while the bot ran: {shown}"
+                        + _process_text(process, long))
+    if problems:
+        raise CheckFailed("The bot crashed or stopped unexpectedly on the first day",
+                          f"between {et(day.window_start)} and {et(day.window_end)}: " + ". ".join(problems))
+    largest = f", the longest silence {minutes(day.gaps[0].length)}" if day.gaps else ""
+    return (f"{day.lines_in_window} line(s) between {et(day.window_start)} and {et(day.window_end)}: no error, "
+            f"{len(day.starts)} start(s){largest}")
+
+
+def _restart_text(day: FirstDay, start: DayStart) -> str:
+    """A start and what came before it (the crash it recovered from, when the log says)."""
+    before = [line for line in day.errors if line.timestamp is not None and start.at is not None
+              and line.timestamp <= start.at]
+    crash = f" after the error at {et(before[-1].timestamp)}" if before else ""
+    return f"a start at {et(start.at)} ({start.where}){crash}"
+
+
+def _process_text(process: ProcessFacts | None, gaps) -> str:
+    if process is None or not process.looked or not any(gap.until != "the next line" for gap in gaps):
+        return ""
+    if process.matches:
+        return f" (a bot process runs now, pid {', '.join(str(p.pid) for p in process.matches)}: it hung or stopped " \
+               "logging)"
+    return f" (no process matching {process.pattern!r} runs now: the bot exited without logging a shutdown)"
+
+
+def check_weekly_relogin(day: FirstDay, within: timedelta) -> str:
+    """When a Sunday (IB Gateway's weekly full re-login) lies between the switch and the first day: the bot logged a
+    connection after it, by the first day's scheduled start + `within`. Returns a note."""
+    require_day(day)
+    sunday = day.weekly_relogin_sunday
+    if sunday is None:
+        raise CouldNotLook(f"no Sunday between the switch ({_switch_text(day)}) and the first day ({_day_name(day)}): "
+                           "IB Gateway's weekly full re-login has not happened since the switch; confirm the bot "
+                           "reconnects after the next one (Sunday)")
+    assert day.autostart is not None
+    low = datetime.combine(sunday, datetime.min.time(), NEW_YORK)
+    high = day.autostart + within
+    span = f"between {et(low)} and {et(high)}"
+    events = [event for event in day.events if event.at is not None and low <= event.at <= high]
+    connected = [event for event in events if event.kind == "connected"]
+    if connected:
+        return (f"after IB Gateway's weekly re-login (Sunday {sunday}), the bot connected at {et(connected[-1].at)} "
+                f"({connected[-1].line.where})")
+    if not events:
+        raise CouldNotLook(f"the bot's log says nothing about its gateway connection {span}: whether IB Gateway's "
+                           f"weekly re-login (Sunday {sunday}) was handled cannot be told; confirm the gateway was "
+                           "logged in again before the first day")
+    later = [event for event in day.events if event.at is not None and event.at > high and event.kind == "connected"]
+    after = f"; it connected only at {et(later[0].at)}" if later else "; it did not connect at all that day"
+    raise CheckFailed("The weekly re-login was not handled",
+                      f"{len(events)} connection line(s) {span} (the first {et(events[0].at)}: "
+                      f"{quote(events[0].line)}) but no connection: IB Gateway's weekly full re-login (Sunday "
+                      f"{sunday}) left it logged out{after}. Log the gateway in (2FA) and check its auto-restart")

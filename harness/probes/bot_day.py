@@ -1,0 +1,399 @@
+"""The first trading day after the switch, as the bot's log tells it (docs/first-day.md is the contract).
+
+The switch is the bot's first paper start (at or after --since, else the baseline's time); the first day is the
+first NYSE trading day after the switch's calendar day (ET); its window runs from 00:00 ET that day to the
+scheduled start time of the next calendar day. One forward pass from the switch to the window's end collects:
+every startup block in the window (and whether it is the scheduled start), the connection events (disconnects,
+attempts, connections) from the switch on, error and crash lines, clean shutdowns, and the largest silences
+while the bot ran. Facts only: never asserts, never raises for a fault of the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+
+from harness.probes import logs, market
+from harness.probes.logs import files as _files
+from harness.probes.logs import timestamps as _timestamps
+from harness.probes.market import NEW_YORK
+
+AUTOSTART_EARLY = timedelta(minutes=2)  # a start this long before --autostart-at is still the scheduled one (skew)
+AUTOSTART_LATE = timedelta(minutes=10)  # ... and this long after (the scheduler's delay, a slow start)
+RESTART_EARLY = timedelta(minutes=15)  # a disconnect this long before --gateway-restart belongs to the restart
+RESTART_LATE = timedelta(minutes=30)  # ... and this long after it
+START_LINES = 200  # lines of each startup block kept (the startup checks read its first lines)
+MAX_KEPT = 20  # error lines, events and shutdowns kept
+MAX_EVENTS = 2000  # connection attempts kept (a bot retrying every second for hours)
+MAX_GAPS = 5  # the largest silences kept
+MAX_CLOSED_DAYS = 14  # days searched for the next trading day
+
+# What a line's MESSAGE says about the connection (docs/first-day.md). "connected" is tried first, so
+# "connection re-established" is never a disconnect.
+CONNECTED = re.compile(
+    r"connection\s+(?:re-?)?established|\breconnected\b|connection\s+restored|connectivity\b.*\brestored"
+    r"|\b110[12]\b.*\brestored", re.IGNORECASE)
+DISCONNECTED = re.compile(
+    r"(?<!not )(?<!never )\bdisconnected\b|connection\s+(?:lost|closed|reset|dropped)|lost\s+connection"
+    r"|\bnot\s+connected\b|connectivity\s+between\s+ib\b.*\blost\b|\b(?:code|error)[\s=:]*1100\b", re.IGNORECASE)
+ATTEMPT = re.compile(r"\breconnecting\b|\bconnect(?:ion)?\s+attempt", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DayStart:
+    """A startup block in the day's window."""
+
+    block: logs.StartupBlock
+    scheduled: bool  # within [autostart - AUTOSTART_EARLY, autostart + AUTOSTART_LATE]
+
+    @property
+    def at(self) -> datetime | None:
+        return self.block.started_at
+
+    @property
+    def where(self) -> str:
+        return f"{self.block.path}:{self.block.first_lineno}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    kind: str  # "connected", "disconnected" or "attempt"
+    line: logs.LogLine
+
+    @property
+    def at(self) -> datetime | None:
+        return self.line.timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A silence while the bot ran: from one dated line to the next (or to `until`'s reason)."""
+
+    start: datetime
+    end: datetime
+    after: logs.LogLine  # the last line before the silence
+    until: str  # "the next line", "the window's end", "now"
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class FirstDay:
+    """The first trading day after the switch, as the log tells it (all instants aware; messages say ET)."""
+
+    spec: str | None
+    zone: str  # how naive log times were read
+    now: datetime
+    log: logs.LogFacts | None = None
+    problem: str | None = None  # the log cannot be read, or the switch cannot be found
+    switch: logs.LogLine | None = None  # the bot's first paper startup line
+    switch_basis: str = ""  # where the search for it began
+    day: date | None = None
+    closed_days: tuple[date, ...] = ()  # days between the switch's day and the first day (weekend, holiday)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    autostart: datetime | None = None
+    gateway_restart: datetime | None = None
+    starts: tuple[DayStart, ...] = ()
+    events: tuple[ConnectionEvent, ...] = ()  # from the switch to the window's end
+    errors: tuple[logs.LogLine, ...] = ()  # the first MAX_KEPT in the window
+    error_count: int = 0
+    shutdowns: tuple[logs.LogLine, ...] = ()
+    gaps: tuple[Gap, ...] = ()  # the largest silences while running, largest first
+    lines_in_window: int = 0
+    undated: int = 0  # lines whose time cannot be told (never counted in the window)
+    first_line: logs.LogLine | None = None  # in the window
+    last_line: logs.LogLine | None = None  # in the window
+    read_problems: tuple[logs.FileProblem, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def over(self) -> bool:
+        return self.window_end is not None and self.now >= self.window_end
+
+    @property
+    def scheduled_start(self) -> DayStart | None:
+        return next((start for start in self.starts if start.scheduled), None)
+
+    @property
+    def weekly_relogin_sunday(self) -> date | None:
+        """The Sunday of IB Gateway's weekly full re-login between the switch's day and the first day, if any."""
+        if self.switch is None or self.switch.timestamp is None or self.day is None:
+            return None
+        first = self.switch.timestamp.astimezone(NEW_YORK).date()
+        day = first
+        while day < self.day:
+            if day.weekday() == 6:
+                return day
+            day += timedelta(days=1)
+        return None
+
+
+def et(instant: datetime | None) -> str:
+    """An instant as an operator reads it: '2026-03-09 06:00:03 EDT'."""
+    if instant is None:
+        return "an unknown time"
+    return instant.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def first_trading_day_after(day: date) -> tuple[date, tuple[date, ...]]:
+    """The first NYSE session after `day` and the closed days skipped on the way (exchange_calendars)."""
+    closed: list[date] = []
+    candidate = day + timedelta(days=1)
+    for _ in range(MAX_CLOSED_DAYS):
+        noon = datetime.combine(candidate, time(12, 0), NEW_YORK)
+        if market.session_at(noon).is_trading_day:
+            return candidate, tuple(closed)
+        closed.append(candidate)
+        candidate += timedelta(days=1)
+    raise ValueError(f"no NYSE trading day within {MAX_CLOSED_DAYS} days after {day}")
+
+
+def read_first_day(
+    spec: str | None,
+    *,
+    base_dir: Path | None,
+    startup_text: str,
+    since: datetime | None,
+    since_basis: str,
+    autostart_at: time,
+    gateway_restart: time,
+    error_markers: tuple[str, ...],
+    shutdown_markers: tuple[str, ...],
+    gateway_line: str,
+    tz: tzinfo | None,
+    zone: str,
+    now: datetime | None = None,
+) -> FirstDay:
+    """The first trading day after the switch (the first paper start at or after `since`). Never raises for a
+    bad log; `since_basis` says where `since` came from, for messages."""
+    now = now or datetime.now(timezone.utc)
+    if spec is None:
+        return FirstDay(None, zone, now, problem="no bot log to read: give --bot-log or --bot-dir")
+    facts = logs.inspect_logs(spec, base_dir=base_dir)
+    if facts.problem is not None:
+        return FirstDay(spec, zone, now, facts, problem=f"the bot's log cannot be read: {facts.problem}")
+    paths = list(facts.paths)
+    switch = _first_paper_start(paths, startup_text, since, tz)
+    basis = f"the first paper startup at or after {since_basis}" if since else "the first paper startup in the log"
+    if switch is None:
+        where = f"at or after {since_basis}" if since else "in the log"
+        return FirstDay(spec, zone, now, facts, switch_basis=basis,
+                        problem=f"no startup line saying DRY_RUN=false, PAPER_TRADING=true {where} "
+                                f"({', '.join(paths)}; log times read as {zone}): when the switch was cannot be told")
+    switched_on = switch.timestamp.astimezone(NEW_YORK).date()  # type: ignore[union-attr]
+    day, closed = first_trading_day_after(switched_on)
+    window = _Window(
+        start=datetime.combine(day, time(0, 0), NEW_YORK),
+        end=datetime.combine(day + timedelta(days=1), autostart_at, NEW_YORK),
+        autostart=datetime.combine(day, autostart_at, NEW_YORK),
+    )
+    base = FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis, day=day, closed_days=closed,
+                    window_start=window.start, window_end=window.end, autostart=window.autostart,
+                    gateway_restart=datetime.combine(day, gateway_restart, NEW_YORK))
+    if now < window.end:
+        return base
+    reader = _DayReader(window, now, startup_text, error_markers, shutdown_markers, gateway_line)
+    reader.read(paths, switch.timestamp, tz)  # type: ignore[arg-type]
+    return reader.facts(base)
+
+
+def _first_paper_start(paths: list[str], startup_text: str, since: datetime | None,
+                       tz: tzinfo | None) -> logs.LogLine | None:
+    """The first startup line at or after `since` whose values say DRY_RUN=false and PAPER_TRADING=true."""
+    found = logs.scan(paths, [logs.Pattern(startup_text)], since=since, tz=tz, keep=1000, workers=1)
+    for line in found.patterns[0].first:
+        if line.timestamp is None:
+            continue
+        block = logs.StartupBlock(line.path, line.lineno, line.timestamp, (line,))
+        config = logs.configuration_line(block)
+        if config is not None and _strict(config.value("DRY_RUN")) is False and \
+                _strict(config.value("PAPER_TRADING")) is True:
+            return line
+    return None
+
+
+def _strict(raw: str | None) -> bool | None:
+    return {"true": True, "false": False}.get(raw.lower()) if raw is not None and raw == raw.strip() else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    start: datetime
+    end: datetime
+    autostart: datetime
+
+
+class _DayReader:
+    """One forward pass over the log from the switch to the window's end."""
+
+    def __init__(self, window: _Window, now: datetime, startup_text: str, error_markers: tuple[str, ...],
+                 shutdown_markers: tuple[str, ...], gateway_line: str) -> None:
+        self.window = window
+        self.stop_at = min(window.end, now)
+        self.startup = logs.Pattern(startup_text)
+        self.errors_wanted = logs.error_markers(error_markers)
+        self.shutdown_wanted = tuple(logs.Pattern(text, ignore_case=True) for text in shutdown_markers)
+        self.gateway_line = gateway_line.lower()
+        self.blocks: list[tuple[list[logs.LogLine], bool]] = []  # (lines, capped)
+        self.events: list[ConnectionEvent] = []
+        self.errors: list[logs.LogLine] = []
+        self.error_count = 0
+        self.shutdowns: list[logs.LogLine] = []
+        self.gaps: list[tuple[timedelta, int, Gap]] = []  # a min-heap of the largest
+        self.in_window = 0
+        self.undated = 0
+        self.first: logs.LogLine | None = None
+        self.last: logs.LogLine | None = None
+        self.running = False
+        self.previous: logs.LogLine | None = None  # the last dated line while running
+        self.problems: list[logs.FileProblem] = []
+        self.done = False
+
+    # -- reading --
+
+    def read(self, paths: list[str], switch_at: datetime, tz: tzinfo | None) -> None:
+        sources, problems = _files.open_all(paths)
+        self.problems.extend(problems)
+        parser = _timestamps.TimestampParser(logs.DEFAULT_TIMESTAMP_FORMAT)
+        zone = _timestamps.Zone(tz)
+        for src in sources:
+            if self.done:
+                break
+            start = _timestamps.start_for_time(src, switch_at - _timestamps.SINCE_MARGIN, parser, zone,
+                                               self.problems)
+            if start is None:
+                continue
+            self._read_file(src, start, parser, zone)
+        self._finish()
+
+    def _read_file(self, src: _files.Source, start: int, parser, zone) -> None:
+        problems = self.problems
+        timeline = (_timestamps.seeded_timeline(src, start, parser, zone, problems) if start > src.data_start
+                    else _timestamps.Timeline(src, parser, zone))
+        lineno = _files.count_newlines(src, src.data_start, start, problems) if start > src.data_start else 0
+        newline = src.newline
+        chunks = _files.line_buffers(_files.stream_chunks(src, start, problems), newline)
+        with contextlib.closing(chunks):
+            for buf in chunks:
+                timeline.new_buffer()
+                for offset, raw in _files.split_lines(bytes(buf), newline):
+                    lineno += 1
+                    stamp = timeline.time_of(buf, offset)
+                    if stamp is None:
+                        self.undated += 1
+                        continue
+                    if stamp >= self.window.end or stamp > self.stop_at:
+                        self.done = True
+                        return
+                    text, codec, replaced = _files.decode(src, raw)
+                    if not text.strip():
+                        continue
+                    self._line(logs.LogLine(src.display, lineno, stamp, text, codec, replaced))
+                timeline.end_buffer(buf)
+                # A piece of an over-long line (no newline) is the same line as the next piece.
+                if not bytes(buf).endswith(newline):
+                    lineno -= 1
+
+    # -- one line --
+
+    def _line(self, line: logs.LogLine) -> None:
+        message = logs.message_text(line.text)
+        at = line.timestamp
+        assert at is not None  # only dated lines reach here
+        startup = self.startup.matches(line.text)
+        self._event(line, message)
+        if at < self.window.start:
+            self.running = (self.running or startup) and not self._is_shutdown(line)
+            if self.running:
+                self.previous = line
+            return
+        self.in_window += 1
+        self.first = self.first or line
+        self.last = line
+        if startup:
+            self.blocks.append(([line], False))
+        elif self.blocks:
+            lines, _capped = self.blocks[-1]
+            if len(lines) < START_LINES:
+                lines.append(line)
+            else:
+                self.blocks[-1] = (lines, True)
+        if any(pattern.matches(line.text) for pattern in self.errors_wanted):
+            self.error_count += 1
+            if len(self.errors) < MAX_KEPT:
+                self.errors.append(line)
+        if startup or self.running:
+            if self.running and self.previous is not None:
+                self._gap(self.previous, at, "the next line")
+            self.running = True
+            self.previous = line
+        if self._is_shutdown(line):
+            if len(self.shutdowns) < MAX_KEPT:
+                self.shutdowns.append(line)
+            self.running = False
+            self.previous = None
+
+    def _is_shutdown(self, line: logs.LogLine) -> bool:
+        return any(pattern.matches(line.text) for pattern in self.shutdown_wanted)
+
+    def _event(self, line: logs.LogLine, message: str) -> None:
+        if CONNECTED.search(message):
+            kind = "connected"
+        elif DISCONNECTED.search(message):
+            kind = "disconnected"
+        elif ATTEMPT.search(message) or self.gateway_line in message.lower():
+            kind = "attempt"
+        else:
+            return
+        if len(self.events) < MAX_EVENTS or kind != "attempt":
+            self.events.append(ConnectionEvent(kind, line))
+
+    def _gap(self, after: logs.LogLine, end: datetime, until: str) -> None:
+        start = max(after.timestamp, self.window.start)  # type: ignore[type-var]
+        if end <= start:
+            return
+        gap = Gap(start, end, after, until)
+        entry = (gap.length, len(self.gaps), gap)
+        if len(self.gaps) < MAX_GAPS:
+            heapq.heappush(self.gaps, entry)
+        else:
+            heapq.heappushpop(self.gaps, entry)
+
+    def _finish(self) -> None:
+        if self.running and self.previous is not None:
+            self._gap(self.previous, self.stop_at, "the window's end" if self.stop_at == self.window.end else "now")
+
+    # -- facts --
+
+    def facts(self, base: FirstDay) -> FirstDay:
+        from dataclasses import replace
+
+        low = self.window.autostart - AUTOSTART_EARLY
+        high = self.window.autostart + AUTOSTART_LATE
+        starts = []
+        for lines, capped in self.blocks:
+            first = lines[0]
+            block = logs.StartupBlock(first.path, first.lineno, first.timestamp, tuple(lines), lines_capped=capped,
+                                      max_lines=START_LINES, files=tuple(dict.fromkeys(line.path for line in lines)))
+            at = first.timestamp
+            starts.append(DayStart(block, at is not None and low <= at <= high))
+        # Only the first start in the scheduled minutes is the scheduled one: a second is a restart.
+        seen = False
+        for index, start in enumerate(starts):
+            if start.scheduled:
+                if seen:
+                    starts[index] = DayStart(start.block, False)
+                seen = True
+        gaps = tuple(gap for _length, _order, gap in sorted(self.gaps, key=lambda item: (-item[0], item[1])))
+        return replace(base, starts=tuple(starts), events=tuple(self.events), errors=tuple(self.errors),
+                       error_count=self.error_count, shutdowns=tuple(self.shutdowns), gaps=gaps,
+                       lines_in_window=self.in_window, undated=self.undated, first_line=self.first,
+                       last_line=self.last, read_problems=tuple(self.problems))
+

@@ -1,0 +1,138 @@
+"""Steps for the first-day feature: the first trading day after the switch as the bot's log tells it, the
+scheduler's task, the bot's process."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from pytest_bdd import given, then
+
+from harness.actions import baseline as baselines
+from harness.checks import CouldNotLook
+from harness.checks import first_day as checks
+from harness.checks import startup as startup_checks
+from harness.probes import bot_day, logs
+from harness.probes.processes import find_bot_processes
+
+
+def _switch_search_start(world) -> tuple[datetime | None, str]:
+    """Where the search for the switch (the bot's first paper start) begins: --since, else the baseline's time."""
+    settings = world.settings
+    if settings.since is not None:
+        return settings.since, f"--since {settings.since.isoformat()}"
+    snap, _problem = baselines.load_baseline(world.baseline_file)
+    if snap is not None and snap.taken_at:
+        try:
+            taken = datetime.fromisoformat(snap.taken_at)
+        except ValueError:
+            return None, ""
+        if taken.tzinfo is not None:
+            return taken, f"the baseline taken at {bot_day.et(taken)} ({world.baseline_file})"
+    return None, ""
+
+
+@pytest.fixture(scope="session")
+def first_day_facts(world):
+    """The first trading day after the switch (harness.probes.bot_day.FirstDay), read once per run."""
+    settings = world.settings
+    since, basis = _switch_search_start(world)
+    return bot_day.read_first_day(
+        world.bot_log_spec(), base_dir=world.bot_dir, startup_text=settings.log_startup, since=since,
+        since_basis=basis, autostart_at=settings.autostart_at, gateway_restart=settings.gateway_restart,
+        error_markers=settings.log_error_markers, shutdown_markers=settings.log_shutdown_markers,
+        gateway_line=settings.log_gateway_line, tz=world.log_tz(), zone=world.log_zone())
+
+
+@given("the bot's log of the first trading day after the switch", target_fixture="first_day")
+def first_day(first_day_facts, evidence):
+    facts = first_day_facts
+    evidence.record("first day", {
+        "switch": facts.switch, "found as": facts.switch_basis, "first trading day": facts.day,
+        "closed days before it": facts.closed_days, "window": [facts.window_start, facts.window_end],
+        "log times read as": facts.zone, "problem": facts.problem,
+    })
+    checks.require_day(facts)
+    evidence.record("first day: starts", [{"at": start.at, "where": start.where, "scheduled": start.scheduled}
+                                          for start in facts.starts])
+    evidence.record("first day: connection events", [{"kind": event.kind, "at": event.at, "line": event.line}
+                                                     for event in facts.events[-200:]])
+    evidence.record("first day: errors", {"count": facts.error_count, "first": facts.errors})
+    evidence.record("first day: longest silences", [{"from": gap.start, "to": gap.end, "until": gap.until}
+                                                    for gap in facts.gaps])
+    return facts
+
+
+@given("the scheduled start of the first day", target_fixture="scheduled_start")
+def scheduled_start(first_day, evidence):
+    start = checks.check_autostart(first_day)
+    evidence.record("scheduled start", {"at": start.at, "where": start.where, "first_lines": start.block.lines[:15]})
+    return start
+
+
+@then("the bot was started at the scheduled time")
+def autostarted(scheduled_start, evidence) -> None:
+    evidence.note(f"auto-started at {bot_day.et(scheduled_start.at)} ({scheduled_start.where})")
+
+
+@then("that start loaded DRY_RUN=false and PAPER_TRADING=true and says paper trading mode is active")
+def started_paper(scheduled_start, world, evidence) -> None:
+    block = scheduled_start.block
+    config = logs.configuration_line(block)
+    evidence.record("configuration line", config)
+    evidence.note(startup_checks.check_configuration_paper(config, block))
+    paper = startup_checks.check_paper_line(block, logs.marker(world.settings.log_paper_active))
+    evidence.record("paper mode line", paper)
+    match = logs.find_in_order(block, [logs.Pattern(text, ignore_case=True) for text in world.settings.log_expected])
+    evidence.record("expected startup lines", match)
+    startup_checks.check_lines_in_order(match, block)
+
+
+@then("every gateway line of that start names the .env's gateway on a paper port")
+def start_gateway(scheduled_start, env, world, evidence) -> None:
+    text = world.settings.log_gateway_line
+    found = logs.gateway_lines(scheduled_start.block, text)
+    evidence.record("gateway lines", found)
+    evidence.note(startup_checks.check_gateway_lines(found, scheduled_start.block, text, env.values.get("IBKR_HOST"),
+                                                     env.values.get("IBKR_PORT")))
+
+
+@then("the scheduler's task starts the bot at the scheduled time on trading days")
+def task_starts_at(scheduled_task, world, evidence) -> None:
+    from harness.checks import scheduler as scheduler_checks
+
+    at = world.settings.autostart_at
+    scheduler_checks.check_starts_at(scheduled_task, at, machine_zone=world.settings.bot_log_tz)
+    evidence.note(f"{scheduled_task.source}: starts the bot at {at:%H:%M} America/New_York on trading days")
+
+
+@then("the scheduler's task keeps paper mode")
+def task_keeps_paper(scheduled_task, world, evidence) -> None:
+    from harness.checks import scheduler as scheduler_checks
+
+    scheduler_checks.check_keeps_paper_mode(scheduled_task, bot_dir=world.bot_dir, bot_env=world.env_file)
+    evidence.note(f"{scheduled_task.source}: its command, working directory and environment keep paper mode")
+
+
+@then("the bot reconnected after the gateway's daily restart in time")
+def reconnected(first_day, world, evidence) -> None:
+    evidence.note(checks.check_reconnected(first_day, timedelta(minutes=world.settings.reconnect_within)))
+
+
+@then("the bot handled the gateway's weekly re-login")
+def weekly_relogin(first_day, world, evidence) -> None:
+    evidence.note(checks.check_weekly_relogin(first_day, timedelta(minutes=world.settings.reconnect_within)))
+
+
+@then("the bot did not crash, restart or go silent during the first day")
+def no_crashes(first_day, world, evidence) -> None:
+    process = find_bot_processes(world.bot_process) if world.bot_process else None
+    if process is not None:
+        evidence.record("bot processes now", process)
+    evidence.note(checks.check_no_crashes(first_day, timedelta(minutes=world.settings.heartbeat_gap), process))
+
+
+@then("the scheduler's task could be read")
+def task_readable(scheduled_task) -> None:
+    if not scheduled_task.looked:
+        raise CouldNotLook(scheduled_task.problem or "the scheduler's task could not be read")
