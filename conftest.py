@@ -2,4 +2,4 @@
 that defines them, so step modules are plugins)."""
 
 pytest_plugins = ["steps.common", "steps.configuration", "steps.preflight", "steps.startup", "steps.orders",
-                  "steps.rollback"]
+                  "steps.rollback", "steps.first_day"]
