@@ -190,6 +190,9 @@ class FakeDiscord:
         self.webhook_id = str(webhook_id or _random_snowflake())
         self.webhook_token = webhook_token or secrets.token_urlsafe(51)
         self.webhook_name = webhook_name
+        # The operator's alert webhook (`harness watch` posts to it): a channel of its own, apart from the bot's.
+        self.alert_webhook_id = _random_snowflake()
+        self.alert_webhook_token = secrets.token_urlsafe(51)
         self.startup_timeout = startup_timeout
         self._condition = threading.Condition()
         self._server: _Server | None = None
@@ -199,6 +202,7 @@ class FakeDiscord:
 
     def _set_defaults(self) -> None:
         self._messages: list[Message] = []
+        self._alerts: list[dict[str, Any]] = []
         self._requests: list[RecordedRequest] = []
         self._handler_errors: list[BaseException] = []
         self._rate_limited_left = 0
@@ -312,6 +316,11 @@ class FakeDiscord:
         """The full execute-webhook URL the bot posts to (contains the webhook token: a secret)."""
         return f"{self.base_url}/webhooks/{self.webhook_id}/{self.webhook_token}"
 
+    @property
+    def alert_webhook_url(self) -> str:
+        """The operator's alert webhook (DISCORD_ALERT_WEBHOOK); its posts are kept in `alerts`, not the channel."""
+        return f"{self.base_url}/webhooks/{self.alert_webhook_id}/{self.alert_webhook_token}"
+
     # ---- test API --------------------------------------------------------------------------------------
 
     @property
@@ -325,6 +334,12 @@ class FakeDiscord:
         """Requests in arrival order (health checks excluded)."""
         with self._condition:
             return list(self._requests)
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """The bodies posted to the alert webhook, oldest first (copies)."""
+        with self._condition:
+            return [json.loads(json.dumps(a)) for a in self._alerts]
 
     def post_as_webhook(
         self,
@@ -402,7 +417,8 @@ class FakeDiscord:
     def _record(self, method: str, path: str, query: str, status: int, json_body: Any = None) -> None:
         # Any token in a webhook path is masked, not only ours: a bot may post with a real token by mistake.
         safe_path = _WEBHOOK_PATH.sub(rf"\g<1>{MASK}", path)
-        safe_query = query.replace(self.webhook_token, MASK).replace(self.bot_token, MASK)
+        safe_query = (query.replace(self.webhook_token, MASK).replace(self.bot_token, MASK)
+                      .replace(self.alert_webhook_token, MASK))
         with self._condition:
             self._requests.append(RecordedRequest(method, safe_path, safe_query, status, json_body))
             del self._requests[:-MAX_RECORDED_REQUESTS]
@@ -430,6 +446,9 @@ class FakeDiscord:
             status, payload, headers = limited
         elif route is None:
             status, payload, headers = 404, {"message": "404: Not Found", "code": 0}, {}
+        elif route[0] == "webhook" and method == "POST" and route[1] == self.alert_webhook_id:
+            status, payload, body_json = self._execute_alert(route[2], body, handler.headers.get("Content-Type", ""))
+            headers = _ok_rate_headers(f"webhook:{route[1]}")
         elif route[0] == "webhook" and method == "POST":
             status, payload, body_json = self._execute_webhook(route[1], route[2], query, body,
                                                               handler.headers.get("Content-Type", ""))
@@ -494,6 +513,22 @@ class FakeDiscord:
             created = dict(message)
         wait = urllib.parse.parse_qs(query).get("wait", ["false"])[-1].lower() == "true"
         return (200, created, data) if wait else (204, None, data)
+
+    def _execute_alert(self, token: str, body: bytes, content_type: str) -> tuple[int, Any, Any]:
+        if not secrets.compare_digest(token.encode(), self.alert_webhook_token.encode()):
+            return 401, {"message": "Invalid Webhook Token", "code": 50027}, None
+        try:
+            data = _decode_body(body, content_type)
+        except ValueError:
+            return 400, {"message": "The request body contains invalid JSON.", "code": 50109}, None
+        content = data.get("content") if isinstance(data, dict) else None
+        if not isinstance(content, str) or not content.strip() or len(content) > MAX_CONTENT_CHARS:
+            return 400, {"message": "Invalid Form Body", "code": 50035}, data
+        with self._condition:
+            self._alerts.append(data)
+            del self._alerts[:-MAX_STORED_MESSAGES]
+            self._condition.notify_all()
+        return 204, None, data
 
     def _list_messages(self, channel_id: str, query: str, authorization: str | None) -> tuple[int, Any]:
         expected = f"Bot {self.bot_token}"
