@@ -1,0 +1,260 @@
+"""One round of the watch: read the world once (the bot's log, one read-only connection per gateway, the
+.env, Discord), run the monitoring checks on those facts, and return each check's outcome. No terminal.
+
+The checks are the features' own (harness.checks); a round only feeds them, the way the steps do. What a
+round remembers for the next one is the bot's newest startup block and how many error lines it held, so
+"new errors since the previous round" is a difference of counts (a traceback's lines carry no time, so a time
+window would miss them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+
+from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import orders as order_checks
+from harness.checks import startup as startup_checks
+from harness.probes import bot_log, discord, logs, reconcile
+from harness.probes.envfile import read_env
+from harness.probes.gateway import GatewayFacts
+from harness.probes.gateway_session import executions_since, read_gateway_once
+
+PASSED, FAILED, TO_CONFIRM = "passed", "failed", "operator to confirm"
+# Each check of a round, the checklist item (harness.dod) it speaks to, and what it looks at.
+CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("log errors", "dod_no_crashes", "no new error or traceback in the bot's log, no restart"),
+    ("log mode", "dod_log_paper", "no line since the bot's start says live or dry-run mode"),
+    ("bot connection", "dod_orders_paper", "the paper gateway holds an order or execution of the bot's client id"),
+    ("paper orders", "dod_orders_paper", "every logged order is in the paper account, nothing unknown"),
+    ("live account", "dod_no_live_orders", "no order or execution in the live account"),
+    ("discord", "dod_discord_paper", "no Discord message since the bot's start says dry-run or live"),
+)
+ITEM_OF = {name: item for name, item, _ in CHECKS}
+# Discord and the machine's clock may disagree a little: messages from just before the start still count.
+DISCORD_CLOCK_MARGIN = timedelta(seconds=30)
+DISCORD_RETRIES = 1  # a round stays bounded: one retry of a 429/5xx
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    name: str
+    item: str
+    status: str  # passed, failed, operator to confirm
+    message: str  # redacted
+    critical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    number: int
+    at: datetime  # when it started (UTC)
+    checks: tuple[CheckOutcome, ...]
+
+    @property
+    def status(self) -> str:
+        statuses = {check.status for check in self.checks}
+        if FAILED in statuses:
+            return FAILED
+        return TO_CONFIRM if TO_CONFIRM in statuses or not self.checks else PASSED
+
+    @property
+    def failures(self) -> tuple[CheckOutcome, ...]:
+        return tuple(check for check in self.checks if check.status == FAILED)
+
+    def row(self) -> dict:
+        """The round as one line of watch-rounds.jsonl (docs/evidence-layout.md)."""
+        return {"round": self.number, "at": self.at.isoformat(timespec="seconds"), "status": self.status,
+                "checks": [{"name": c.name, "item": c.item, "status": c.status, "message": c.message}
+                           for c in self.checks]}
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFacts:
+    """What one round read. Gateway facts are None when that gateway is not to be contacted."""
+
+    start: bot_log.NewestStart
+    scan: logs.ScanFacts | None
+    env_client_id: int | None
+    paper: GatewayFacts | None
+    live: GatewayFacts | None
+    notification: discord.NotificationFacts | None
+    discord_problem: str | None
+
+
+def _outcome(name: str, check: Callable[[], object], redact: Callable[[str], str]) -> CheckOutcome:
+    """Run one check: its note when it passes, its failure, or why it could not look. A harness error is a
+    failure (as in the verdict): it is never a pass."""
+    item = ITEM_OF[name]
+    try:
+        note = check()
+    except CheckFailed as exc:
+        return CheckOutcome(name, item, FAILED, redact(f"{exc.title}: {exc.message}"), exc.critical)
+    except CouldNotLook as exc:
+        return CheckOutcome(name, item, TO_CONFIRM, redact(exc.reason))
+    except Exception as exc:  # a bug in a check must show as a failure, never end the watch
+        return CheckOutcome(name, item, FAILED, redact(f"harness error: {type(exc).__name__}: {exc}"))
+    if isinstance(note, (list, tuple)):
+        note = "; ".join(str(n) for n in note)
+    return CheckOutcome(name, item, PASSED, redact(str(note or "passed")))
+
+
+def _block_key(block: logs.StartupBlock | None) -> tuple | None:
+    if block is None:
+        return None
+    return (block.path, block.first_lineno, block.started_at)
+
+
+class Watcher:
+    """The rounds of one watch over one world. `redact` is applied to every message before it leaves a round."""
+
+    def __init__(self, world, redact: Callable[[str], str]) -> None:
+        self.world = world
+        self.settings = world.settings
+        self.redact = redact
+        self._previous_block: tuple | None = None
+        self._previous_counts: Mapping[str, int] | None = None
+        self._previous_started: datetime | None = None
+        self.error_patterns = logs.error_markers(self.settings.log_error_markers)
+        self.live_patterns = logs.markers(self.settings.log_live_markers)
+        self.dry_run_patterns = logs.markers(self.settings.log_dry_run_markers)
+
+    # -- facts --------------------------------------------------------------------------------------------
+    def read(self) -> RoundFacts:
+        """Everything one round needs, each source read once. Never raises for a fault of the world."""
+        world, settings = self.world, self.settings
+        start = bot_log.read_newest_start(world.bot_log_spec(), base_dir=world.bot_dir,
+                                          startup_text=settings.log_startup, since=settings.since,
+                                          tz=world.log_tz(), zone=world.log_zone())
+        scan = None
+        if start.block is not None:
+            patterns = (*self.error_patterns, *self.live_patterns, *self.dry_run_patterns)
+            scan = logs.scan(start.files, patterns, since=start.block, workers=1)
+        client_id = None
+        if world.env_file is not None:
+            client_id = read_env(world.env_file).int_value("IBKR_CLIENT_ID")
+        paper = self._gateway(world.gateway, "paper")
+        live = self._gateway(world.live_gateway, "live")
+        notification, problem = self._discord(start)
+        return RoundFacts(start, scan, client_id, paper, live, notification, problem)
+
+    def _gateway(self, address, role: str) -> GatewayFacts | None:
+        if address is None:
+            return None
+        return read_gateway_once(address, role, client_id=self.settings.client_id, timeout=self.settings.timeout)
+
+    def _discord(self, start: bot_log.NewestStart) -> tuple[discord.NotificationFacts | None, str | None]:
+        world = self.world
+        if world.discord_channel is None:
+            return None, "no Discord channel to read (--discord-channel, token in DISCORD_BOT_TOKEN)"
+        started = start.started_at
+        if started is None:
+            return None, "the bot's newest start has no readable time, so its Discord messages cannot be told " \
+                         "from older ones"
+        facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
+                                             after=started - DISCORD_CLOCK_MARGIN, timeout=self.settings.timeout,
+                                             retries=DISCORD_RETRIES)
+        return discord.find_startup_notification(facts), None
+
+    # -- checks -------------------------------------------------------------------------------------------
+    def run_round(self, number: int, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Round:
+        at = now()
+        facts = self.read()
+        outcomes = self.judge(facts)
+        return Round(number, at, outcomes)
+
+    def judge(self, facts: RoundFacts) -> tuple[CheckOutcome, ...]:
+        """The round's outcomes from its facts; remembers the log's state for the next round."""
+        start = facts.start
+        activity = bot_log.bot_activity(start)
+        paper = executions_since(facts.paper, activity.since) if facts.paper is not None else None
+        why_no_gateway = self.world.why_no_gateway
+        outcomes = (
+            _outcome("log errors", lambda: self._new_errors(facts), self.redact),
+            _outcome("log mode", lambda: self._mode(facts), self.redact),
+            _outcome("bot connection", lambda: self._connection(facts, activity, paper, why_no_gateway), self.redact),
+            _outcome("paper orders", lambda: self._orders(facts, activity, paper, why_no_gateway), self.redact),
+            _outcome("live account", lambda: order_checks.check_no_live_orders(
+                facts.live, activity.since, facts.env_client_id,
+                sorted({o.ref for o in activity.orders.orders})), self.redact),
+            _outcome("discord", lambda: self._discord_check(facts), self.redact),
+        )
+        self._remember(facts)
+        return outcomes
+
+    def _remember(self, facts: RoundFacts) -> None:
+        if facts.start.block is None or facts.scan is None:
+            return
+        self._previous_block = _block_key(facts.start.block)
+        self._previous_started = facts.start.started_at
+        self._previous_counts = {p.pattern: p.count for p in facts.scan.patterns}
+
+    def _group(self, scan: logs.ScanFacts, patterns) -> logs.ScanFacts:
+        wanted = {str(p) for p in patterns}
+        return replace(scan, patterns=tuple(p for p in scan.patterns if p.pattern in wanted))
+
+    def _new_errors(self, facts: RoundFacts) -> str:
+        block = startup_checks.check_startup_found(facts.start)
+        assert facts.scan is not None  # scanned whenever there is a block
+        errors = self._group(facts.scan, self.error_patterns)
+        restarted = self._previous_block is not None and _block_key(block) != self._previous_block
+        if restarted:
+            before = self._previous_started.isoformat() if self._previous_started else "an unreadable time"
+            now = block.started_at.isoformat() if block.started_at else "an unreadable time"
+            raise CheckFailed("The bot started again during the watch",
+                              f"its newest start is {block.path}:{block.first_lineno} at {now} (the previous round "
+                              f"saw the start at {before}): a crash, a restart or an unexpected exit; read the log "
+                              "before it", critical=False)
+        window = "since the bot's newest start" if self._previous_counts is None else "since the previous round"
+        if self._previous_counts is not None:
+            errors = replace(errors, patterns=tuple(self._new_lines(p) for p in errors.patterns))
+        startup_checks.check_absent(errors, f"New errors in the bot's log ({window})", critical=False,
+                                    advice="diagnose before trusting the bot with orders", meaning=" (an error)")
+        return f"no new error or traceback {window} ({len(errors.files)} file(s) read)"
+
+    def _new_lines(self, facts: logs.PatternFacts) -> logs.PatternFacts:
+        """Only the lines of `facts` the previous round had not counted (the newest kept ones)."""
+        assert self._previous_counts is not None
+        new = max(facts.count - self._previous_counts.get(facts.pattern, 0), 0)
+        kept = facts.last[-new:] if new else ()
+        return replace(facts, count=new, first=kept, last=kept)
+
+    def _mode(self, facts: RoundFacts) -> str:
+        startup_checks.check_startup_found(facts.start)
+        assert facts.scan is not None
+        startup_checks.check_absent(self._group(facts.scan, self.live_patterns), "LIVE trading mode in the log",
+                                    critical=True, advice="HALT THE BOT and check the gateway account",
+                                    meaning=" (live trading mode)")
+        startup_checks.check_absent(self._group(facts.scan, self.dry_run_patterns), "Dry-run mode in the log",
+                                    critical=False, meaning=" (dry-run mode)",
+                                    advice="the bot is not trading on paper: re-check the .env and restart it")
+        return "no line since the bot's start says live or dry-run mode"
+
+    def _connection(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
+                    why_no_gateway: str) -> str:
+        order_checks.require_started(facts.start)
+        claim = activity.connected_claim
+        return order_checks.check_bot_connected(
+            facts.env_client_id, paper, why_no_gateway, activity.since,
+            [order.order_id for order in activity.orders.orders], claim.where if claim is not None else None,
+            activity.where, facts.start.zone)
+
+    def _orders(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
+                why_no_gateway: str) -> list[str]:
+        order_checks.require_started(facts.start)
+        readable = order_checks.require_readable(paper, why_no_gateway)
+        if facts.env_client_id is None:
+            raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's orders cannot be told")
+        found = activity.orders
+        result = reconcile.reconcile(found.orders, reconcile.broker_orders(readable), facts.env_client_id,
+                                     found.rejections)
+        return order_checks.check_orders_in_paper(found, result, readable)
+
+    def _discord_check(self, facts: RoundFacts) -> str:
+        if facts.notification is None:
+            raise CouldNotLook(facts.discord_problem or "Discord was not read")
+        startup_checks.check_discord_no_wrong_mode(facts.notification)
+        if facts.notification.problem:
+            raise CouldNotLook(facts.notification.problem)
+        return "no Discord message since the bot's start says dry-run or live"
