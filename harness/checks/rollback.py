@@ -160,6 +160,8 @@ def check_scheduled_task(task: ScheduledTask, bot_dir: Path | None) -> str:
     if not task.looked:
         raise CouldNotLook(f"the Task Scheduler task could not be read: {task.problem}")
     name = task.name or task.source
+    if task.enabled is None:  # a systemd timer: its unit file does not say whether it is enabled
+        raise CouldNotLook(f"whether {name} is enabled is not in its definition: {' '.join(task.notes)}")
     if not task.enabled:
         raise CheckFailed("The bot's scheduled task is disabled",
                           f"{name} is disabled: re-enable it (Task Scheduler -> the task -> Enable), or the bot will "
