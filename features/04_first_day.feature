@@ -9,7 +9,6 @@ Feature: The first trading day after the switch (the seed's "Stability Maintaine
   @dod_autostart @needs_logs
   Scenario: The bot was auto-started at 06:00 ET on the first trading day
     Given the bot's log of the first trading day after the switch
-    And the scheduled start of the first day
     Then the bot was started at the scheduled time
 
   @dod_autostart @critical @needs_logs

@@ -63,16 +63,17 @@ def first_day(first_day_facts, evidence):
     return facts
 
 
+@then("the bot was started at the scheduled time")
+def autostarted(first_day, evidence) -> None:
+    start = checks.check_autostart(first_day)
+    evidence.note(f"auto-started at {bot_day.et(start.at)} ({start.where})")
+
+
 @given("the scheduled start of the first day", target_fixture="scheduled_start")
 def scheduled_start(first_day, evidence):
-    start = checks.check_autostart(first_day)
+    start = checks.require_scheduled_start(first_day)
     evidence.record("scheduled start", {"at": start.at, "where": start.where, "first_lines": start.block.lines[:15]})
     return start
-
-
-@then("the bot was started at the scheduled time")
-def autostarted(scheduled_start, evidence) -> None:
-    evidence.note(f"auto-started at {bot_day.et(scheduled_start.at)} ({scheduled_start.where})")
 
 
 @then("that start loaded DRY_RUN=false and PAPER_TRADING=true and says paper trading mode is active")

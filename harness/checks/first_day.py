@@ -86,6 +86,15 @@ def check_autostart(day: FirstDay) -> DayStart:
                       f"expected {expected}, found the start(s) at {_starts_text(day.starts)}{hint}")
 
 
+def require_scheduled_start(day: FirstDay) -> DayStart:
+    """The scheduled start, to check what it loaded; without one there is nothing to check here (the auto-start
+    check fails for it)."""
+    require_day(day)
+    if day.scheduled_start is None:
+        raise CouldNotLook(f"no scheduled start on {_day_name(day)} to check (the auto-start scenario says why)")
+    return day.scheduled_start
+
+
 def check_reconnected(day: FirstDay, within: timedelta) -> str:
     """After the gateway's daily restart the bot logged a disconnect and a connection no more than `within`
     after it. Returns a note."""
@@ -187,30 +196,29 @@ def _process_text(process: ProcessFacts | None, gaps) -> str:
 
 
 def check_weekly_relogin(day: FirstDay, within: timedelta) -> str:
-    """When a Sunday (IB Gateway's weekly full re-login) lies between the switch and the first day: the bot logged a
-    connection after it, by the first day's scheduled start + `within`. Returns a note."""
+    """When a Sunday (IB Gateway's weekly full re-login) lies between the switch and the first day: the bot's first
+    connection attempt after it connected, at once or within `within`. Returns a note."""
     require_day(day)
     sunday = day.weekly_relogin_sunday
     if sunday is None:
         raise CouldNotLook(f"no Sunday between the switch ({_switch_text(day)}) and the first day ({_day_name(day)}): "
                            "IB Gateway's weekly full re-login has not happened since the switch; confirm the bot "
                            "reconnects after the next one (Sunday)")
-    assert day.autostart is not None
     low = datetime.combine(sunday, datetime.min.time(), NEW_YORK)
-    high = day.autostart + within
-    span = f"between {et(low)} and {et(high)}"
-    events = [event for event in day.events if event.at is not None and low <= event.at <= high]
-    connected = [event for event in events if event.kind == "connected"]
-    if connected:
-        return (f"after IB Gateway's weekly re-login (Sunday {sunday}), the bot connected at {et(connected[-1].at)} "
-                f"({connected[-1].line.where})")
+    events = [event for event in day.events if event.at is not None and event.at >= low]
     if not events:
-        raise CouldNotLook(f"the bot's log says nothing about its gateway connection {span}: whether IB Gateway's "
-                           f"weekly re-login (Sunday {sunday}) was handled cannot be told; confirm the gateway was "
-                           "logged in again before the first day")
-    later = [event for event in day.events if event.at is not None and event.at > high and event.kind == "connected"]
-    after = f"; it connected only at {et(later[0].at)}" if later else "; it did not connect at all that day"
+        raise CouldNotLook(f"the bot's log says nothing about its gateway connection between {et(low)} and "
+                           f"{et(day.window_end)}: whether IB Gateway's weekly re-login (Sunday {sunday}) was handled "
+                           "cannot be told; confirm the gateway was logged in again before the first day")
+    first = events[0]
+    connected = next((event for event in events if event.kind == "connected"), None)
+    if connected is not None and connected.at - first.at <= within:
+        return (f"after IB Gateway's weekly re-login (Sunday {sunday}), the bot's first connection line at "
+                f"{et(first.at)}; connected at {et(connected.at)} ({connected.line.where})")
+    after = (f"it connected only at {et(connected.at)}, {minutes(connected.at - first.at)} later" if connected
+             else "it never connected that day")
     raise CheckFailed("The weekly re-login was not handled",
-                      f"{len(events)} connection line(s) {span} (the first {et(events[0].at)}: "
-                      f"{quote(events[0].line)}) but no connection: IB Gateway's weekly full re-login (Sunday "
-                      f"{sunday}) left it logged out{after}. Log the gateway in (2FA) and check its auto-restart")
+                      f"after IB Gateway's weekly full re-login (Sunday {sunday}) the bot tried to connect from "
+                      f"{et(first.at)} ({quote(first.line)}), but {after} (bound: {minutes(within)}, "
+                      "--reconnect-within): the gateway was left logged out. Log it in (2FA) and check its "
+                      "auto-restart settings")

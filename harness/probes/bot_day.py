@@ -247,6 +247,7 @@ class _DayReader:
         self.error_count = 0
         self.shutdowns: list[logs.LogLine] = []
         self.gaps: list[tuple[timedelta, int, Gap]] = []  # a min-heap of the largest
+        self.gap_count = 0
         self.in_window = 0
         self.undated = 0
         self.first: logs.LogLine | None = None
@@ -360,7 +361,8 @@ class _DayReader:
         if end <= start:
             return
         gap = Gap(start, end, after, until)
-        entry = (gap.length, len(self.gaps), gap)
+        self.gap_count += 1
+        entry = (gap.length, -self.gap_count, gap)  # equal lengths: the earlier is kept
         if len(self.gaps) < MAX_GAPS:
             heapq.heappush(self.gaps, entry)
         else:
@@ -391,7 +393,7 @@ class _DayReader:
                 if seen:
                     starts[index] = DayStart(start.block, False)
                 seen = True
-        gaps = tuple(gap for _length, _order, gap in sorted(self.gaps, key=lambda item: (-item[0], item[1])))
+        gaps = tuple(gap for _length, _order, gap in sorted(self.gaps, key=lambda item: (-item[0], -item[1])))
         return replace(base, starts=tuple(starts), events=tuple(self.events), errors=tuple(self.errors),
                        error_count=self.error_count, shutdowns=tuple(self.shutdowns), gaps=gaps,
                        lines_in_window=self.in_window, undated=self.undated, first_line=self.first,

@@ -1,0 +1,235 @@
+"""The first-day probe (harness.probes.bot_day) on hand-written logs: which day, its window, the starts, the
+connection events, the errors and the silences, in plain, cp1252/CRLF and JSON-lines logs, across DST."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from harness.probes import bot_day
+from harness.probes.logs import DEFAULT_TEXTS
+
+NEW_YORK = ZoneInfo("America/New_York")
+PAPER_START = ("Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",
+               "Connecting to IBKR Gateway at 127.0.0.1:4002", "Gateway connection established",
+               "Paper trading mode ACTIVE", "Bot initialized successfully")
+LONG_AFTER = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime  # aware, any zone
+    level: str
+    message: str
+
+
+def at(day: date, clock: str) -> datetime:
+    hours, minutes, *rest = (int(part) for part in clock.split(":"))
+    return datetime.combine(day, time(hours, minutes, rest[0] if rest else 0), NEW_YORK)
+
+
+def block(when: datetime, messages: Iterable[str] = PAPER_START) -> list[Line]:
+    return [Line(when + timedelta(milliseconds=100 * index), "INFO", text) for index, text in enumerate(messages)]
+
+
+def every(first: datetime, last: datetime, step: timedelta, message: str = "Heartbeat: alive") -> list[Line]:
+    lines = []
+    while first <= last:
+        lines.append(Line(first, "INFO", message))
+        first += step
+    return lines
+
+
+def clean_day(switch_day: date = date(2026, 3, 6), day: date = date(2026, 3, 9), *, start: str = "06:00:03",
+              reconnect_after: timedelta = timedelta(seconds=70)) -> list[Line]:
+    """The switch on `switch_day` 17:10 ET, a clean shutdown, then `day`: the 06:00 start, a heartbeat every 20 min,
+    the 16:30 restart and the reconnection, a clean shutdown at 17:05."""
+    begin = at(day, start)
+    restart = at(day, "16:30:02")
+    return [
+        *block(at(switch_day, "17:10:00")),
+        Line(at(switch_day, "17:40:00"), "INFO", "Shutting down: clean shutdown complete"),
+        *block(begin),
+        *every(begin + timedelta(minutes=20), at(day, "16:25"), timedelta(minutes=20)),
+        Line(restart, "WARNING", "Gateway disconnected"),
+        Line(restart + timedelta(seconds=1), "INFO", "Reconnecting to IBKR Gateway at 127.0.0.1:4002"),
+        Line(restart + reconnect_after, "INFO", "Gateway connection re-established"),
+        *every(at(day, "16:40"), at(day, "17:00"), timedelta(minutes=20)),
+        Line(at(day, "17:05"), "INFO", "Shutting down: clean shutdown complete"),
+    ]
+
+
+def write_plain(path: Path, lines: Iterable[Line], *, encoding: str = "utf-8", newline: str = "\n") -> Path:
+    """As Python's logging writes it: local (New York) naive times, `asctime levelname name: message`."""
+    text = "".join(f"{line.at.astimezone(NEW_YORK):%Y-%m-%d %H:%M:%S},{line.at.microsecond // 1000:03d} "
+                   f"{line.level} bot: {line.message}{newline}" for line in sorted(lines, key=lambda item: item.at))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_json(path: Path, lines: Iterable[Line]) -> Path:
+    """structlog-style JSON lines with UTC times."""
+    records = [json.dumps({"timestamp": line.at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+                           "level": line.level.lower(), "event": line.message})
+               for line in sorted(lines, key=lambda item: item.at)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(records) + "\n", encoding="utf-8", newline="\n")
+    return path
+
+
+def read(path: Path, *, since: datetime | None = None, now: datetime = LONG_AFTER,
+         autostart: time = time(6, 0)) -> bot_day.FirstDay:
+    return bot_day.read_first_day(
+        str(path), base_dir=None, startup_text=DEFAULT_TEXTS["startup"][0], since=since,
+        since_basis=f"--since {since.isoformat()}" if since else "", autostart_at=autostart,
+        gateway_restart=time(16, 30), error_markers=DEFAULT_TEXTS["errors"], shutdown_markers=DEFAULT_TEXTS["shutdown"],
+        gateway_line=DEFAULT_TEXTS["gateway_line"][0], tz=NEW_YORK, zone="America/New_York", now=now)
+
+
+def test_the_first_day_is_the_first_trading_day_after_the_switch_and_its_window_is_dst_aware(tmp_path):
+    day = read(write_plain(tmp_path / "bot.log", clean_day()))
+    assert day.problem is None
+    assert day.switch is not None and day.switch.lineno == 1
+    assert day.day == date(2026, 3, 9)  # Friday's switch -> Monday, over the weekend DST began
+    assert day.closed_days == (date(2026, 3, 7), date(2026, 3, 8))
+    assert day.weekly_relogin_sunday == date(2026, 3, 8)
+    assert day.window_start.utcoffset() == timedelta(hours=-4)
+    assert day.window_start.astimezone(timezone.utc) == datetime(2026, 3, 9, 4, tzinfo=timezone.utc)
+    assert day.window_end == datetime(2026, 3, 10, 6, tzinfo=NEW_YORK)
+    assert day.autostart.astimezone(timezone.utc) == datetime(2026, 3, 9, 10, tzinfo=timezone.utc)
+
+
+def test_a_clean_day_has_one_scheduled_start_its_reconnection_and_no_error(tmp_path):
+    day = read(write_plain(tmp_path / "bot.log", clean_day()))
+    assert [(start.at, start.scheduled) for start in day.starts] == [(at(date(2026, 3, 9), "06:00:03"), True)]
+    lines = day.scheduled_start.block.lines  # from its startup line to the end of the window
+    assert [line.text.split(": ", 1)[1] for line in lines[:5]] == list(PAPER_START)
+    assert "clean shutdown" in lines[-1].text and not day.scheduled_start.block.lines_capped
+    kinds = [(event.kind, event.at.astimezone(NEW_YORK).strftime("%m-%d %H:%M:%S")) for event in day.events]
+    assert kinds == [("attempt", "03-06 17:10:00"), ("connected", "03-06 17:10:00"),
+                     ("attempt", "03-09 06:00:03"), ("connected", "03-09 06:00:03"),
+                     ("disconnected", "03-09 16:30:02"), ("attempt", "03-09 16:30:03"),
+                     ("connected", "03-09 16:31:12")]
+    assert day.error_count == 0
+    assert [line.timestamp for line in day.shutdowns] == [at(date(2026, 3, 9), "17:05")]
+    assert max(gap.length for gap in day.gaps) <= timedelta(minutes=20)
+    assert all(gap.until == "the next line" for gap in day.gaps)  # after the clean shutdown: not running
+
+
+def test_the_same_day_in_cp1252_with_crlf_reads_the_same(tmp_path):
+    lines = [*clean_day(), Line(at(date(2026, 3, 9), "09:31"), "INFO", "Order filled: 1 SPY @ 1.00 € fee")]
+    plain = read(write_plain(tmp_path / "a" / "bot.log", lines))
+    windows = read(write_plain(tmp_path / "b" / "bot.log", lines, encoding="cp1252", newline="\r\n"))
+    assert [(start.at, start.scheduled) for start in windows.starts] == [(start.at, start.scheduled)
+                                                                         for start in plain.starts]
+    assert [(event.kind, event.at) for event in windows.events] == [(event.kind, event.at) for event in plain.events]
+    assert windows.lines_in_window == plain.lines_in_window
+    assert not any(line.text.endswith("\r") for line in windows.scheduled_start.block.lines)
+
+
+def test_json_lines_logs_are_read_by_their_message_and_time(tmp_path):
+    lines = [*clean_day(), Line(at(date(2026, 3, 9), "12:00"), "ERROR", "Unhandled exception in strategy A")]
+    day = read(write_json(tmp_path / "bot.jsonl", lines))
+    assert [(start.at, start.scheduled) for start in day.starts] == [(at(date(2026, 3, 9), "06:00:03"), True)]
+    assert [event.kind for event in day.events][-3:] == ["disconnected", "attempt", "connected"]
+    assert day.error_count == 1 and day.errors[0].timestamp == at(date(2026, 3, 9), "12:00")
+
+
+def test_a_start_at_07_00_in_summer_is_not_the_scheduled_one(tmp_path):
+    day = read(write_plain(tmp_path / "bot.log", clean_day(date(2026, 7, 10), date(2026, 7, 13), start="07:00:03")))
+    assert day.day == date(2026, 7, 13)
+    assert [start.scheduled for start in day.starts] == [False]
+    assert day.scheduled_start is None
+
+
+def test_a_crash_and_a_restart_are_two_starts_with_the_error_between(tmp_path):
+    monday = date(2026, 3, 9)
+    lines = [*clean_day(), Line(at(monday, "12:00:00"), "ERROR", "Traceback (most recent call last):"),
+             *block(at(monday, "12:05:00"))]
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    assert [(start.at, start.scheduled) for start in day.starts] == [(at(monday, "06:00:03"), True),
+                                                                     (at(monday, "12:05:00"), False)]
+    assert day.error_count == 1
+
+
+def test_a_second_start_within_the_scheduled_minutes_is_a_restart(tmp_path):
+    monday = date(2026, 3, 9)
+    day = read(write_plain(tmp_path / "bot.log", [*clean_day(), *block(at(monday, "06:04:00"))]))
+    assert [start.scheduled for start in day.starts] == [True, False]
+
+
+def test_silence_while_running_is_a_gap_and_silence_after_a_shutdown_is_not(tmp_path):
+    monday = date(2026, 3, 9)
+    lines = [line for line in clean_day() if not (at(monday, "11:01") <= line.at <= at(monday, "11:59"))]
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    assert day.gaps[0].start == at(monday, "11:00:03") and day.gaps[0].end == at(monday, "12:00:03")
+    # The night after the clean 17:05 shutdown is not a silence.
+    assert all(gap.end <= at(monday, "17:05") for gap in day.gaps)
+
+
+def test_a_log_that_stops_without_a_shutdown_is_silent_to_the_window_end(tmp_path):
+    monday = date(2026, 3, 9)
+    lines = [line for line in clean_day() if line.at <= at(monday, "13:05")]
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    assert day.gaps[0].until == "the window's end"
+    assert day.gaps[0].end == datetime(2026, 3, 10, 6, tzinfo=NEW_YORK)
+
+
+def test_a_holiday_is_skipped_and_the_window_is_not_over_before_its_end(tmp_path):
+    lines = clean_day(date(2026, 11, 25), date(2026, 11, 27))  # Thanksgiving, 2026-11-26, is closed
+    path = write_plain(tmp_path / "bot.log", lines)
+    day = read(path, now=datetime(2026, 11, 27, 20, tzinfo=NEW_YORK))
+    assert day.day == date(2026, 11, 27) and day.closed_days == (date(2026, 11, 26),)
+    assert not day.over and day.starts == ()  # not read before the window ends
+    assert read(path).over
+
+
+def test_the_switch_is_the_first_paper_start_at_or_after_since(tmp_path):
+    dry_run = ("Configuration loaded: DRY_RUN=true, PAPER_TRADING=false", "DRY_RUN mode active")
+    old_paper = block(at(date(2026, 2, 2), "17:00"))  # a paper start long before the baseline
+    lines = [*old_paper, *block(at(date(2026, 3, 5), "17:00"), dry_run), *clean_day()]
+    path = write_plain(tmp_path / "bot.log", lines)
+    assert read(path).switch.timestamp == at(date(2026, 2, 2), "17:00")
+    day = read(path, since=at(date(2026, 3, 5), "12:00"))
+    assert day.switch.timestamp == at(date(2026, 3, 6), "17:10")
+    assert day.day == date(2026, 3, 9)
+
+
+def test_no_paper_start_is_a_problem_not_a_guess(tmp_path):
+    lines = block(at(date(2026, 3, 6), "17:00"), ("Configuration loaded: DRY_RUN=true, PAPER_TRADING=false",))
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    assert day.problem is not None and "DRY_RUN=false, PAPER_TRADING=true" in day.problem
+    assert bot_day.read_first_day(None, base_dir=None, startup_text="x", since=None, since_basis="",
+                                  autostart_at=time(6), gateway_restart=time(16, 30), error_markers=("error",),
+                                  shutdown_markers=("shutdown",), gateway_line="x", tz=None, zone="local").problem
+
+
+def test_a_missing_log_is_a_problem(tmp_path):
+    day = read(tmp_path / "nothing.log")
+    assert day.problem is not None and day.starts == ()
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("Gateway disconnected", "disconnected"),
+    ("Connection lost to IB Gateway", "disconnected"),
+    ("Error 1100: Connectivity between IB and Trader Workstation has been lost.", "disconnected"),
+    ("Gateway connection re-established", "connected"),
+    ("Reconnected to the gateway", "connected"),
+    ("Connectivity between IB and Trader Workstation has been restored - data maintained.", "connected"),
+    ("Reconnecting to IBKR Gateway at 127.0.0.1:4002", "attempt"),
+    ("Connect attempt 3 failed: ConnectionRefusedError", "attempt"),
+    ("Heartbeat: connected", None),
+    ("Order submitted: id=1", None),
+])
+def test_connection_events_by_meaning(tmp_path, message, kind):
+    monday = date(2026, 3, 9)
+    day = read(write_plain(tmp_path / "bot.log", [*clean_day(), Line(at(monday, "10:10:10"), "INFO", message)]))
+    found = [event.kind for event in day.events if event.at == at(monday, "10:10:10")]
+    assert found == ([kind] if kind else [])
