@@ -1,0 +1,293 @@
+"""The HTML report: one self-contained `index.html` from the Allure results of the latest run of each phase.
+
+Allure 3's awesome report with `singleFile: true` embeds everything (scripts, results, attachments) in one file
+that opens offline. Its inputs are made here, in a scratch folder, from the recorded evidence only:
+- each run's results copied into a folder of its own (no two runs' files can clash), every text scrubbed again
+  with the secrets known to the report (the bot's .env), each result labelled with its phase, which the tree
+  groups by; results in a folder shared by several runs (`--alluredir`) are kept only within the run's times;
+- one `environment.properties` for all runs (a key whose value differs between runs is shown per phase);
+- Allure's "global" attachments and errors: the paper-account picture, and each item a verdict failed.
+The report's name carries each phase's recorded verdict; nothing here decides one. The awesome template's
+Google Analytics tag is removed from the page: the report must not call anything when it is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from harness.evidence.redact import SecretSet, redact_text
+from harness.report import node_tools
+
+TITLE = "Task 4.3 paper-trading transition"
+PHASE_LABEL = "phase"
+PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
+GROUP_BY = (PHASE_LABEL, "feature")
+HIDDEN_LABELS = ("thread",)
+WINDOW_SLACK = timedelta(seconds=2)  # run.json's times are whole seconds
+TEXT_SUFFIXES = frozenset({".json", ".txt", ".properties", ".xml", ".csv", ".log", ".md", ".html", ".htm", ".yaml",
+                           ".yml", ".uri", ".tsv"})
+ANALYTICS = re.compile(r'\s*<script async src="https://www\.googletagmanager\.com/[^"]*"></script>\s*'
+                       r"<script>\s*window\.dataLayer.*?</script>", re.DOTALL)
+ANALYTICS_HOST = "googletagmanager.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """The paper account as an image: what it shows (the attachment's name), its bytes and MIME type."""
+
+    title: str
+    data: bytes
+    mime: str  # image/png or image/jpeg
+
+
+def _ordered(runs: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    rank = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    return sorted(((phase, run) for phase, run in runs.items() if run is not None),
+                  key=lambda pair: (rank.get(pair[0], len(rank)), pair[0]))
+
+
+def _instant(text: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _window(run: Any) -> tuple[float, float] | None:
+    """The run's start and end in epoch milliseconds (with slack), or None when run.json cannot say."""
+    start, end = _instant(run.started_at), _instant(run.finished_at)
+    if start is None or end is None:
+        return None
+    return (start - WINDOW_SLACK).timestamp() * 1000, (end + WINDOW_SLACK).timestamp() * 1000
+
+
+def _inside(folder: Path, parent: Path) -> bool:
+    try:
+        folder.resolve().relative_to(parent.resolve())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _scrub(value: Any, secrets: SecretSet) -> Any:
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
+    return value
+
+
+def _scrubbed_json(body: Any, secrets: SecretSet) -> str:
+    """`body` as JSON with every string scrubbed: the text at once (fast), each string when that broke the JSON."""
+    text = redact_text(json.dumps(body, ensure_ascii=False), secrets)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        text = json.dumps(_scrub(body, secrets), ensure_ascii=False)
+    return text
+
+
+def _write_text(target: Path, text: str) -> None:
+    with open(target, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def _read_json(source: Path) -> Any:
+    try:
+        return json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _copy_result(source: Path, target: Path, phase: str, window: tuple[float, float] | None,
+                 secrets: SecretSet) -> bool:
+    body = _read_json(source)
+    if not isinstance(body, dict):
+        return False
+    if window is not None:
+        start = body.get("start")
+        if not isinstance(start, (int, float)) or not window[0] <= start <= window[1]:
+            return False
+    labels = [label for label in body.get("labels") or () if isinstance(label, dict)
+              and label.get("name") != PHASE_LABEL]
+    body["labels"] = [*labels, {"name": PHASE_LABEL, "value": phase}]
+    _write_text(target, _scrubbed_json(body, secrets))
+    return True
+
+
+def _copy_other(source: Path, target: Path, secrets: SecretSet) -> None:
+    """An attachment or container: text scrubbed again, anything else (images) copied as it is."""
+    data = source.read_bytes()
+    if source.suffix.lower() in TEXT_SUFFIXES or b"\0" not in data[:4096]:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            if source.suffix.lower() == ".json":
+                body = _read_json(source)
+                if body is not None:
+                    _write_text(target, _scrubbed_json(body, secrets))
+                    return
+            _write_text(target, redact_text(text, secrets))
+            return
+    target.write_bytes(data)
+
+
+def _read_properties(source: Path) -> list[tuple[str, str]]:
+    try:
+        text = source.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    pairs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def merge_results(runs: Mapping[str, Any], target: Path, secrets: SecretSet) -> int:
+    """Copy each run's Allure results into `target/<n>-<phase>/`; the shared files (environment, categories) into
+    `target/harness/`. The number of test results copied."""
+    shared = target / "harness"
+    shared.mkdir(parents=True, exist_ok=True)
+    environment: dict[str, dict[str, str]] = {}
+    categories: list[Any] = []
+    copied = 0
+    for index, (phase, run) in enumerate(_ordered(runs), start=1):
+        source = run.allure_results()
+        if source is None:
+            continue
+        folder = target / f"{index}-{re.sub(r'[^a-z0-9-]+', '-', phase.lower())}"
+        folder.mkdir()
+        # A folder of the run's own holds only its results; one named by --alluredir may hold other runs' too.
+        window = None if _inside(source, run.path) else _window(run)
+        for entry in sorted(source.iterdir()):
+            if not entry.is_file():
+                continue
+            name = entry.name
+            if name == "environment.properties":
+                for key, value in _read_properties(entry):
+                    environment.setdefault(key, {})[phase] = value
+            elif name == "categories.json":
+                body = _read_json(entry)
+                for category in body if isinstance(body, list) else ():
+                    if category not in categories:
+                        categories.append(category)
+            elif name.endswith("-result.json"):
+                copied += _copy_result(entry, folder / name, phase, window, secrets)
+            else:
+                _copy_other(entry, folder / name, secrets)
+    lines = []
+    for key in sorted(environment):
+        values = environment[key]
+        if len(set(values.values())) == 1:
+            lines.append(f"{key}={next(iter(values.values()))}")
+        else:
+            lines.extend(f"{key} [{phase}]={value}" for phase, value in values.items())
+    _write_text(shared / "environment.properties", redact_text("\n".join(lines) + "\n", secrets))
+    if categories:
+        _write_text(shared / "categories.json", _scrubbed_json(categories, secrets))
+    return copied
+
+
+def report_name(runs: Mapping[str, Any]) -> str:
+    """The title with each phase's recorded verdict: `Task 4.3 ... — preflight: TRANSITION VERIFIED; ...`."""
+    parts = []
+    for phase, run in _ordered(runs):
+        verdict = run.verdict() or {}
+        overall = verdict.get("overall") if isinstance(verdict.get("overall"), str) else "no verdict recorded"
+        parts.append(f"{phase}: {overall}")
+    return f"{TITLE} — {'; '.join(parts)}" if parts else TITLE
+
+
+def failed_items(runs: Mapping[str, Any]) -> list[str]:
+    """`phase: item: why` for every item a recorded verdict FAILED, in phase order."""
+    found = []
+    for phase, run in _ordered(runs):
+        verdict = run.verdict() or {}
+        for item in verdict.get("items") or ():
+            if isinstance(item, dict) and item.get("status") == "FAILED":
+                found.append(f"{phase}: {item.get('item')}: {' '.join(str(item.get('why', '')).split())}")
+    return found
+
+
+def write_globals(folder: Path, picture: Picture | None, errors: Sequence[str], secrets: SecretSet) -> None:
+    """Allure's global attachments and errors (a `*-globals.json` and its attachment) into `folder`."""
+    attachments = []
+    if picture is not None:
+        name = "paper-account-attachment" + (".jpg" if picture.mime == "image/jpeg" else ".png")
+        (folder / name).write_bytes(picture.data)
+        attachments.append({"name": picture.title, "source": name, "type": picture.mime, "timestamp": 0})
+    body = {"attachments": attachments,
+            "errors": [{"message": f"NEEDS REMEDIATION: {error}", "timestamp": 0} for error in errors]}
+    _write_text(folder / "harness-globals.json", _scrubbed_json(body, secrets))
+
+
+def allure_config(name: str, output: Path) -> dict[str, Any]:
+    return {
+        "name": name,
+        "output": str(output),
+        "hideLabels": list(HIDDEN_LABELS),
+        "plugins": {"awesome": {"options": {"singleFile": True, "reportName": name, "reportLanguage": "en",
+                                            "groupBy": list(GROUP_BY)}}},
+    }
+
+
+def without_analytics(html: str) -> str:
+    """The page without the awesome template's Google Analytics tag (the report calls nothing when opened)."""
+    cleaned = ANALYTICS.sub("", html)
+    if ANALYTICS_HOST in cleaned:
+        raise node_tools.ToolError(f"the Allure {node_tools.ALLURE_VERSION} report still loads a script from "
+                                   f"{ANALYTICS_HOST} after cleaning; not writing it")
+    return cleaned
+
+
+def _subfolders(folder: Path) -> Iterable[Path]:
+    return sorted(entry for entry in folder.iterdir() if entry.is_dir())
+
+
+def build(runs: Mapping[str, Any], target: Path, *, picture: Picture | None, secrets: SecretSet,
+          node: node_tools.Node, allure_cli: Path, timeout: float = node_tools.GENERATE_TIMEOUT) -> int:
+    """Write the single-file report to `target` (atomically); the number of test results in it. ToolError when
+    Allure fails; OSError when a file cannot be written."""
+    with tempfile.TemporaryDirectory(prefix="harness-report-", ignore_cleanup_errors=True) as scratch:
+        scratch_dir = Path(scratch)
+        results = scratch_dir / "results"
+        count = merge_results(runs, results, secrets)
+        write_globals(results / "harness", picture, failed_items(runs), secrets)
+        output = scratch_dir / "out"
+        config = scratch_dir / "allurerc.json"
+        name = redact_text(report_name(runs), secrets)
+        _write_text(config, json.dumps(allure_config(name, output), ensure_ascii=False, indent=2))
+        node_tools.run_allure(node, allure_cli, ["generate", "--config", str(config), "--output", str(output),
+                                                 *map(str, _subfolders(results))], cwd=scratch_dir, timeout=timeout)
+        page = output / "index.html"
+        if not page.is_file():
+            raise node_tools.ToolError(f"allure generate wrote no index.html (Allure {node_tools.ALLURE_VERSION})")
+        html = without_analytics(page.read_text(encoding="utf-8"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            _write_text(tmp, html)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        shutil.rmtree(output, ignore_errors=True)
+    return count
