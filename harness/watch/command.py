@@ -71,6 +71,9 @@ def _world(settings, say) -> Iterator:
     from harness.cli import Refused
     from harness.world import build_world
 
+    if settings.world_kind == "bot directory":
+        say("harness: --bot-dir without --live-gateway: only the bot's log is watched; the gateway and Discord are "
+            "not contacted, so their checks are 'operator to confirm'")
     if settings.world_kind != "embedded":
         with tempfile.TemporaryDirectory(prefix="harness-watch-", ignore_cleanup_errors=True) as scratch, \
                 build_world(settings, Path(scratch)) as world:
