@@ -1,0 +1,230 @@
+"""The first-day checks on hand-written logs read by the real probe: a clean first day passes every check, and each
+fault makes exactly its own check fail (the others pass, or could not look where nothing can be told)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import first_day as checks
+from harness.checks import startup as startup_checks
+from harness.probes import logs
+from harness.probes.processes import BotProcess, ProcessFacts
+from tests.unit.test_bot_day import (
+    NEW_YORK,
+    Line,
+    at,
+    block,
+    clean_day,
+    every,
+    read,
+    write_json,
+    write_plain,
+)
+
+MONDAY = date(2026, 3, 9)
+WITHIN = timedelta(minutes=15)
+HEARTBEAT = timedelta(minutes=30)
+CHECKS = ("autostart", "paper start", "reconnect", "no crashes", "weekly re-login")
+
+
+def _paper_start(day) -> str:
+    start = checks.require_scheduled_start(day)
+    startup_checks.check_configuration_paper(logs.configuration_line(start.block), start.block)
+    startup_checks.check_paper_line(start.block, logs.marker("Paper trading mode ACTIVE"))
+    startup_checks.check_lines_in_order(logs.find_in_order(start.block), start.block)
+    return "ok"
+
+
+def outcomes(day, process: ProcessFacts | None = None) -> dict[str, str]:
+    """Each check's outcome: 'pass', 'FAIL: <message>' or 'skip: <reason>'."""
+    runs = {
+        "autostart": lambda: checks.check_autostart(day),
+        "paper start": lambda: _paper_start(day),
+        "reconnect": lambda: checks.check_reconnected(day, WITHIN),
+        "no crashes": lambda: checks.check_no_crashes(day, HEARTBEAT, process),
+        "weekly re-login": lambda: checks.check_weekly_relogin(day, WITHIN),
+    }
+    found = {}
+    for name, run in runs.items():
+        try:
+            run()
+            found[name] = "pass"
+        except CheckFailed as failure:
+            found[name] = f"FAIL: {failure}"
+        except CouldNotLook as skip:
+            found[name] = f"skip: {skip.reason}"
+    return found
+
+
+def failing(found: dict[str, str]) -> set[str]:
+    return {name for name, outcome in found.items() if outcome.startswith("FAIL")}
+
+
+def test_a_clean_first_day_passes_every_check(tmp_path):
+    found = outcomes(read(write_plain(tmp_path / "bot.log", clean_day())))
+    assert found == dict.fromkeys(CHECKS, "pass")
+
+
+def test_a_clean_first_day_in_cp1252_with_crlf_passes_every_check(tmp_path):
+    lines = [*clean_day(), Line(at(MONDAY, "09:31"), "INFO", "Order filled: 1 SPY @ 1.00 € fee, Zürich desk")]
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines, encoding="cp1252", newline="\r\n")))
+    assert found == dict.fromkeys(CHECKS, "pass")
+
+
+def test_a_clean_first_day_in_json_lines_passes_every_check(tmp_path):
+    found = outcomes(read(write_json(tmp_path / "bot.jsonl", clean_day())))
+    assert found == dict.fromkeys(CHECKS, "pass")
+
+
+def test_no_start_at_06_00_fails_the_autostart_only(tmp_path):
+    day = read(write_plain(tmp_path / "bot.log", clean_day(start="08:12:00")))  # started by hand
+    found = outcomes(day)
+    assert failing(found) == {"autostart"}
+    assert "between 2026-03-09 05:58:00 EDT and 2026-03-09 06:10:00 EDT" in found["autostart"]
+    assert "2026-03-09 08:12:00 EDT" in found["autostart"]
+    assert found["paper start"].startswith("skip")  # nothing to check: the auto-start fails for it
+
+
+def test_no_start_at_all_on_the_first_day_fails_the_autostart(tmp_path):
+    lines = [line for line in clean_day() if line.at < at(MONDAY, "00:00")]
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert "found no startup that day" in found["autostart"]
+    assert found["no crashes"].startswith("skip")  # nothing ran: no crash, and no proof of none either
+
+
+def test_a_start_at_07_00_in_summer_fails_the_autostart_with_the_dst_hint(tmp_path):
+    lines = clean_day(date(2026, 7, 10), date(2026, 7, 13), start="07:00:03")
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert failing(found) == {"autostart"}
+    assert "2026-07-13 07:00:03 EDT" in found["autostart"] and "exactly one hour off" in found["autostart"]
+
+
+def test_the_same_06_00_start_passes_in_winter_and_in_summer(tmp_path):
+    winter = clean_day(date(2026, 1, 9), date(2026, 1, 12))
+    summer = clean_day(date(2026, 7, 10), date(2026, 7, 13))
+    for name, lines in (("winter", winter), ("summer", summer)):
+        assert outcomes(read(write_plain(tmp_path / name / "bot.log", lines))) == dict.fromkeys(CHECKS, "pass")
+
+
+def test_a_crash_at_noon_and_a_restart_fail_no_crashes_with_both_times(tmp_path):
+    lines = [*clean_day(),
+             Line(at(MONDAY, "12:00:00"), "ERROR", "Traceback (most recent call last):"),
+             *block(at(MONDAY, "12:00:30"))]
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert failing(found) == {"no crashes"}
+    assert "2026-03-09 12:00:00 EDT" in found["no crashes"] and "2026-03-09 12:00:30 EDT" in found["no crashes"]
+    assert "after the error at 2026-03-09 12:00:00 EDT" in found["no crashes"]
+
+
+def test_a_restart_without_an_error_line_still_fails_no_crashes(tmp_path):
+    found = outcomes(read(write_plain(tmp_path / "bot.log", [*clean_day(), *block(at(MONDAY, "12:00:30"))])))
+    assert failing(found) == {"no crashes"}
+    assert "1 start(s) other than the scheduled one" in found["no crashes"]
+
+
+def test_no_reconnection_after_the_restart_fails_the_reconnect_only(tmp_path):
+    lines = [line for line in clean_day() if line.message != "Gateway connection re-established"]
+    lines += every(at(MONDAY, "16:35"), at(MONDAY, "17:00"), timedelta(minutes=5),
+                   "Reconnecting to IBKR Gateway at 127.0.0.1:4002")
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert failing(found) == {"reconnect"}
+    assert "disconnected at 2026-03-09 16:30:02 EDT" in found["reconnect"]
+    assert "the last at 2026-03-09 17:00:00 EDT" in found["reconnect"]
+
+
+def test_a_reconnection_too_late_fails_the_reconnect_only(tmp_path):
+    found = outcomes(read(write_plain(tmp_path / "bot.log", clean_day(reconnect_after=timedelta(minutes=22)))))
+    assert failing(found) == {"reconnect"}
+    assert "22 min later" in found["reconnect"] and "2026-03-09 16:52:02 EDT" in found["reconnect"]
+
+
+def test_a_reconnection_within_the_bound_passes(tmp_path):
+    day = read(write_plain(tmp_path / "bot.log", clean_day(reconnect_after=timedelta(minutes=14))))
+    assert "14 min later" in checks.check_reconnected(day, WITHIN)
+
+
+def test_a_bot_stopped_before_the_restart_fails_the_reconnect(tmp_path):
+    lines = [line for line in clean_day() if line.at < at(MONDAY, "15:00")]
+    lines.append(Line(at(MONDAY, "15:00"), "INFO", "Shutting down: clean shutdown complete"))
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert failing(found) == {"reconnect"}
+    assert "shutdown at 2026-03-09 15:00:00 EDT" in found["reconnect"]
+
+
+def test_a_bot_that_ran_through_the_restart_without_a_word_could_not_be_judged(tmp_path):
+    lines = [line for line in clean_day() if "Gateway" not in line.message or line.at < at(MONDAY, "16:00")]
+    lines += every(at(MONDAY, "16:25"), at(MONDAY, "17:00"), timedelta(minutes=5))
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert found["reconnect"].startswith("skip") and "cannot be told" in found["reconnect"]
+
+
+def test_a_heartbeat_gap_fails_no_crashes_only(tmp_path):
+    lines = [line for line in clean_day() if not (at(MONDAY, "11:01") <= line.at <= at(MONDAY, "11:44"))]
+    lines.append(Line(at(MONDAY, "11:45"), "INFO", "Heartbeat: alive"))
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert failing(found) == {"no crashes"}
+    assert "silent from 2026-03-09 11:00:03 EDT to 2026-03-09 11:45:00 EDT (44 min" in found["no crashes"]
+
+
+def test_a_log_that_stops_says_whether_the_process_still_runs(tmp_path):
+    lines = [line for line in clean_day() if line.at <= at(MONDAY, "13:05")]
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    gone = outcomes(day, ProcessFacts(True, None, "src.main", ()))
+    assert "the bot exited without logging a shutdown" in gone["no crashes"]
+    hung = outcomes(day, ProcessFacts(True, None, "src.main", (BotProcess(4242, "python -m src.main"),)))
+    assert "pid 4242: it hung" in hung["no crashes"]
+
+
+def test_an_error_line_fails_no_crashes_only(tmp_path):
+    lines = [*clean_day(), Line(at(MONDAY, "10:00"), "ERROR", "Order rejected by strategy B: invalid price")]
+    found = outcomes(read(write_json(tmp_path / "bot.jsonl", lines)))
+    assert failing(found) == {"no crashes"}
+    assert "1 error or crash line(s): 2026-03-09 10:00:00 EDT" in found["no crashes"]
+
+
+def test_the_sunday_relogin_missed_fails_the_weekly_relogin_only(tmp_path):
+    start = at(MONDAY, "06:00:03")
+    connected = at(MONDAY, "09:02")
+    logged_out = [*block(start, ("Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",
+                                 "Connecting to IBKR Gateway at 127.0.0.1:4002")),
+                  *every(start + timedelta(seconds=5), at(MONDAY, "09:00"), timedelta(minutes=5),
+                         "Connect attempt failed: ConnectionRefusedError"),
+                  *block(connected, ("Gateway connection established", "Paper trading mode ACTIVE",
+                                     "Bot initialized successfully"))]
+    day_lines = [line for line in clean_day() if line.at < at(MONDAY, "00:00") or line.at > at(MONDAY, "09:10")]
+    found = outcomes(read(write_plain(tmp_path / "bot.log", [*day_lines, *logged_out])))
+    assert failing(found) == {"weekly re-login"}
+    assert "from 2026-03-09 06:00:03 EDT" in found["weekly re-login"]
+    assert "connected only at 2026-03-09 09:02:00 EDT" in found["weekly re-login"]
+
+
+def test_without_a_sunday_before_the_first_day_the_weekly_relogin_is_for_the_operator(tmp_path):
+    lines = clean_day(date(2026, 3, 9), date(2026, 3, 10))  # Monday's switch, Tuesday's first day
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert found["weekly re-login"].startswith("skip") and "no Sunday" in found["weekly re-login"]
+    assert failing(found) == set()
+
+
+def test_before_the_window_ends_every_check_is_for_the_operator(tmp_path):
+    day = read(write_plain(tmp_path / "bot.log", clean_day()), now=datetime(2026, 3, 9, 18, tzinfo=NEW_YORK))
+    found = outcomes(day)
+    assert all(outcome.startswith("skip") for outcome in found.values())
+    assert "ends at 2026-03-10 06:00:00 EDT: run again after" in found["autostart"]
+
+
+def test_an_unreadable_log_is_for_the_operator(tmp_path):
+    found = outcomes(read(tmp_path / "missing.log"))
+    assert all(outcome.startswith("skip") for outcome in found.values())
+
+
+@pytest.mark.parametrize(("length", "text"), [(timedelta(seconds=42), "42 s"), (timedelta(minutes=22), "22 min"),
+                                              (timedelta(hours=2, minutes=5), "2 h 05 min")])
+def test_minutes_are_written_for_an_operator(length, text):
+    assert checks.minutes(length) == text
+
+
+def test_times_in_messages_are_new_york_times():
+    assert checks.et(datetime(2026, 7, 13, 11, 0, 3, tzinfo=timezone.utc)) == "2026-07-13 07:00:03 EDT"
