@@ -157,6 +157,7 @@ def _watch(settings, world, watch_for: float, every: float, interactive: bool) -
                 rounds.append(round_)
                 try:
                     evidence.add_round(round_)
+                    evidence.keep_accounts(round_)
                 except OSError as exc:
                     evidence_problems.append(f"round {number}: {exc}")
                     display.say(f"harness: round {number} could NOT be written to the evidence: {exc}")

@@ -62,6 +62,16 @@ class WatchEvidence:
         with self.rounds_file.open("a", encoding="utf-8", newline="\n") as out:
             out.write(line + "\n")
 
+    def keep_accounts(self, round_: Round) -> None:
+        """The gateways' facts as the round read them (paper-account.json, live-account.json; account ids
+        masked), replaced by each round that read them, for the report's picture of the paper account."""
+        facts = round_.facts
+        if facts is None:
+            return
+        for name, gateway in ((runs.PAPER_ACCOUNT_FILE, facts.paper), (runs.LIVE_ACCOUNT_FILE, facts.live)):
+            if gateway is not None and gateway.ok:
+                write_json_atomic(self.run_dir / name, self.redactor.record(gateway))
+
     def finish(self, verdict: verdicts.Verdict, **fields) -> Path | None:
         """verdict-first-hour.json, the run's verdict.json (the same body) and run.json's end. The verdict's
         texts are redacted first. Returns the run's verdict file, or None when it could not be written."""

@@ -10,7 +10,7 @@ window would miss them).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from harness.checks import CheckFailed, CouldNotLook
@@ -51,6 +51,7 @@ class Round:
     number: int
     at: datetime  # when it started (UTC)
     checks: tuple[CheckOutcome, ...]
+    facts: RoundFacts | None = field(default=None, compare=False, repr=False)  # what the checks were fed
 
     @property
     def status(self) -> str:
@@ -162,7 +163,7 @@ class Watcher:
         at = now()
         facts = self.read()
         outcomes = self.judge(facts)
-        return Round(number, at, outcomes)
+        return Round(number, at, outcomes, facts)
 
     def judge(self, facts: RoundFacts) -> tuple[CheckOutcome, ...]:
         """The round's outcomes from its facts; remembers the log's state for the next round."""
