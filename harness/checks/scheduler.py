@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from harness.checks import CheckFailed, CouldNotLook
 from harness.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.envfile import same_file_path
-from harness.probes.scheduler import WEEKDAYS, ScheduledTask, TaskAction, TaskTrigger
+from harness.probes.scheduler import TASK_SCHEDULER, WEEKDAYS, ScheduledTask, TaskAction, TaskTrigger
 
 NEW_YORK = "America/New_York"
 _OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
@@ -152,9 +152,10 @@ def _strict(raw: str) -> bool | None:
     return {"true": True, "false": False}.get(raw.lower()) if raw == raw.strip() else None
 
 
-def _environment_faults(action: TaskAction) -> list[tuple[str, str, bool]]:
+def _environment_faults(action: TaskAction, windows: bool) -> list[tuple[str, str, bool]]:
     """(title, text, critical) for each mode setting the action's environment or wrapper changes."""
-    values = dict(action.environment)  # the last assignment wins
+    # The last assignment wins; Windows names are case-insensitive (os.environ upper-cases them there).
+    values = {name.upper() if windows else name: value for name, value in action.environment}
     where = f" (in {action.wrapper})" if action.wrapper else ""
     faults: list[tuple[str, str, bool]] = []
     dry, paper = values.get("DRY_RUN"), values.get("PAPER_TRADING")
@@ -208,6 +209,13 @@ def _venv_python(venv: str) -> str:
 
 def _interpreter_fault(action: TaskAction, task: ScheduledTask, bot_dir: Path) -> tuple[str | None, str | None]:
     """(failure, could not tell) about the python the action runs against the bot directory's own."""
+    interpreter = action.interpreter
+    path_like = bool(re.search(r"[\\/]", interpreter))
+    where = interpreter
+    if path_like and not re.match(r"^([A-Za-z]:[\\/]|[\\/]|~)", interpreter) and action.directory:
+        where = os.path.join(action.directory, interpreter)
+    if path_like and _inside(where, str(bot_dir)):
+        return None, None  # a python inside the bot's directory is its own environment's
     bot = task.bot_python
     if bot is None or not same_file_path(os.path.abspath(bot.bot_dir), os.path.abspath(bot_dir)):
         return None, f"the Python environment of {bot_dir} was not read with the task"
@@ -215,7 +223,6 @@ def _interpreter_fault(action: TaskAction, task: ScheduledTask, bot_dir: Path) -
         return None, None  # the bot has no environment of its own: any python runs the same code
     expected = f"{_venv_python(bot.venv)}" if bot.venv else "`poetry run python`"
     own = f"the bot's own environment is {bot.venv or 'managed by Poetry'} ({expected})"
-    interpreter = action.interpreter
     if not interpreter:
         runs = f"{action.command} {action.arguments}".strip()[:200] + (f", {action.wrapper}" if action.wrapper else "")
         return None, f"no python is seen in what it runs ({runs}); {own}"
@@ -224,10 +231,7 @@ def _interpreter_fault(action: TaskAction, task: ScheduledTask, bot_dir: Path) -
         if (runner == "poetry" and bot.poetry) or (runner in {"uv", "poetry"} and bot.venv):
             return None, None
         return f"it runs `{interpreter} ...`, but {own}", None
-    if re.search(r"[\\/]", interpreter):
-        where = interpreter
-        if not re.match(r"^([A-Za-z]:[\\/]|[\\/]|~)", interpreter) and action.directory:
-            where = os.path.join(action.directory, interpreter)
+    if path_like:
         if bot.venv and _inside(where, bot.venv):
             return None, None
         if not bot.venv and "pypoetry" in where.lower():
@@ -268,7 +272,7 @@ def check_keeps_paper_mode(task: ScheduledTask, *, bot_dir: Path | None, bot_env
     faults: list[tuple[str, str, bool]] = []
     unknown: list[str] = []
     for action in task.actions:
-        faults.extend(_environment_faults(action))
+        faults.extend(_environment_faults(action, windows=task.kind == TASK_SCHEDULER))
         if action.wrapper_problem:
             unknown.append(f"its wrapper could not be read: {action.wrapper_problem}")
         if bot_dir is None:

@@ -251,3 +251,18 @@ def test_a_systemd_service_with_environment_fails(bot, tmp_path):
 def test_the_rollback_check_does_not_call_an_unseen_timer_disabled(tmp_path):
     with pytest.raises(CouldNotLook, match="is-enabled"):
         check_scheduled_task(read_scheduled_task(str(systemd(tmp_path, enabled=False))), tmp_path)
+
+
+def test_windows_variable_names_are_case_insensitive_and_posix_ones_are_not(bot, tmp_path):
+    task = task_for(bot, "cmd.exe", f'/c "set dry_run=true&& {bot / ".venv" / "bin" / "python"} -m src.main"')
+    with pytest.raises(CheckFailed, match="dry-run"):
+        check(task, bot)
+    cron = write(tmp_path / "cron.txt", f"0 6 * * 1-5 cd {bot} && dry_run=true {bot}/.venv/bin/python -m src.main\n")
+    check(read_scheduled_task(str(cron), bot_dir=bot), bot)  # the bot reads DRY_RUN, not dry_run
+
+
+def test_a_python_inside_the_bot_directory_needs_no_more_facts(bot):
+    task = read_scheduled_task(str(write(bot.parent / "t.xml", task_xml(str(bot / ".venv" / "bin" / "python"),
+                                                                       "-m src.main", str(bot)))))
+    assert task.bot_python is None
+    check(task, bot)

@@ -7,6 +7,8 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.evidence.redact import MASK
 from harness.probes.scheduler import (
@@ -15,6 +17,7 @@ from harness.probes.scheduler import (
     MAX_WRAPPER_BYTES,
     SYSTEMD,
     TASK_SCHEDULER,
+    parse_task_file,
     parse_task_xml,
     read_bot_python,
     read_scheduled_task,
@@ -309,3 +312,26 @@ def test_the_bot_directory_s_own_python(tmp_path):
     assert found.venv == str(tmp_path / ".venv") and found.poetry
     task = read_scheduled_task(str(FIXTURES / "schtasks-export.xml"), bot_dir=tmp_path)
     assert task.bot_python == found
+
+
+_PIECES = ["0", "6", "*", "1-5", "*/5", "mon-fri", "@daily", "@reboot", "cd", "/bot", "&&", "DRY_RUN=true", "python",
+           "-m", "src.main", "\n", "\r\n", "CRON_TZ=Foo", "#", "bash", "-c", "'", '"', "start.sh", "cmd", "/c", "set",
+           "[Timer]", "OnCalendar=", "Mon..Fri", "06:00", "UTC", "..", "[Service]", "ExecStart=", "Environment=",
+           "$env:X='1';", "&", "|", "%", "\\", "\x00", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=300), st.lists(st.sampled_from(_PIECES), max_size=40).map(" ".join)
+                 .map(lambda text: text.encode("utf-8"))))
+def test_no_input_makes_the_probe_raise(data):
+    task = parse_task_file(data, Path("no-such-dir") / "bot.timer")
+    assert task.looked or task.problem
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["cmd", "/c", '"', "set", "DRY_RUN=true", "&&", "python", "powershell", "-Command",
+                                 "-File", "$env:A='b';", "x.bat", "call", "cd", "/d", "start", "'", "pushd", ";",
+                                 "poetry", "run", "\\", "bash", "-c"]), max_size=16).map(" ".join))
+def test_no_command_line_makes_the_probe_raise(arguments):
+    task = parse_task_xml(task_xml("cmd.exe", arguments).encode("utf-16"), "t")
+    assert task.looked and len(task.actions) == 1
