@@ -106,8 +106,14 @@ def run(settings, args: argparse.Namespace) -> int:
     if every > watch_for:
         raise Refused(f"--every {_shown(every)} is longer than --for {_shown(watch_for)}")
     interactive = _interactive()
-    with _world(settings, lambda line: print(line, flush=True)) as world:
-        return _watch(settings, world, watch_for, every, interactive)
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        with _world(settings, lambda line: print(line, flush=True)) as world:
+            return _watch(settings, world, watch_for, every, interactive)
+    finally:
+        # _watch ignores Ctrl-C once the rounds end, so the summary, the evidence and the embedded world's
+        # teardown (the stand-in bot stopped) all happen; the operator's Ctrl-C works again afterwards.
+        signal.signal(signal.SIGINT, handler)
 
 
 def _watch(settings, world, watch_for: float, every: float, interactive: bool) -> int:
@@ -116,7 +122,7 @@ def _watch(settings, world, watch_for: float, every: float, interactive: bool) -
     from harness.watch.alert import Alerter
     from harness.watch.display import make_display, print_summary, summary_table
     from harness.watch.evidence import WatchEvidence, decide_watch
-    from harness.watch.rounds import FAILED, Watcher
+    from harness.watch.rounds import Watcher
 
     redactor = Redactor()
     redactor.add(world.secrets())
@@ -167,29 +173,23 @@ def _watch(settings, world, watch_for: float, every: float, interactive: bool) -
                     display.say(f"harness: {line}")
     except KeyboardInterrupt:
         stopped_early = True
-    # From here the summary and the evidence are written whatever the operator presses.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # From here the summary and the evidence are written whatever the operator presses (run() restores Ctrl-C).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if stopped_early:
+        during = f"round {under_way} was abandoned" if under_way else "no round was under way"
+        print(f"harness: stopped by Ctrl-C after {len(rounds)} of {planned} round(s); {during}", flush=True)
+    verdict = decide_watch(rounds, planned, datetime.now(timezone.utc))
+    print_summary(summary_table(rounds, planned, stopped_early, redactor.text(verdict.headline), interactive),
+                  interactive)
     try:
-        if stopped_early:
-            during = f"round {under_way} was abandoned" if under_way else "no round was under way"
-            print(f"harness: stopped by Ctrl-C after {len(rounds)} of {planned} round(s); {during}", flush=True)
-        verdict = decide_watch(rounds, planned, datetime.now(timezone.utc))
-        print_summary(summary_table(rounds, planned, stopped_early, redactor.text(verdict.headline), interactive),
-                      interactive)
-        try:
-            written = evidence.finish(verdict, stopped_early=stopped_early, rounds_run=len(rounds),
-                                      alerts_sent=alerter.sent, alert_problems=alerter.problems)
-        except OSError as exc:
-            written = None
-            evidence_problems.append(str(exc))
-        if written is None or evidence_problems:
-            print(f"harness: the evidence in {evidence.run_dir} is incomplete: "
-                  f"{'; '.join(evidence_problems) or 'the verdict could not be written'}", flush=True)
-        else:
-            print(f"harness: evidence -> {evidence.run_dir}", flush=True)
-        status = verdict.exit_status
-        if stopped_early and any(r.status == FAILED for r in rounds):
-            status = 1
-        return status
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        written = evidence.finish(verdict, stopped_early=stopped_early, rounds_run=len(rounds),
+                                  alerts_sent=alerter.sent, alert_problems=alerter.problems)
+    except OSError as exc:
+        written = None
+        evidence_problems.append(str(exc))
+    if written is None or evidence_problems:
+        print(f"harness: the evidence in {evidence.run_dir} is incomplete: "
+              f"{'; '.join(evidence_problems) or 'the verdict could not be written'}", flush=True)
+    else:
+        print(f"harness: evidence -> {evidence.run_dir}", flush=True)
+    return verdict.exit_status  # a failure seen before Ctrl-C stays NEEDS REMEDIATION (1)

@@ -161,9 +161,12 @@ class Watcher:
     # -- checks -------------------------------------------------------------------------------------------
     def run_round(self, number: int, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Round:
         at = now()
-        facts = self.read()
-        outcomes = self.judge(facts)
-        return Round(number, at, outcomes, facts)
+        try:
+            facts = self.read()
+        except Exception as exc:  # probes never raise for the world: this is a harness bug, never a pass
+            why = self.redact(f"harness error reading the world: {type(exc).__name__}: {exc}")
+            return Round(number, at, tuple(CheckOutcome(name, item, FAILED, why) for name, item, _ in CHECKS))
+        return Round(number, at, self.judge(facts), facts)
 
     def judge(self, facts: RoundFacts) -> tuple[CheckOutcome, ...]:
         """The round's outcomes from its facts; remembers the log's state for the next round."""

@@ -184,3 +184,15 @@ def test_round_status_is_the_worst_of_its_checks():
     assert round_of(PASSED, TO_CONFIRM).status == TO_CONFIRM
     assert round_of(TO_CONFIRM, FAILED).status == FAILED
     assert round_of().status == TO_CONFIRM  # a round with no check saw nothing
+
+
+def test_a_harness_error_while_reading_fails_every_check_of_the_round(tmp_path, monkeypatch):
+    watcher = Watcher(_world(tmp_path, None), _redact)
+
+    def broken():
+        raise RuntimeError(f"bug near {SECRET}")
+
+    monkeypatch.setattr(watcher, "read", broken)
+    round_ = watcher.run_round(1)
+    assert round_.status == FAILED and all(c.status == FAILED for c in round_.checks)
+    assert all("harness error" in c.message and SECRET not in c.message for c in round_.checks)
