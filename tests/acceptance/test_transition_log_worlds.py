@@ -1,0 +1,142 @@
+"""The transition log built from real runs of the operator's command on the embedded world (`pytest features/
+--phase X --evidence-dir D` and `harness watch` in subprocesses): the clean world says SUCCESS, each faulty world
+NEEDS REMEDIATION naming its item, and a gateway that is down leaves no gateway box green."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from harness.actions import attest
+from harness.evidence import runs as run_files
+from harness.fakes.embedded import FAULTS_VARIABLE
+from harness.report import board_card, transition_log
+from tests.acceptance.runner import REPO, Run, SharedRuns, run_features
+
+MANUAL_PREFLIGHT = ("pre_task_4_2_approved", "pre_stability_criteria", "pre_operator_authorized")
+RAW_ACCOUNT = re.compile(r"\b(DU|DF|U|F)\d{5,9}\b")
+# Boxes whose checks read the paper gateway. (The live account is read from the live gateway, which the
+# gateway-down fault leaves up: its box may rightly stay green.)
+GATEWAY_BOXES = ("IBKR paper trading account accessible", "Zero open positions in the paper account",
+                 "Orders submitted to IBKR paper account", "Paper account activity reflects bot behavior")
+
+
+def _watch(evidence: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    subprocess.run([sys.executable, "-m", "harness.cli", "watch", "--for", "3s", "--every", "1s",
+                    "--evidence-dir", str(evidence)], cwd=REPO, env=environ, capture_output=True, text=True,
+                   timeout=180)
+
+
+def _clean_procedure(root: Path) -> Run:
+    """The manual items attested first, then preflight, transition and a compressed first hour, into one
+    evidence directory (root/evidence)."""
+    evidence = root / "evidence"
+    for item in MANUAL_PREFLIGHT:
+        attest.record(evidence, item, "Ana Operator")
+    for phase in ("preflight", "transition"):
+        (root / phase).mkdir()
+        last = run_features(root / phase, "--evidence-dir", str(evidence), "--phase", phase)
+    _watch(evidence)
+    return Run(last.code, last.outcomes, last.output, root)
+
+
+@pytest.fixture(scope="module")
+def clean(shared_runs: SharedRuns) -> Run:
+    return shared_runs.made("transition log: clean procedure", _clean_procedure)
+
+
+def hand_made_first_day(evidence: Path) -> None:
+    """The first day, verified: written by hand, as the runs directory holds it (its phase is tested elsewhere)."""
+    started = datetime.now(timezone.utc) + timedelta(seconds=5)
+    folder = run_files.new_run_dir(evidence, "first-day", "embedded", started=started)
+    items = [{"item": item, "text": item, "status": "VERIFIED", "why": "2 check(s) passed", "critical": False,
+              "scenarios": []} for item in ("dod_autostart", "dod_reconnect", "dod_no_crashes")]
+    (folder / "verdict.json").write_text(json.dumps({
+        "phase": "first-day", "world": "embedded", "overall": "TRANSITION VERIFIED",
+        "headline": "TRANSITION VERIFIED (first-day): all 3 item(s) verified or attested", "items": items}),
+        encoding="utf-8")
+    run_files.finish_run(folder)
+
+
+def status(text: str) -> str:
+    return re.search(r"^\*\*Status:\*\* (.+)$", text, re.M).group(1)
+
+
+def box(text: str, start: str) -> str:
+    found = [line for line in text.splitlines() if line.startswith("- [") and start in line]
+    assert found, f"no box {start!r}"
+    return found[0]
+
+
+def log_of(*evidence_dirs: Path) -> str:
+    runs: dict = {}
+    attestations: dict = {}
+    for evidence in evidence_dirs:
+        runs.update(run_files.latest_runs(evidence))
+        attestations.update(attest.load(evidence)[0])
+    return transition_log.build(runs, attestations, picture="report/paper-account.png")
+
+
+def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_bytes(clean, tmp_path):
+    evidence = tmp_path / "evidence"
+    shutil.copytree(clean.evidence, evidence)
+    without_first_day = log_of(evidence)
+    assert status(without_first_day) == "INCOMPLETE"
+    assert "- first-day: not run yet" in without_first_day
+    hand_made_first_day(evidence)
+    text = log_of(evidence)
+    assert status(text) == "SUCCESS", text[-3000:]
+    for phase in ("preflight", "transition", "first-hour", "first-day"):
+        assert re.search(rf"^\| {phase} \| `\d{{8}}T\d{{6}}Z-{phase}-embedded` \| embedded \| .* \| TRANSITION "
+                         rf"VERIFIED \|$", text, re.M)
+    assert box(text, "Task 4.2 stability summary").startswith("- [✅]")
+    assert "attested by Ana Operator" in text
+    assert box(text, "Orders submitted to IBKR paper account").startswith("- [✅]")
+    assert box(text, "No crashes or unexpected shutdowns").startswith("- [✅]")  # the watch's rounds
+    assert "Paper trading mode ACTIVE" in text and re.search(r"bot\.log:\d+ ", text)
+    assert "Bot started in PAPER TRADING mode at" in text
+    assert not RAW_ACCOUNT.search(text) and "DU****567" in text
+    assert log_of(evidence).encode("utf-8") == text.encode("utf-8")
+    written = transition_log.write(text, [tmp_path / "bot" / "docs" / "Task_4_3_Transition_Log.md"])
+    assert written[0].read_bytes() == text.encode("utf-8")
+    card = board_card.render(run_files.latest_runs(evidence), attest.load(evidence)[0], {})
+    assert "✅ SUCCESS" in card.splitlines()[0]
+
+
+FAULTY = {
+    "live account activity": ({FAULTS_VARIABLE: "live-account-activity"}, "dod_no_live_orders"),
+    "gateway on a live account": ({FAULTS_VARIABLE: "gateway-live-account"}, "dod_orders_paper"),
+    "bot logs live mode": ({"BOT_FAULTS": "live-log"}, "dod_log_paper"),
+    "Discord says dry-run": ({"BOT_FAULTS": "discord-dry-run"}, "dod_discord_paper"),
+}
+
+
+@pytest.mark.parametrize("world", sorted(FAULTY))
+def test_a_faulty_world_needs_remediation_naming_its_item(shared_runs, world):
+    env, failed_item = FAULTY[world]
+    run = shared_runs.features(f"transition log: {world}", "--phase", "transition", env=env)
+    text = log_of(run.evidence)
+    assert status(text) == "NEEDS REMEDIATION"
+    assert re.search(rf"^- ❌ transition: {failed_item}: ", text, re.M), text[-3000:]
+    assert f"FAILED: {failed_item}:" in text
+    assert not RAW_ACCOUNT.search(text)
+
+
+def test_a_gateway_that_is_down_leaves_no_gateway_box_green(shared_runs):
+    env = {FAULTS_VARIABLE: "gateway-down"}
+    before = shared_runs.features("transition log: gateway down, preflight", "--phase", "preflight", env=env)
+    after = shared_runs.features("transition log: gateway down, transition", "--phase", "transition", env=env)
+    text = log_of(before.evidence, after.evidence)
+    for start in GATEWAY_BOXES:
+        assert not box(text, start).startswith("- [✅]"), box(text, start)
+    assert status(text) != "SUCCESS"
+    assert "**Open Positions in IBKR Paper Account:** operator to confirm" in text
