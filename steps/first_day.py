@@ -116,8 +116,9 @@ def task_keeps_paper(scheduled_task, world, evidence) -> None:
 
 
 @then("the bot reconnected after the gateway's daily restart in time")
-def reconnected(first_day, world, evidence) -> None:
+def reconnected(first_day, world, paper_gateway, evidence) -> None:
     evidence.note(checks.check_reconnected(first_day, timedelta(minutes=world.settings.reconnect_within)))
+    evidence.note(checks.gateway_after_restart(paper_gateway, first_day.gateway_restart, first_day.window_end))
 
 
 @then("the bot handled the gateway's weekly re-login")

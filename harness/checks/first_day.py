@@ -222,3 +222,23 @@ def check_weekly_relogin(day: FirstDay, within: timedelta) -> str:
                       f"{et(first.at)} ({quote(first.line)}), but {after} (bound: {minutes(within)}, "
                       "--reconnect-within): the gateway was left logged out. Log it in (2FA) and check its "
                       "auto-restart settings")
+
+
+def gateway_after_restart(facts, restart: datetime, window_end: datetime) -> str:
+    """What the paper gateway, read now, shows of clients after the daily restart: a note, never a verdict. The API
+    lists no connected clients; only executions carry a client id and a time, and only the gateway's current
+    session's (docs/first-day.md)."""
+    if facts is None:
+        return "the paper gateway was not read in this run: the reconnection is judged from the log only"
+    if not facts.ok:
+        return f"the paper gateway could not be read ({facts.problem}): the reconnection is judged from the log only"
+    after = [execution for execution in facts.executions
+             if execution.time is not None and restart <= execution.time < window_end]
+    if not after:
+        return (f"the paper gateway shows no execution between {et(restart)} and {et(window_end)} (it keeps only its "
+                "current session's, and a connection leaves no trace the API can read): the reconnection is judged "
+                "from the log only")
+    clients = sorted({execution.client_id for execution in after})
+    last = max(execution.time for execution in after)
+    return (f"the paper gateway shows {len(after)} execution(s) after the restart by client id(s) "
+            f"{', '.join(map(str, clients))}, the last at {et(last)}: a client was connected after the restart")

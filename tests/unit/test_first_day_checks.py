@@ -228,3 +228,16 @@ def test_minutes_are_written_for_an_operator(length, text):
 
 def test_times_in_messages_are_new_york_times():
     assert checks.et(datetime(2026, 7, 13, 11, 0, 3, tzinfo=timezone.utc)) == "2026-07-13 07:00:03 EDT"
+
+
+def test_the_gateway_note_names_clients_seen_after_the_restart_and_never_decides():
+    from harness.probes.gateway import ExecutionFact, GatewayFacts
+
+    restart, end = at(MONDAY, "16:30"), datetime(2026, 3, 10, 6, tzinfo=NEW_YORK)
+    seen = GatewayFacts(handshake_ok=True, executions=(
+        ExecutionFact(client_id=1, time=at(MONDAY, "09:31")), ExecutionFact(client_id=1, time=at(MONDAY, "16:45"))))
+    assert "1 execution(s) after the restart by client id(s) 1, the last at 2026-03-09 16:45:00 EDT" in \
+        checks.gateway_after_restart(seen, restart, end)
+    assert "judged from the log only" in checks.gateway_after_restart(GatewayFacts(handshake_ok=True), restart, end)
+    assert "could not be read" in checks.gateway_after_restart(GatewayFacts(problem="refused"), restart, end)
+    assert "not read" in checks.gateway_after_restart(None, restart, end)
