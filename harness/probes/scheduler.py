@@ -406,7 +406,12 @@ def _cmd_command(segment: str, run: _Run, depth: int) -> None:
     word = segment.split(None, 1)[0].lower() if segment.strip() else ""
     rest = segment.split(None, 1)[1] if len(segment.split(None, 1)) > 1 else ""
     if not word or word in {"rem", "echo", "setlocal", "endlocal", "title", "exit", "goto", "pause", "timeout",
-                            "if", "for", "cls", "chcp"} or word.startswith(("::", ":", "rem")):
+                            "for", "cls", "chcp"} or word.startswith((":", "rem.", "echo.")):
+        return
+    if word == "if":  # `if not defined DRY_RUN set DRY_RUN=true`: what it may do counts
+        then = _CMD_IF.match(segment.strip())
+        if then:
+            _cmd_command(then.group(1), run, depth)
         return
     if word == "set":
         body = rest.rstrip("\r\n")
@@ -437,7 +442,11 @@ def _cmd_command(segment: str, run: _Run, depth: int) -> None:
     _program(_split(segment, windows=True), run, depth, windows=True)
 
 
+_CMD_IF = re.compile(r"^if\s+(?:/i\s+)?(?:not\s+)?(?:defined\s+\S+|exist\s+(?:\"[^\"]*\"|\S+)|errorlevel\s+\d+|"
+                     r"\S+\s*==\s*\S+|\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+)\s+\(?\s*(.*?)\)?\s*$", re.I)
 _PS_ENV = re.compile(r"^\$env:([A-Za-z_][\w.]*)\s*=\s*(.*)$", re.I | re.S)
+_PS_SET_VARIABLE = re.compile(r"\[(?:System\.)?Environment\]::SetEnvironmentVariable\(\s*['\"]([A-Za-z_][\w.]*)['\"]"
+                              r"\s*,\s*(['\"][^'\"]*['\"]|[^,)]*)", re.I)
 _PS_SET_ITEM = re.compile(r"^(?:Set-Item|si)\s+(?:-Path\s+)?env:([A-Za-z_][\w.]*)\s+(?:-Value\s+)?(.*)$", re.I | re.S)
 
 
@@ -452,7 +461,7 @@ def _powershell_script(text: str, run: _Run, depth: int) -> None:
 def _powershell_statement(statement: str, run: _Run, depth: int) -> None:
     if not statement:
         return
-    found = _PS_ENV.match(statement) or _PS_SET_ITEM.match(statement)
+    found = _PS_ENV.match(statement) or _PS_SET_ITEM.match(statement) or _PS_SET_VARIABLE.search(statement)
     if found:
         value = found.group(2).strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
@@ -522,8 +531,11 @@ def _sh_command(words: list[str], run: _Run, depth: int) -> None:
     if head in {"source", "."}:
         if len(words) > 1 and _base(words[1]).startswith("activate"):
             run.activate(words[1])
+        elif len(words) > 1:  # `set -a; . ./live.env`: what it assigns is the bot's environment
+            where = words[1] if _is_absolute(words[1]) or not run.directory else _join(run.directory, words[1])
+            _environment_file(where, run, "the file it sources,")
         return
-    if head == "exec":
+    while words and words[0] in {"exec", "nohup", "setsid", "time", "command"}:
         words = words[1:]
     _program(words, run, depth, windows=False)
 
@@ -761,14 +773,15 @@ def _timer_enabled(path: Path) -> bool:
         return False
 
 
-def _environment_file(value: str, run: _Run) -> None:
+def _environment_file(value: str, run: _Run, what: str = "EnvironmentFile") -> None:
+    """KEY=value lines (systemd's EnvironmentFile=, a file a shell script sources); `-` before it: optional."""
     optional = value.startswith("-")
     where = value.lstrip("-").strip()
     try:
-        text = _decode(read_regular_file(Path(where), MAX_WRAPPER_BYTES, "an EnvironmentFile"))
+        text = _decode(read_regular_file(Path(os.path.expanduser(where)), MAX_WRAPPER_BYTES, "an environment"))
     except NotReadable as exc:
         if not (optional and not exc.exists):
-            run.wrapper_problem = run.wrapper_problem or f"EnvironmentFile {where}: {exc}"
+            run.wrapper_problem = run.wrapper_problem or f"{what} {where}: {exc}"
         return
     for line in text.splitlines():
         line = line.strip()
@@ -827,6 +840,8 @@ def parse_crontab(text: str, source: str) -> ScheduledTask:
     NAME=value lines as the jobs' environment. With several jobs, the ones that start python are the bot's."""
     environment: list[tuple[str, str]] = []
     zone: str | None = None
+    where = Path(source)
+    system_format = where.parent.name == "cron.d" or (where.name == "crontab" and where.parent.name == "etc")
     jobs: list[tuple[list[TaskTrigger], TaskAction, bool]] = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -845,7 +860,10 @@ def parse_crontab(text: str, source: str) -> ScheduledTask:
         match = _CRON_LINE.match(body)
         if not match or (not match.group(1).startswith("@") and not re.match(r"^[\d*]", match.group(1))):
             continue
-        schedule, command = match.group(1), match.group(2).split("%")[0]  # % starts cron's stdin
+        schedule, command = match.group(1), match.group(2)
+        if system_format:  # /etc/crontab and /etc/cron.d: a user name before the command
+            command = command.split(None, 1)[1] if len(command.split(None, 1)) > 1 else ""
+        command = re.split(r"(?<!\\)%", command)[0].replace("\\%", "%")  # an unescaped % starts cron's stdin
         if match.group(1).startswith("@") and match.group(1).lower() not in {*_CRON_SHORTHANDS, "@reboot"}:
             continue
         run = _Run("")

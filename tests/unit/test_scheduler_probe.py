@@ -335,3 +335,44 @@ def test_no_input_makes_the_probe_raise(data):
 def test_no_command_line_makes_the_probe_raise(arguments):
     task = parse_task_xml(task_xml("cmd.exe", arguments).encode("utf-16"), "t")
     assert task.looked and len(task.actions) == 1
+
+
+@pytest.mark.parametrize(("script", "environment"), [
+    ("if not defined DRY_RUN set DRY_RUN=true\r\npython -m src.main\r\n", [("DRY_RUN", "true")]),
+    ('if "%PAPER_TRADING%"=="" (set PAPER_TRADING=false)\r\npython -m src.main\r\n', [("PAPER_TRADING", "false")]),
+    ("remote-start.exe\r\nREM set DRY_RUN=true\r\n:: set DRY_RUN=true\r\necho set DRY_RUN=true\r\n", []),
+])
+def test_bat_conditions_and_comments(tmp_path, script, environment):
+    wrapper = write(tmp_path / "start.bat", script)
+    (action,) = parse_task_xml(task_xml(str(wrapper), "").encode(), "t").actions
+    assert list(action.environment) == environment
+
+
+def test_powershell_set_environment_variable(tmp_path):
+    wrapper = write(tmp_path / "start.ps1", "[System.Environment]::SetEnvironmentVariable('DRY_RUN', 'true')\n"
+                    "python -m src.main\n")
+    (action,) = parse_task_xml(task_xml("pwsh", f"-File {wrapper}").encode(), "t").actions
+    assert action.environment == (("DRY_RUN", "true"),)
+
+
+def test_a_shell_wrapper_that_sources_an_env_file(tmp_path):
+    write(tmp_path / "dry.env", "DRY_RUN=true\nexport PAPER_TRADING='false'\n")
+    wrapper = write(tmp_path / "start.sh", f"#!/bin/sh\ncd {tmp_path}\nset -a\n. ./dry.env\nset +a\n"
+                    "nohup python3 -m src.main &\n")
+    crontab = write(tmp_path / "cron.txt", f"0 6 * * 1-5 /bin/sh {wrapper}\n")
+    (action,) = read_scheduled_task(str(crontab)).actions
+    assert action.environment == (("DRY_RUN", "true"), ("PAPER_TRADING", "false"))
+    assert action.interpreter == "python3" and action.wrapper == str(wrapper)
+    write(tmp_path / "start.sh", f"cd {tmp_path}\n. ./missing.env\npython3 -m src.main\n")
+    (action,) = read_scheduled_task(str(crontab)).actions
+    assert "missing.env" in action.wrapper_problem
+
+
+def test_cron_percent_and_the_system_crontab_user_field(tmp_path):
+    crontab = write(tmp_path / "cron.txt", "0 6 * * 1-5 cd /bot && python -m src.main > log_$(date +\\%F).txt%in\n")
+    (action,) = read_scheduled_task(str(crontab)).actions
+    assert action.directory == "/bot" and action.interpreter == "python"
+    (folder := tmp_path / "cron.d").mkdir()
+    system = write(folder / "bot", "0 6 * * 1-5 trader cd /bot && DRY_RUN=true python -m src.main\n")
+    (action,) = read_scheduled_task(str(system)).actions
+    assert action.directory == "/bot" and action.environment == (("DRY_RUN", "true"),)
