@@ -10,6 +10,7 @@ each round into the evidence as it ends; Ctrl-C stops cleanly with the summary. 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -94,6 +95,16 @@ def _world(settings, say) -> Iterator:
             built.__exit__(None, None, None)
 
 
+def _replace_unprintable() -> None:
+    """A log line may hold characters the terminal's encoding lacks (cp1252 on Windows, a pipe in ASCII): they
+    are shown as '?' rather than ending the watch with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
 def run(settings, args: argparse.Namespace) -> int:
     from harness.cli import Refused
 
@@ -106,6 +117,7 @@ def run(settings, args: argparse.Namespace) -> int:
     if every > watch_for:
         raise Refused(f"--every {_shown(every)} is longer than --for {_shown(watch_for)}")
     interactive = _interactive()
+    _replace_unprintable()
     handler = signal.getsignal(signal.SIGINT)
     try:
         with _world(settings, lambda line: print(line, flush=True)) as world:

@@ -162,6 +162,18 @@ def test_a_gateway_that_is_down_leaves_rounds_to_confirm_and_exits_6_in_bounded_
     assert elapsed < WATCH_TIMEOUT
 
 
+def test_a_log_line_the_terminal_cannot_encode_is_shown_not_fatal(tmp_path):
+    evidence = tmp_path / "evidence"
+    bot = _operators_bot(tmp_path, "ERROR order ✓ rejected: ünïcødé 注文")
+    result = subprocess.run(_command(evidence, "--for", "1s", "--every", "1s", "--bot-dir", str(bot)), cwd=REPO,
+                            env=_environ(PYTHONIOENCODING="ascii"), capture_output=True, timeout=WATCH_TIMEOUT)
+    out, err = result.stdout.decode("ascii", errors="replace"), result.stderr.decode("ascii", errors="replace")
+    assert result.returncode == EXIT_NEEDS_REMEDIATION, out + err
+    assert "order ? rejected" in out and "Traceback" not in err
+    errors = latest_runs(evidence)["first-hour"].watch_rounds()[0]["checks"][0]
+    assert "✓" in errors["message"]  # the evidence is UTF-8 whatever the terminal's encoding
+
+
 def test_no_planted_secret_reaches_the_output_or_the_rounds(tmp_path):
     evidence = tmp_path / "evidence"
     bot = _operators_bot(tmp_path, f"ERROR login retry failed for password={PLANTED_PASSWORD}")
