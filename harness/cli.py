@@ -455,4 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m harness.cli` runs this file as __main__: the commands' own `from harness.cli import Refused` would
+    # then name another class than the one this copy's main() catches (a refusal became a traceback). Run the
+    # importable module's main instead.
+    from harness.cli import main as _importable_main
+
+    sys.exit(_importable_main())
