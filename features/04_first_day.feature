@@ -21,7 +21,7 @@ Feature: The first trading day after the switch (the seed's "Stability Maintaine
 
   @dod_autostart @critical
   Scenario: The scheduler starts the bot at 06:00 America/New_York on trading days, in paper mode
-    Given the bot's scheduled task
+    Given the bot's scheduled task and the bot's Python environment
     Then the scheduler's task could be read
     And the scheduler's task starts the bot at the scheduled time on trading days
     And the scheduler's task keeps paper mode

@@ -14,6 +14,7 @@ from harness.checks import first_day as checks
 from harness.checks import startup as startup_checks
 from harness.probes import bot_day, logs
 from harness.probes.processes import find_bot_processes
+from harness.probes.scheduler import read_scheduled_task
 
 
 def _switch_search_start(world) -> tuple[datetime | None, str]:
@@ -96,6 +97,13 @@ def start_gateway(scheduled_start, env, world, evidence) -> None:
     evidence.record("gateway lines", found)
     evidence.note(startup_checks.check_gateway_lines(found, scheduled_start.block, text, env.values.get("IBKR_HOST"),
                                                      env.values.get("IBKR_PORT")))
+
+
+@given("the bot's scheduled task and the bot's Python environment", target_fixture="scheduled_task")
+def scheduled_task_with_python(world, evidence):
+    task = read_scheduled_task(world.scheduler_task, timeout=world.settings.timeout, bot_dir=world.bot_dir)
+    evidence.record("scheduled task", task)
+    return task
 
 
 @then("the scheduler's task starts the bot at the scheduled time on trading days")
