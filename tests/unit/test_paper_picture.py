@@ -165,3 +165,17 @@ def test_a_screenshot_too_large_or_without_a_name_is_refused(tmp_path, monkeypat
     monkeypatch.setattr(screenshot, "MAX_BYTES", 100)
     with pytest.raises(Refused, match="at most 100 bytes"):
         screenshot.confirm(settings_for(tmp_path), Namespace(file=source, by="Ana", note=""))
+
+
+def test_the_command_refuses_in_one_line_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.acceptance.runner import REPO
+
+    result = subprocess.run([sys.executable, "-m", "harness.cli", "confirm", "screenshot", "--file",
+                             str(tmp_path / "missing.png"), "--by", "Ana", "--evidence-dir", str(tmp_path / "ev")],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"harness: confirm: {tmp_path / 'missing.png'} does not exist"
+    assert "Traceback" not in result.stderr + result.stdout
