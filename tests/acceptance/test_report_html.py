@@ -35,6 +35,8 @@ FULL_ACCOUNT = "U7654321"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PAGE_TIMEOUT = 60.0
 WORLDS = {"clean": {}, "bot logs live trading": {"BOT_FAULTS": "live-log"}}
+# The clean world carries the operator's own screenshot; the other the picture drawn from the gateway's facts.
+SCREENSHOT_WORLD = "clean"
 # Opens every group of the results tree, then reads each scenario's title and status from the page.
 READ_TREE = """
 (async () => {
@@ -192,6 +194,21 @@ def _plant(evidence: Path, root: Path) -> Path:
     return env_file
 
 
+def _picture(evidence: Path, world: str) -> str:
+    """The operator's screenshot, or (when the run recorded none) the paper account's facts; the attachment's name."""
+    if world == SCREENSHOT_WORLD:
+        from PIL import Image
+
+        Image.new("RGB", (40, 20), (0, 120, 60)).save(evidence / "screenshot.png")
+        return "Paper account (the operator's screenshot)"
+    run = latest_runs(evidence)["transition"]
+    if run.paper_account() is None:
+        facts = {"accounts": ["DU12****"], "all_paper": True, "host": "127.0.0.1", "port": 4002,
+                 "observed_at": run.finished_at, "open_orders": [], "positions": []}
+        (run.path / "paper-account.json").write_text(json.dumps(facts), encoding="utf-8")
+    return "Paper account (as read from the gateway)"
+
+
 def _harness_report(evidence: Path, env_file: Path) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_") or k == "HARNESS_TOOLS_CACHE"}
     command = [sys.executable, "-m", "harness.cli", "report", "--evidence-dir", str(evidence), "--bot-env",
@@ -219,6 +236,7 @@ def report(request, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("report-" + request.param.replace(" ", "-"))
     evidence, expected = _recorded_run(root, WORLDS[request.param])
     env_file = _plant(evidence, root)
+    picture = _picture(evidence, request.param)
     done = _harness_report(evidence, env_file)
     if done.returncode != 0 and ("npm" in done.stderr or "Allure" in done.stderr):
         _missing(f"harness report could not get Allure here: {done.stderr.strip()}")
@@ -226,11 +244,11 @@ def report(request, tmp_path_factory: pytest.TempPathFactory):
     html = evidence / "report" / "index.html"
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as scratch:
         seen = read_report(html, Path(scratch))
-    return request.param, evidence, expected, done, seen
+    return request.param, evidence, expected, done, seen, picture
 
 
 def test_chromium_finds_every_scenario_with_its_state(report) -> None:
-    world, _, expected, _, seen = report
+    world, _, expected, _, seen, _ = report
     shown = dict(seen["leaves"])
     assert len(seen["leaves"]) == len(expected), f"{world}: the tree shows {len(seen['leaves'])} scenarios"
     assert shown == expected
@@ -244,8 +262,15 @@ def test_chromium_finds_every_scenario_with_its_state(report) -> None:
         assert seen["tabs"]["nav-tab-globalErrors"].split()[-1] != "0"  # the failed items, one error each
 
 
+def test_the_paper_account_picture_is_in_the_page(report) -> None:
+    _, evidence, _, _, seen, picture = report
+    assert seen["tabs"]["nav-tab-globalAttachments"].split()[-1] == "1"
+    html = (evidence / "report" / "index.html").read_text(encoding="utf-8")
+    assert picture in _embedded_data(html)
+
+
 def test_the_report_is_one_file_that_calls_nothing(report) -> None:
-    _, evidence, _, done, _ = report
+    _, evidence, _, done, _, _ = report
     html = (evidence / "report" / "index.html").read_text(encoding="utf-8")
     assert "googletagmanager" not in html
     assert not re.findall(r'(?:src|href)="https?://', html)  # no script, style or font from the network
@@ -253,7 +278,7 @@ def test_the_report_is_one_file_that_calls_nothing(report) -> None:
 
 
 def test_no_planted_secret_is_in_any_file_the_report_wrote(report) -> None:
-    _, evidence, _, done, _ = report
+    _, evidence, _, done, _, _ = report
     written = [Path(line.removeprefix("wrote ")) for line in done.stdout.splitlines() if line.startswith("wrote ")]
     assert evidence / "report" / "index.html" in written and len(written) >= 3
     for path in written:
