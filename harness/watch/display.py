@@ -1,5 +1,8 @@
 """What the operator sees while the watch runs: a live table (rich) on a terminal, one line per round
 elsewhere (CI, a pipe, a log file), and the summary at the end. Texts arrive redacted; this module only shows.
+
+Every text goes into rich as a `Text`, never as a markup string: a log line's "[error]" or "[/b]" would otherwise
+be read as markup, vanish or raise.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ class LiveDisplay:
         title = "harness watch"
         if self._last is not None:
             title += f": round {self._last.number} at {self._last.at:%H:%M:%S}Z"
-        table = Table(title=title, box=box.SIMPLE_HEAVY, expand=True)
+        table = Table(title=Text(title), box=box.SIMPLE_HEAVY, expand=True)
         table.add_column("check", no_wrap=True)
         table.add_column("item", no_wrap=True)
         table.add_column("status", no_wrap=True)
@@ -111,10 +114,11 @@ class LiveDisplay:
         for name, item, what in CHECKS:
             outcome = outcomes.get(name)
             if outcome is None:
-                table.add_row(name, item, Text("waiting", style="dim"), Text(what, style="dim"))
+                table.add_row(Text(name), Text(item), Text("waiting", style="dim"), Text(what, style="dim"))
             else:
-                table.add_row(name, item, Text(SHOWN[outcome.status], style=STYLE[outcome.status]),
-                              _short(outcome.message))
+                shown = SHOWN[outcome.status] + (" (CRITICAL)" if outcome.critical else "")
+                table.add_row(Text(name), Text(item), Text(shown, style=STYLE[outcome.status]),
+                              Text(_short(outcome.message)))
         parts: list = [table, Text(self._state, style="bold")]
         parts += [Text(note, style="dim") for note in self._notes]
         return Group(*parts)
@@ -132,7 +136,7 @@ def summary_table(rounds: Sequence[Round], planned: int, stopped_early: bool, he
     """Per check: how many rounds passed, failed, could not look; the first failure's (or doubt's) message."""
     seen = len(rounds)
     title = f"harness watch: {seen} of {planned} round(s)" + (" (stopped early)" if stopped_early else "")
-    table = Table(title=title, box=box.SIMPLE_HEAVY if interactive else box.ASCII, expand=False)
+    table = Table(title=Text(title), box=box.SIMPLE_HEAVY if interactive else box.ASCII, expand=False)
     for column in ("check", "item", "passed", "failed", "to confirm"):
         table.add_column(column, no_wrap=True)
     table.add_column("first failure or doubt", overflow="fold")
@@ -143,9 +147,10 @@ def summary_table(rounds: Sequence[Round], planned: int, stopped_early: bool, he
                       if c.name == name and c.status == FAILED), None)
         first = first or next((f"round {r.number}: {c.message}" for r in rounds for c in r.checks
                                if c.name == name and c.status == TO_CONFIRM), "")
-        table.add_row(name, item, str(count[PASSED]), Text(str(count[FAILED]), style="bold red" if count[FAILED]
-                      else ""), str(count[TO_CONFIRM]), _short(first, 300))
-    table.caption = headline
+        table.add_row(Text(name), Text(item), Text(str(count[PASSED])),
+                      Text(str(count[FAILED]), style="bold red" if count[FAILED] else ""), Text(str(count[TO_CONFIRM])),
+                      Text(_short(first, 300)))
+    table.caption = Text(headline)
     return table
 
 

@@ -78,3 +78,21 @@ def test_the_summary_counts_each_check_and_quotes_its_first_failure():
     assert "2 of 4 round(s) (stopped early)" in text and "NEEDS REMEDIATION" in text
     discord_row = next(line for line in text.splitlines() if line.startswith("| discord"))
     assert "| 0 " in discord_row and "round 2: discord: failed" in discord_row
+
+
+def test_brackets_in_a_message_are_shown_as_they_are_never_read_as_markup():
+    from rich.console import Console
+
+    from harness.watch.display import LiveDisplay
+
+    odd = "id=3 submitted [by client id + order id]; [/b] [error] closing tag"
+    round_ = Round(1, datetime(2026, 11, 25, 20, 0, tzinfo=timezone.utc),
+                   tuple(CheckOutcome(name, item, FAILED, odd, critical=True) for name, item, _ in CHECKS))
+    out = io.StringIO()
+    live = LiveDisplay(Console(file=out, width=200, force_terminal=False))
+    with live:
+        live.round_done(round_, 1)
+    assert "[by client id + order id]; [/b] [error]" in out.getvalue() and "FAILED (CRITICAL)" in out.getvalue()
+    summary = io.StringIO()
+    print_summary(summary_table([round_], 1, False, "NEEDS [REMEDIATION]", interactive=False), False, summary)
+    assert "[by client id + order id]" in summary.getvalue() and "NEEDS [REMEDIATION]" in summary.getvalue()
