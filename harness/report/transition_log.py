@@ -415,6 +415,26 @@ def _split_where(where: object) -> tuple[str, str]:
     return (path, lineno) if lineno.isdigit() else (text, "")
 
 
+def live_account(run: RunLike | None) -> dict | None:
+    """The live gateway's facts (read-only): the run's live-account.json, else the newest recorded read."""
+    if run is None:
+        return None
+    reader = getattr(run, "live_account", None)
+    recorded = reader() if callable(reader) else None
+    if isinstance(recorded, dict):
+        return recorded
+    seen = [facts for facts in records(run, "live gateway (read-only)") if isinstance(facts, dict)]
+    return max(seen, key=lambda facts: str(facts.get("observed_at") or "")) if seen else None
+
+
+def _live_summary(account: Mapping[str, Any]) -> str:
+    accounts = ", ".join(clean(a, 40) for a in account.get("accounts") or ()) or "no account"
+    since = f" since {when(account.get('executions_since'))}" if account.get("executions_since") else ""
+    return (f"Live account {accounts}, read-only at {when(account.get('observed_at'))}: "
+            f"{len(account.get('open_orders') or ())} open order(s), "
+            f"{len(account.get('executions') or ())} execution(s){since}.")
+
+
 def _account_summary(account: Mapping[str, Any]) -> str:
     accounts = ", ".join(clean(a, 40) for a in account.get("accounts") or ()) or "no account"
     orders = [o for o in account.get("open_orders") or () if isinstance(o, dict)]
@@ -443,6 +463,9 @@ def _step4(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation],
         lines += ["", _account_summary(account)]
     lines += ["", "**IBKR Live Account Verification:**"]
     lines += _boxes((("ZERO orders in live account", ("dod_no_live_orders",)),), "transition", run, attestations)
+    live = live_account(run)
+    if isinstance(live, dict) and live.get("handshake_ok"):
+        lines += ["", _live_summary(live)]
     return [*lines, "", *_first_hour(runs, attestations), "", "---", ""]
 
 

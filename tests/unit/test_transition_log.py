@@ -277,3 +277,15 @@ def test_every_phase_has_a_command_and_box_items_are_checklist_items():
     assert set(transition_log.PHASE_ORDER) == set(run_files.PHASES)
     for _, ids in transition_log.FIRST_HOUR_SPEC:
         assert all(i in dod.BY_ID for i in ids)
+
+
+def test_the_live_account_read_is_summarised_masked(tmp_path):
+    verified_world(tmp_path, skip=("transition",))
+    folder = make_run(tmp_path, "transition", rows=transition_rows())
+    live = {"handshake_ok": True, "accounts": ["U9876543"], "open_orders": [], "executions": [],
+            "observed_at": "2026-11-24T22:21:00+00:00", "executions_since": "2026-11-24T22:20:00+00:00"}
+    (folder / "live-account.json").write_text(json.dumps(live), encoding="utf-8")
+    text = build(tmp_path)
+    assert "Live account U****543, read-only at 17:21 ET, 2026-11-24 (22:21:00 UTC): 0 open order(s), " \
+           "0 execution(s) since 17:20 ET, 2026-11-24 (22:20:00 UTC)." in text
+    assert "U9876543" not in text
