@@ -123,6 +123,10 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
             wrong.append(f"{_describe(trigger, zone_text)}: {zone_text!r} is not a time zone the scheduler knows")
             continue
         misfires = _misfires(trigger, trigger_zone, at, new_york, first)
+        if misfires is None and trigger.random_delay:
+            wrong.append(f"{_describe(trigger, zone_text)} fires at a random time up to {trigger.random_delay} later "
+                         "(RandomDelay, RandomizedDelaySec=): remove the delay")
+            continue
         if misfires is None:
             passed = trigger
             break
@@ -292,3 +296,23 @@ def check_keeps_paper_mode(task: ScheduledTask, *, bot_dir: Path | None, bot_env
                           ". Remove it from the task (or its wrapper), then restart the bot", critical=critical)
     if unknown:
         raise CouldNotLook(f"{name}: " + "; ".join(dict.fromkeys(unknown)))
+
+
+def check_runs_all_day(task: ScheduledTask, *, start: time, until: time) -> None:
+    """The scheduler lets the bot it started at `start` run past `until` (the gateway's restart, 16:30 ET): no
+    ExecutionTimeLimit / RuntimeMaxSec= shorter than that (Task Scheduler stops the bot when it is reached), and
+    a task that runs whether or not the user is logged on (else it is operator to confirm)."""
+    _require_readable(task)
+    name = _name(task)
+    day = datetime.combine(date(2000, 1, 3), until) - datetime.combine(date(2000, 1, 3), start)
+    if task.time_limit is not None and task.time_limit < day:
+        stopped = (datetime.combine(date(2000, 1, 3), start) + task.time_limit).time()
+        raise CheckFailed("The scheduler stops the bot during the trading day",
+                          f"{name} stops what it started after {task.time_limit} (Task Scheduler: Settings -> "
+                          "\"Stop the task if it runs longer than\"; systemd: RuntimeMaxSec=): started at "
+                          f"{start:%H:%M} the bot is stopped at {stopped:%H:%M}, before {until:%H:%M}. Untick it or "
+                          "raise it above a day")
+    if task.runs_logged_off is False:
+        raise CouldNotLook(f"{name} runs only while the user is logged on: confirm the user stays logged on at "
+                           f"{start:%H:%M} (after a night's Windows Update restart too), or choose \"Run whether "
+                           "user is logged on or not\"")

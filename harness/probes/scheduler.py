@@ -17,8 +17,8 @@ import re
 import shlex
 import subprocess
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
-from datetime import time
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
 from pathlib import Path
 
 from harness.evidence.redact import MASK, is_secret_key, redact_text
@@ -47,6 +47,7 @@ class TaskTrigger:
     zone: str | None = None  # IANA name, a fixed offset ("-05:00"), or None: the machine's local zone
     days: tuple[str, ...] = ()  # weekday names it fires on; empty: every day
     irregular: str = ""  # why it does not fire every day or every week ("every 2 days", "monthly", ...)
+    random_delay: timedelta = timedelta(0)  # fires up to this much later (RandomDelay, RandomizedDelaySec=)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ class ScheduledTask:
     kind: str = TASK_SCHEDULER  # "Task Scheduler", "systemd timer", "cron"
     bot_python: BotPython | None = None  # the bot directory's environment, when read with bot_dir
     notes: tuple[str, ...] = field(default=())
+    time_limit: timedelta | None = None  # the scheduler stops what it started after this (ExecutionTimeLimit,
+    #                                      RuntimeMaxSec=); None: never
+    runs_logged_off: bool | None = None  # Task Scheduler: False when it runs only while the user is logged on
 
 
 def read_scheduled_task(spec: str | None, *, timeout: float = 10.0, bot_dir: Path | str | None = None
@@ -100,8 +104,6 @@ def read_scheduled_task(spec: str | None, *, timeout: float = 10.0, bot_dir: Pat
 
 
 def _with(task: ScheduledTask, **changes: object) -> ScheduledTask:
-    from dataclasses import replace
-
     return replace(task, **changes)
 
 
@@ -238,8 +240,9 @@ def parse_task_xml(data: bytes, source: str) -> ScheduledTask:
         at, zone = _boundary(start) if kind == "CalendarTrigger" else (None, None)
         if kind == "TimeTrigger":
             irregular = "once"
+        delay = _iso_duration(_text(trigger, "RandomDelay", "PT0S")) or timedelta(0)
         triggers.append(TaskTrigger(TRIGGER_KINDS.get(kind, kind), _flag(_text(trigger, "Enabled")), start,
-                                    schedule, at, zone, days, irregular))
+                                    schedule, at, zone, days, irregular, delay))
     actions = []
     holder = root.find(_ns("Actions"))
     for action in holder.findall(_ns("Exec")) if holder is not None else ():
@@ -249,9 +252,40 @@ def parse_task_xml(data: bytes, source: str) -> ScheduledTask:
         _windows_action(command, arguments, run)
         actions.append(run.action(command, arguments, directory))
     settings = root.find(_ns("Settings"))
+    limit = _iso_duration(_text(settings, "ExecutionTimeLimit", "PT72H"))  # Task Scheduler's default: 3 days
+    logon = _text(root, "Principals/Principal/LogonType")
     return ScheduledTask(source, True, None, name=_text(root, "RegistrationInfo/URI"),
                          enabled=_flag(_text(settings, "Enabled")), triggers=tuple(triggers), actions=tuple(actions),
-                         kind=TASK_SCHEDULER)
+                         kind=TASK_SCHEDULER, time_limit=limit or None,
+                         runs_logged_off=None if not logon else logon != "InteractiveToken")
+
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def _iso_duration(text: str) -> timedelta | None:
+    """PT72H, P1DT2H, PT0S (zero: no limit) -> a timedelta; None when unreadable."""
+    match = _ISO_DURATION.match(text.strip())
+    if not match or text.strip() in {"P", "PT"}:
+        return None
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+_SPAN_UNITS = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1, "sec": 1, "second": 1, "seconds": 1,
+               "m": 60, "min": 60, "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
+               "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800}
+
+
+def _timespan(text: str) -> timedelta | None:
+    """systemd's time spans: `300`, `5min`, `1h 30min`; `infinity` and unreadable -> None."""
+    text = text.strip().lower()
+    if text == "infinity" or not re.fullmatch(r"(\s*\d+(?:\.\d+)?\s*[a-z]*)+", text):
+        return None
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]*)", text)
+    if any(unit and unit not in _SPAN_UNITS for _, unit in parts):
+        return None
+    return timedelta(seconds=sum(float(number) * _SPAN_UNITS.get(unit, 1) for number, unit in parts))
 
 
 # --- what an action runs: shells, wrappers, environment ---------------------------------------------------------
@@ -732,7 +766,9 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
     entries = timer["Timer"]
     unit = (_values(entries, "Unit") or [path.stem + ".service"])[-1]
     enabled = _timer_enabled(path)
-    triggers = [t for expression in _values(entries, "OnCalendar") for t in _calendar_triggers(expression, True)]
+    delay = _timespan((_values(entries, "RandomizedDelaySec") or ["0"])[-1]) or timedelta(0)
+    triggers = [replace(t, random_delay=delay)
+                for expression in _values(entries, "OnCalendar") for t in _calendar_triggers(expression, True)]
     for key in ("OnBootSec", "OnStartupSec", "OnActiveSec", "OnUnitActiveSec", "OnUnitInactiveSec"):
         triggers.extend(TaskTrigger("at startup" if "Boot" in key or "Startup" in key else "after an interval",
                                     True, f"{key}={value}", "", irregular=key) for value in _values(entries, key))
@@ -761,8 +797,10 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
         command, arguments = (words[0] if words else ""), " ".join(shlex.quote(w) for w in words[1:])
         _program(words, run, 0, windows=False)
         actions.append(run.action(command, arguments, directory))
+    limit = _timespan((_values(service, "RuntimeMaxSec") or ["infinity"])[-1])
     return ScheduledTask(source, True, None, name=path.name, enabled=True if enabled else None,
-                         triggers=tuple(triggers), actions=tuple(actions), kind=SYSTEMD, notes=notes)
+                         triggers=tuple(triggers), actions=tuple(actions), kind=SYSTEMD, notes=notes,
+                         time_limit=limit or None)
 
 
 def _timer_enabled(path: Path) -> bool:

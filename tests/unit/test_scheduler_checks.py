@@ -3,14 +3,14 @@ year, and what it runs keeps paper mode. Every check has a world in which it fai
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks.rollback import check_scheduled_task
-from harness.checks.scheduler import check_keeps_paper_mode, check_starts_at
+from harness.checks.scheduler import check_keeps_paper_mode, check_runs_all_day, check_starts_at
 from harness.probes.scheduler import ScheduledTask, parse_task_xml, read_scheduled_task
 from tests.unit.test_scheduler_probe import FIXTURES, systemd, task_xml, write
 
@@ -266,3 +266,37 @@ def test_a_python_inside_the_bot_directory_needs_no_more_facts(bot):
                                                                        "-m src.main", str(bot)))))
     assert task.bot_python is None
     check(task, bot)
+
+
+# --- random delays and time limits ------------------------------------------------------------------------------
+
+def test_a_random_delay_fails(tmp_path):
+    text = task_xml().replace("</StartBoundary>", "</StartBoundary><RandomDelay>PT30M</RandomDelay>")
+    task = parse_task_xml(text.encode("utf-16"), "t")
+    assert task.triggers[0].random_delay == timedelta(minutes=30)
+    with pytest.raises(CheckFailed, match="random time up to 0:30:00"):
+        check_starts_at(task, SIX, machine_zone="America/New_York")
+    timer = systemd(tmp_path)
+    timer.write_text(timer.read_text(encoding="utf-8").replace("Persistent=true", "RandomizedDelaySec=5min"),
+                     encoding="utf-8")
+    with pytest.raises(CheckFailed, match="random time up to 0:05:00"):
+        check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)
+
+
+def test_the_default_three_day_limit_passes_and_a_short_one_fails(tmp_path):
+    task = read_scheduled_task(str(FIXTURES / "schtasks-export.xml"))
+    assert task.time_limit is None and task.runs_logged_off is False  # PT0S; InteractiveToken
+    with pytest.raises(CouldNotLook, match="logged on"):
+        check_runs_all_day(task, start=SIX, until=time(16, 30))
+    default = parse_task_xml(task_xml().encode("utf-16"), "t")  # no ExecutionTimeLimit: Task Scheduler's PT72H
+    assert default.time_limit == timedelta(hours=72)
+    check_runs_all_day(default, start=SIX, until=time(16, 30))
+    short = task_xml().replace("<Settings>", "<Settings><ExecutionTimeLimit>PT8H</ExecutionTimeLimit>")
+    with pytest.raises(CheckFailed, match="stopped at 14:00, before 16:30"):
+        check_runs_all_day(parse_task_xml(short.encode("utf-16"), "t"), start=SIX, until=time(16, 30))
+    service = "[Service]\nRuntimeMaxSec=2h\nExecStart=/usr/bin/python3 -m src.main\n"
+    with pytest.raises(CheckFailed, match="stopped at 08:00"):
+        check_runs_all_day(read_scheduled_task(str(systemd(tmp_path, service=service))), start=SIX,
+                           until=time(16, 30))
+    with pytest.raises(CouldNotLook):
+        check_runs_all_day(read_scheduled_task(None), start=SIX, until=time(16, 30))
