@@ -147,19 +147,16 @@ def _closed_port() -> int:
 def test_a_gateway_that_is_down_leaves_rounds_to_confirm_and_exits_6_in_bounded_time(tmp_path):
     evidence = tmp_path / "evidence"
     bot = _operators_bot(tmp_path)
-    started = time.monotonic()
     result = _watch(evidence, "--for", "2s", "--every", "1s", "--live-gateway", "--bot-dir", str(bot),
                     "--gateway", f"127.0.0.1:{_closed_port()}", "--live-gateway-port", str(_closed_port()),
                     "--timeout", "2")
-    elapsed = time.monotonic() - started
     assert result.returncode == EXIT_INCOMPLETE, result.stdout + result.stderr
     rows = latest_runs(evidence)["first-hour"].watch_rounds()
     assert len(rows) == 3 and all(row["status"] == "operator to confirm" for row in rows)
     by_name = {c["name"]: c["status"] for c in rows[0]["checks"]}
     assert by_name["bot connection"] == by_name["paper orders"] == by_name["live account"] == "operator to confirm"
     assert by_name["log errors"] == by_name["log mode"] == "passed"
-    assert "EMBEDDED" not in result.stdout
-    assert elapsed < WATCH_TIMEOUT
+    assert "EMBEDDED" not in result.stdout  # bounded: _watch's subprocess timeout fails a hang
 
 
 def test_a_log_line_the_terminal_cannot_encode_is_shown_not_fatal(tmp_path):

@@ -196,3 +196,19 @@ def test_a_harness_error_while_reading_fails_every_check_of_the_round(tmp_path, 
     round_ = watcher.run_round(1)
     assert round_.status == FAILED and all(c.status == FAILED for c in round_.checks)
     assert all("harness error" in c.message and SECRET not in c.message for c in round_.checks)
+
+
+def test_a_gateway_that_accepts_and_never_answers_ends_the_round_to_confirm(tmp_path, gateway):
+    import threading
+
+    root = _bot_dir(tmp_path, gateway.host, gateway.port)
+    gateway.set_faults(silent_handshake=True)
+    world = _world(root, GatewayAddress(gateway.host, gateway.port))
+    world.settings = replace(world.settings, timeout=1.0)
+    done: list[Round] = []
+    reader = threading.Thread(target=lambda: done.append(Watcher(world, _redact).run_round(1)), daemon=True)
+    reader.start()
+    reader.join(timeout=120)  # a guard against a hang, not a measurement: the round waits --timeout (1 s)
+    assert done, "the round did not end"
+    checks = _by_name(done[0])
+    assert checks["bot connection"].status == TO_CONFIRM and checks["paper orders"].status == TO_CONFIRM
