@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.evidence.redact import PrivateMapping, Secret, SecretSet
@@ -120,7 +120,14 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
         return
     from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
 
-    with embedded_world(scratch, phase=settings.phase, environ=environ) as fake:
+    if settings.phase == "first-day" and settings.bot_log_tz is None:
+        # The embedded first day's machine is a desk in New York: its log and its task's trigger say New York time.
+        from harness.fakes.first_day import MACHINE_ZONE
+
+        settings = replace(settings, bot_log_tz=MACHINE_ZONE,
+                           sources={**settings.sources, "bot_log_tz": "the embedded world's machine"})
+    with embedded_world(scratch, phase=settings.phase, environ=environ, autostart_at=settings.autostart_at,
+                        gateway_restart=settings.gateway_restart) as fake:
         yield World(
             kind="embedded",
             settings=settings,
@@ -147,6 +154,8 @@ _EMBEDDED_BOT = {
     "preflight": "the stand-in bot stopped, still in dry-run mode",
     "transition": "the stand-in bot switched with `harness switch paper` and started",
     "rollback": "the stand-in bot switched to paper, run, rolled back with `harness switch dry-run` and restarted",
+    "first-day": "the first trading day after the switch lived in seconds on the world's clock: the stand-in bot "
+                 "started at 06:00 ET, traded, lost the gateway at its 16:30 restart and reconnected",
 }
 
 

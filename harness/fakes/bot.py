@@ -7,7 +7,15 @@ order id), reconnects with backoff after the gateway's daily restart, and shuts 
 
 Fault knobs (`--fault NAME`, repeatable, or BOT_FAULTS=a,b) make each faulty world the features must catch.
 
+With `--clock-file`, the bot lives on the world's clock instead of its own (the embedded first day: a day in
+seconds). The file holds the world's current instant (ISO, with offset), written by whoever runs the world; the
+bot stamps every log line and its Discord notification with it (as wall time in `--log-zone`), logs a heartbeat
+each time the clock has moved `--heartbeat-minutes` since the last one, retries a lost gateway for as long as it
+runs, and tells the world what it has seen: `<clock-file>.seen` holds the last instant it acted on and its
+connection state (`connected`, `connecting`, `disconnected`), so the world can move its clock in step with it.
+
     python -m harness.fakes.bot --bot-dir DIR [--run-for SECONDS] [--fault live-log ...]
+    python -m harness.fakes.bot --bot-dir DIR --clock-file CLOCK [--log-zone America/New_York]
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 FAULTS = {
@@ -41,7 +49,11 @@ FAULTS = {
     "oversized-orders": "sizes its orders far beyond the account's buying power",
     "no-orders": "runs no gameplan",
     "phantom-order": "logs one more submitted order than it sends",
+    "crash-at-noon": "crashes with a traceback when the world's clock reaches 12:00 (with --clock-file)",
 }
+HEARTBEAT_TEXT = "Heartbeat: running"  # "Heartbeat: running, gateway connected"
+DAY_POLL_SECONDS = 0.003  # how often a bot on the world's clock looks at it (real seconds)
+DAY_RETRY_SECONDS = 0.05  # between connect attempts on the world's clock (real seconds; the clock says how long)
 
 # The seed's startup lines of a healthy paper start, in the seed's words. The stand-in bot writes its own
 # wording and never imports the harness's patterns: it plays someone else's bot, so a drift in the harness's
@@ -94,11 +106,64 @@ def load_config(bot_dir: Path, faults: set[str]) -> BotConfig:
     )
 
 
-def _setup_logging(log_dir: Path) -> logging.Logger:
+class WorldClock:
+    """The world's clock, read from the file the world writes; `seen` tells the world what the bot acted on."""
+
+    def __init__(self, path: Path, zone: tzinfo | None) -> None:
+        self.path = path
+        self.seen_path = path.with_name(path.name + ".seen")
+        self.zone = zone
+        self._last: datetime | None = None
+        self._told: tuple[datetime, str] | None = None
+
+    def now(self) -> datetime:
+        """The world's instant (aware). A read that races the world's write keeps the last instant read."""
+        try:
+            instant = datetime.fromisoformat(self.path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            instant = None
+        if instant is not None and instant.tzinfo is not None:
+            self._last = instant
+        if self._last is None:
+            raise RuntimeError(f"the world's clock {self.path} holds no instant")
+        return self._last
+
+    def wall(self, instant: datetime | None = None) -> datetime:
+        """An instant as the bot's machine shows it (naive wall time in --log-zone, else the local zone)."""
+        return (instant or self.now()).astimezone(self.zone).replace(tzinfo=None)
+
+    def tell(self, instant: datetime, state: str) -> None:
+        if self._told == (instant, state):
+            return
+        temporary = self.seen_path.with_name(self.seen_path.name + ".tmp")
+        temporary.write_text(f"{instant.isoformat()} {state}\n", encoding="utf-8", newline="\n")
+        for _ in range(50):  # Windows refuses to replace a file the world is reading this very moment
+            try:
+                os.replace(temporary, self.seen_path)
+                break
+            except PermissionError:
+                time.sleep(0.002)
+        self._told = (instant, state)
+
+
+class _ClockFormatter(logging.Formatter):
+    """Log times from the world's clock instead of the process's."""
+
+    def __init__(self, fmt: str, clock: WorldClock) -> None:
+        super().__init__(fmt)
+        self.clock = clock
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        wall = self.clock.wall()
+        return f"{wall:%Y-%m-%d %H:%M:%S},{wall.microsecond // 1000:03d}"
+
+
+def _setup_logging(log_dir: Path, clock: WorldClock | None = None) -> logging.Logger:
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(log_dir / "bot.log", maxBytes=5_000_000, backupCount=3,
                                                    encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt) if clock is None else _ClockFormatter(fmt, clock))
     logger = logging.getLogger("bot")
     logger.setLevel(logging.INFO)
     logger.handlers[:] = [handler, logging.StreamHandler(sys.stdout)]
@@ -125,13 +190,16 @@ def post_discord(url: str, content: str, log: logging.Logger) -> None:
 
 
 class StandInBot:
-    def __init__(self, bot_dir: Path, faults: set[str], run_for: float | None) -> None:
+    def __init__(self, bot_dir: Path, faults: set[str], run_for: float | None, clock: WorldClock | None = None,
+                 heartbeat: timedelta = timedelta(minutes=10)) -> None:
         self.bot_dir = bot_dir
         self.faults = faults
         self.run_for = run_for
+        self.clock = clock
+        self.heartbeat = heartbeat
         self.stop_requested = threading.Event()
         self.config = load_config(bot_dir, faults)
-        self.log = _setup_logging(self.config.log_dir)
+        self.log = _setup_logging(self.config.log_dir, clock)
 
     def run(self) -> int:
         config, log = self.config, self.log
@@ -141,7 +209,7 @@ class StandInBot:
         from ib_async import IB
 
         ib = IB()
-        if not self._connect(ib):
+        if not self._connect(ib, attempts=None if self.clock is not None else 5):
             log.error("Gateway connection failed; exiting")
             return 2
         log.info("Gateway connection established")
@@ -154,7 +222,8 @@ class StandInBot:
         if "skip-ready-line" not in self.faults:
             log.info("Bot initialized successfully")
         if config.webhook_url and "no-discord" not in self.faults:
-            stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+            now = datetime.now().astimezone() if self.clock is None else self.clock.now().astimezone(self.clock.zone)
+            stamp = now.strftime("%Y-%m-%d %H:%M:%S %Z")
             post_discord(config.webhook_url, f"Bot started in {_mode_name(config, self.faults)} mode at {stamp}",
                          log)
         if "crash" in self.faults:
@@ -166,9 +235,13 @@ class StandInBot:
             self._gameplan(ib)
         return self._loop(ib)
 
-    def _connect(self, ib, attempts: int = 5) -> bool:
-        delay = 0.5
-        for attempt in range(1, attempts + 1):
+    def _connect(self, ib, attempts: int | None = 5) -> bool:
+        """Connect with backoff; `attempts` None: until stopped (on the world's clock, whose owner decides how
+        long the gateway stays away)."""
+        delay = 0.5 if self.clock is None else DAY_RETRY_SECONDS
+        attempt = 0
+        while attempts is None or attempt < attempts:
+            attempt += 1
             if self.stop_requested.is_set():
                 return False
             try:
@@ -176,8 +249,10 @@ class StandInBot:
                 return True
             except (OSError, TimeoutError, ConnectionError) as exc:
                 self.log.warning("Connect attempt %d failed: %s", attempt, type(exc).__name__)
+                if self.clock is not None:  # the world moves its clock on once the attempt is in the log
+                    self.clock.tell(self.clock.now(), "connecting")
                 self.stop_requested.wait(delay)
-                delay = min(delay * 2, 8.0)
+                delay = min(delay * 2, 8.0) if self.clock is None else delay  # the world's clock paces it
         return False
 
     def _gameplan(self, ib) -> None:
@@ -198,7 +273,7 @@ class StandInBot:
                           side, qty, symbol, price)
         if "phantom-order" in self.faults:
             self.log.info("Order submitted: id=999 ref=strategy-B BUY 3 DIA @ 1.00")
-        ib.sleep(1.0)
+        ib.sleep(1.0 if self.clock is None else 0.3)  # order statuses arrive
         for trade in ib.trades():
             self.log.info("Order status: id=%s %s", trade.order.orderId, trade.orderStatus.status)
             for entry in trade.log:
@@ -208,6 +283,8 @@ class StandInBot:
         self.log.info("Gameplan complete: %d orders submitted", len(STRATEGY_ORDERS))
 
     def _loop(self, ib) -> int:
+        if self.clock is not None:
+            return self._day_loop(ib, self.clock)
         deadline = None if self.run_for is None else time.monotonic() + self.run_for
         while not self.stop_requested.is_set():
             if deadline is not None and time.monotonic() >= deadline:
@@ -230,18 +307,61 @@ class StandInBot:
         return 0
 
 
+    def _day_loop(self, ib, clock: WorldClock) -> int:
+        """Live on the world's clock: a heartbeat every `heartbeat` of it, a lost gateway retried at once (or, with
+        `no-reconnect`, given up on while the bot runs on), and each instant acted on told back to the world."""
+        gave_up = False
+        seen = last_beat = None
+        while not self.stop_requested.is_set():
+            now = clock.now()
+            if now != seen:
+                seen = now
+                if "crash-at-noon" in self.faults and clock.wall(now).hour >= 12:
+                    raise RuntimeError("stand-in bot: crash-at-noon fault")
+                if last_beat is None or now - last_beat >= self.heartbeat:
+                    state = "gateway connected" if ib.isConnected() else "gateway disconnected"
+                    self.log.info("%s, %s", HEARTBEAT_TEXT, state)
+                    last_beat = now
+            if not ib.isConnected() and not gave_up:
+                if "no-reconnect" in self.faults:  # a quiet give-up: the bot runs on as if nothing happened
+                    self.log.warning("Gateway connection lost; not reconnecting")
+                    gave_up = True
+                else:
+                    self.log.info("Reconnecting to IBKR Gateway at %s:%s", self.config.host, self.config.port)
+                    if self._connect(ib, attempts=None):
+                        self.log.info("Gateway connection re-established")
+                    continue
+            clock.tell(now, "connected" if ib.isConnected() else "disconnected")
+            try:
+                ib.sleep(DAY_POLL_SECONDS)
+            except ConnectionError:  # ib_async raises from sleep when the gateway closes the socket
+                continue
+        self.log.info("Shutting down: clean shutdown complete")
+        with contextlib.suppress(Exception):
+            ib.disconnect()
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.fakes.bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bot-dir", required=True, type=Path)
     parser.add_argument("--run-for", type=float, default=None, help="seconds to run, then shut down cleanly")
     parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS))
+    parser.add_argument("--clock-file", type=Path, default=None, help="live on the world's clock (see above)")
+    parser.add_argument("--log-zone", default=None, help="the machine's time zone for log times (with --clock-file)")
+    parser.add_argument("--heartbeat-minutes", type=float, default=10.0, help="of the world's clock")
     args = parser.parse_args(argv)
     faults = set(args.fault) | {f for f in os.environ.get("BOT_FAULTS", "").split(",") if f}
     unknown = faults - set(FAULTS)
     if unknown:
         parser.error(f"unknown fault(s): {', '.join(sorted(unknown))}")
-    bot = StandInBot(args.bot_dir, faults, args.run_for)
+    clock = None
+    if args.clock_file is not None:
+        from zoneinfo import ZoneInfo
+
+        clock = WorldClock(args.clock_file, ZoneInfo(args.log_zone) if args.log_zone else None)
+    bot = StandInBot(args.bot_dir, faults, args.run_for, clock, timedelta(minutes=args.heartbeat_minutes))
     signal.signal(signal.SIGTERM, lambda *_: bot.stop_requested.set())
     try:
         return bot.run()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 import shutil
 import subprocess
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from harness.actions.baseline import snapshot, write_baseline
@@ -61,8 +62,23 @@ def _last_close_before(now: datetime) -> datetime:
     return (day - timedelta(days=1)).replace(hour=16, minute=45)
 
 
+def log_stamp(instant: datetime, zone: tzinfo | None = None) -> str:
+    """How the stand-in bot writes a time: wall time of its machine (`zone`, else this machine's), milliseconds."""
+    wall = instant.astimezone(zone)
+    return f"{wall:%Y-%m-%d %H:%M:%S},{wall.microsecond // 1000:03d}"
+
+
+def append_log(bot: BotDir, lines: Iterable[tuple[datetime, str, str]], zone: tzinfo | None = None) -> None:
+    """Append (instant, level, message) lines to the bot's log, in the stand-in bot's own format."""
+    with bot.log_file.open("a", encoding="utf-8", newline="\n") as log:
+        log.writelines(f"{log_stamp(at, zone)} {level} bot: {text}\n" for at, level, text in lines)
+
+
 def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | None = None,
-                 git: bool = True, switch: bool = True, gateway_host: str = "localhost") -> BotDir:
+                 git: bool = True, switch: bool = True, gateway_host: str = "localhost",
+                 log_zone: tzinfo | None = None, baseline_taken_at: datetime | None = None) -> BotDir:
+    """`log_zone`: the zone of the machine the bot logs on (default: this machine's); `baseline_taken_at`: when the
+    baseline says it was taken (default: now), for a world whose switch lies in the past."""
     root.mkdir(parents=True, exist_ok=True)
     webhook_url = webhook_url or (
         f"https://discord.com/api/webhooks/{secrets.randbelow(10**18)}/{secrets.token_urlsafe(32)}"
@@ -75,7 +91,7 @@ def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | 
     shutdown_at = _last_close_before(now or datetime.now(NEW_YORK))
     log_file = root / "logs" / "bot.log"
     log_file.parent.mkdir(exist_ok=True)
-    stamp = shutdown_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")  # bots log in the machine's local time
+    stamp = shutdown_at.astimezone(log_zone).strftime("%Y-%m-%d %H:%M:%S")  # bots log in the machine's local time
     log_file.write_text(
         f"{stamp},001 INFO bot: Received stop request\n{stamp},250 INFO bot: Shutting down: clean shutdown complete\n",
         encoding="utf-8",
@@ -87,7 +103,10 @@ def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | 
         _git(root, "add", ".gitignore", ".env.example")
         _git(root, "commit", "-q", "-m", "dry-run configuration")
     baseline_file = root / "harness-baseline.json"
-    write_baseline(snapshot(read_env(env_file)), baseline_file)
+    baseline = snapshot(read_env(env_file))
+    if baseline_taken_at is not None:
+        baseline = replace(baseline, taken_at=baseline_taken_at.isoformat(timespec="seconds"))
+    write_baseline(baseline, baseline_file)
     if switch:
         apply_switch(plan_switch(env_file, "paper"))
         apply_switch(plan_switch(root / ".env.example", "paper"))

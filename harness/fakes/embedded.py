@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 
 from harness.fakes.bot import SEED_PAPER_STARTUP
@@ -43,6 +44,19 @@ WORLD_FAULTS = {
     "rollback-not-restarted": "(rollback phase) the .env was rolled back while the bot ran on: its newest start is "
                               "still the paper one",
     "scheduler-disabled": "the Task Scheduler task that starts the bot is disabled",
+    "first-day-no-autostart": "(first-day phase) the scheduled task did not start the bot: the operator started it "
+                              "by hand at 09:12",
+    "first-day-task-env-dry-run": "(first-day phase) the scheduled task's action sets DRY_RUN=true in the bot's "
+                                  "environment (`cmd /c \"set DRY_RUN=true&& python ...\"`), so its 06:00 start ran "
+                                  "in dry-run mode",
+    "first-day-trigger-wrong-zone": "(first-day phase) the task's trigger is 06:00 at a fixed UTC offset (right on the "
+                                    "first day, an hour off after the next DST change) instead of New York time",
+    "first-day-no-reconnect": "(first-day phase) the bot gives up on the gateway after its 16:30 restart and runs "
+                              "on disconnected",
+    "first-day-crash-at-noon": "(first-day phase) the bot crashes with a traceback at 12:00 and is started again at "
+                               "12:03",
+    "first-day-relogin-missed": "(first-day phase) nobody logged the gateway in again after its weekly Sunday "
+                                "restart: the bot's Monday 06:00 start finds no gateway until 08:40",
 }
 DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot's MAX_DAILY_LOSS_PCT=2.0
 # The stand-in bot has settled once its log holds one of these: its gameplan ran, it is waiting for one, or it
@@ -172,10 +186,16 @@ def _roll_back(bot: BotDir, faults: set[str]) -> None:
     apply_switch(plan_rollback(bot.env_file, bot.baseline_file))
 
 
-def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool) -> Path:
-    """The task that starts the stand-in bot at 6:00 on weekdays, as `schtasks /Query /XML` exports it (UTF-16)."""
+def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool, *, start: str = "2026-01-05T06:00:00",
+                          dry_run_env: bool = False) -> Path:
+    """The task that starts the stand-in bot at 6:00 on weekdays, as `schtasks /Query /XML` exports it (UTF-16).
+    `start`: the trigger's StartBoundary (no offset: the machine's local time); `dry_run_env`: the action is
+    `cmd /c "set DRY_RUN=true&& python ..."`, an environment that wins over the .env."""
     from xml.sax.saxutils import escape
 
+    command, arguments = sys.executable, f'-m harness.fakes.bot --bot-dir "{bot.root}"'
+    if dry_run_env:
+        command, arguments = "cmd", f'/c "set DRY_RUN=true&& "{sys.executable}" {arguments}"'
     days = "".join(f"<{day} />" for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"))
     flag = "true" if enabled else "false"
     xml = (
@@ -183,13 +203,13 @@ def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool) -> Path:
         '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">\n'
         "  <RegistrationInfo><URI>\\TradingBot</URI><Description>Trading bot auto-start, 6:00 AM ET"
         "</Description></RegistrationInfo>\n"
-        "  <Triggers><CalendarTrigger><StartBoundary>2026-01-05T06:00:00</StartBoundary><Enabled>true</Enabled>"
+        f"  <Triggers><CalendarTrigger><StartBoundary>{start}</StartBoundary><Enabled>true</Enabled>"
         f"<ScheduleByWeek><DaysOfWeek>{days}</DaysOfWeek><WeeksInterval>1</WeeksInterval></ScheduleByWeek>"
         "</CalendarTrigger></Triggers>\n"
         f"  <Settings><Enabled>{flag}</Enabled><StartWhenAvailable>true</StartWhenAvailable></Settings>\n"
         '  <Actions Context="Author"><Exec>'
-        f"<Command>{escape(sys.executable)}</Command>"
-        f"<Arguments>-m harness.fakes.bot --bot-dir &quot;{escape(str(bot.root))}&quot;</Arguments>"
+        f"<Command>{escape(command)}</Command>"
+        f"<Arguments>{escape(arguments, {chr(34): '&quot;'})}</Arguments>"
         f"<WorkingDirectory>{escape(str(bot.root))}</WorkingDirectory></Exec></Actions>\n"
         "</Task>\n"
     )
@@ -218,6 +238,41 @@ def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, t
     )
 
 
+def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults: set[str], host: str, paper, live,
+               discord, autostart_at: time_of_day, gateway_restart: time_of_day) -> EmbeddedWorld:
+    """The first NYSE trading day after the switch, lived on the world's clock and over before the checks look."""
+    from harness.fakes.first_day import FirstDay, append_manual_paper_hour, first_day_dates
+    from harness.probes.market import NEW_YORK
+
+    dates = first_day_dates(datetime.now(NEW_YORK), autostart_at)
+    bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host,
+                       now=datetime.combine(dates.first_day, time_of_day(0, 0), tzinfo=NEW_YORK), log_zone=NEW_YORK,
+                       baseline_taken_at=dates.switch_close + timedelta(minutes=50))
+    append_manual_paper_hour(bot, dates, host, PAPER_PORT)
+    trigger = dates.at(autostart_at).replace(tzinfo=None).isoformat()  # the machine's local time: New York
+    if "first-day-trigger-wrong-zone" in faults:
+        offset = dates.at(autostart_at).isoformat()[-6:]  # right on the first day only: "-05:00" in winter
+        trigger += offset
+    scheduled_task = _write_scheduled_task(root, bot, enabled="scheduler-disabled" not in faults, start=trigger,
+                                           dry_run_env="first-day-task-env-dry-run" in faults)
+    env = dict(environ)
+    env["PYTHONIOENCODING"] = "utf-8"
+    if "first-day-task-env-dry-run" in faults:
+        env["DRY_RUN"] = "true"
+    environ_dump = root / "bot-environ.txt"
+    environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
+    stdout = root / "bot-stdout.txt"
+    day = FirstDay(root, bot, paper, env, stdout, dates)
+    stack.callback(lambda: [_stop_bot(process) for process in day.processes])
+    try:
+        process = day.live(faults, autostart_at, gateway_restart)
+    except Exception as exc:  # FirstDayError, or a bot that could not be started: the world is broken
+        tail = stdout.read_text(encoding="utf-8", errors="replace")[-1500:] if stdout.exists() else ""
+        raise EmbeddedWorldError(f"the embedded first day could not be lived: {exc}\nthe bot's output ends:\n{tail}") \
+            from exc
+    return EmbeddedWorld(bot, paper, live, discord, host, process, stdout, environ_dump, scheduled_task)
+
+
 def _stop_bot(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
@@ -230,11 +285,12 @@ def _stop_bot(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[str, str] | None = None) -> Iterator[
-        EmbeddedWorld]:
+def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[str, str] | None = None,
+                   autostart_at: time_of_day = time_of_day(6, 0),
+                   gateway_restart: time_of_day = time_of_day(16, 30)) -> Iterator[EmbeddedWorld]:
     """Before the switch (preflight) the bot is stopped and still in dry-run; after it, switched and running. After
     the rollback (phase rollback) it ran in paper mode, was stopped, rolled back with `harness switch dry-run` and
-    restarted in dry-run mode."""
+    restarted in dry-run mode. The first day (phase first-day) is lived in seconds: see harness.fakes.first_day."""
     from harness.fakes.discord import FakeDiscord
 
     environ = os.environ if environ is None else environ
@@ -247,6 +303,9 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
         stack.callback(paper.stop)
         discord = FakeDiscord().start()
         stack.callback(discord.stop)
+        if phase == "first-day":
+            yield _first_day(stack, root, environ, faults, host, paper, live, discord, autostart_at, gateway_restart)
+            return
         bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host, switch=after_switch)
         if "stale-paper-startup" in faults:
             _append_stale_startup(bot)

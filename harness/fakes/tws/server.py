@@ -279,6 +279,18 @@ class FakeGateway:
         """
         self._call(lambda: self._begin_restart(down_for))
 
+    def go_down(self) -> None:
+        """A restart with no end of its own (IB Gateway's restart, or a weekly re-login nobody has done yet):
+        close every socket and refuse connections until `come_up()`. State is kept. Returns once it is down."""
+        self._call(lambda: self._begin_restart(None))
+
+    def come_up(self, timeout: float = START_TIMEOUT) -> bool:
+        """Accept connections again after `go_down()` (or at once, ending a `restart`'s wait early); True once the
+        gateway listens."""
+        if not self._up.is_set():
+            self._call(self._come_back, timeout=timeout)
+        return self._up.wait(timeout)
+
     def schedule_daily_restart(self, at: time, down_for: float = 1.0) -> None:
         """Restart whenever the simulated clock passes `at` (America/New_York), like IBC's AutoRestartTime."""
 
@@ -394,16 +406,19 @@ class FakeGateway:
             self._server = None
         self._up.clear()
 
-    def _begin_restart(self, down_for: float) -> None:
+    def _begin_restart(self, down_for: float | None) -> None:
         self._up.clear()
         self._backend.close_sessions()
         if self._server is not None:
             self._server.close()
             self._server = None
         assert self._loop is not None
-        self._loop.call_later(down_for, lambda: self._loop.create_task(self._come_back()))  # type: ignore
+        if down_for is not None:  # None: down until come_up()
+            self._loop.call_later(down_for, lambda: self._loop.create_task(self._come_back()))  # type: ignore
 
     async def _come_back(self) -> None:
+        if self._server is not None:  # already back (come_up() before a restart's own timer)
+            return
         for _ in range(100):  # the port is ours; a bind failure is a brief OS delay, retry a little
             try:
                 await self._listen()
