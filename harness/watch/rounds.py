@@ -206,10 +206,11 @@ class Watcher:
         if restarted:
             before = self._previous_started.isoformat() if self._previous_started else "an unreadable time"
             now = block.started_at.isoformat() if block.started_at else "an unreadable time"
+            since_then = f"; {errors.total} error line(s) since that start" if errors.total else ""
             raise CheckFailed("The bot started again during the watch",
                               f"its newest start is {block.path}:{block.first_lineno} at {now} (the previous round "
                               f"saw the start at {before}): a crash, a restart or an unexpected exit; read the log "
-                              "before it", critical=False)
+                              f"before it{since_then}", critical=False)
         window = "since the bot's newest start" if self._previous_counts is None else "since the previous round"
         if self._previous_counts is not None:
             errors = replace(errors, patterns=tuple(self._new_lines(p) for p in errors.patterns))

@@ -111,8 +111,11 @@ def test_a_restart_during_the_watch_fails_the_round(tmp_path, gateway):
     watcher.run_round(1)
     _log(root / "logs" / "bot.log", *(t.format(host=gateway.host, port=gateway.port) for t in STARTUP[:5]),
          at=datetime.now() + timedelta(seconds=1))
+    _log(root / "logs" / "bot.log", "reconnect loop failed", level="ERROR", at=datetime.now() + timedelta(seconds=1))
     errors = _by_name(watcher.run_round(2))["log errors"]
     assert errors.status == FAILED and "started again during the watch" in errors.message
+    assert "1 error line(s) since that start" in errors.message
+    assert _by_name(watcher.run_round(3))["log errors"].status == PASSED  # the new start is the one watched now
 
 
 @pytest.mark.parametrize(("line", "critical"), [("Live trading mode ACTIVE", True),
