@@ -469,6 +469,7 @@ def _step4(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation],
     return [*lines, "", *_first_hour(runs, attestations), "", "---", ""]
 
 
+OPERATOR_ITEMS = ("dod_operator_reviewed", "dod_operator_declared", "dod_board_updated")
 FIRST_HOUR_SPEC = (("No crashes or unexpected shutdowns", ("dod_no_crashes",)),
                    ("No mode switches or errors in logs", ("dod_log_paper", "dod_discord_paper")),
                    ("Paper account activity reflects bot behavior", ("dod_orders_paper", "dod_no_live_orders")))
@@ -575,8 +576,14 @@ def _verdict(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation
                  NEEDS_REMEDIATION: "Address issues and retry (open the remediation issue the rollback plan asks for)",
                  INCOMPLETE: "Finish the phases and confirmations still open, then regenerate this log "
                              "(`harness report`)"}[result.status]
-    return [*lines, "", f"**Operator Confirmation:** {confirmation}", f"**Next Step:** {next_step}", "", "---", "",
-            "**END OF TRANSITION LOG**", ""]
+    signed = []
+    for item_id in OPERATOR_ITEMS:
+        found = _manual_attestation((item_id,), attestations)
+        text = dod.BY_ID[item_id].text
+        signed.append(Box("✅", text, attested(found)).render() if found is not None else
+                      Box(" ", text, f"`harness confirm {item_id} --by NAME`").render())
+    return [*lines, "", f"**Operator Confirmation:** {confirmation}", *signed, "", f"**Next Step:** {next_step}",
+            "", "---", "", "**END OF TRANSITION LOG**", ""]
 
 
 def build(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], *, picture: str | None = None) -> str:

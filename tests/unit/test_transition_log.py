@@ -112,7 +112,8 @@ def status(text: str) -> str:
 
 def test_four_verified_phases_say_success_and_every_box_is_green(tmp_path):
     verified_world(tmp_path)
-    text = build(tmp_path)
+    signed = {i: Attestation(i, "Ana", "2026-11-26T09:00:00+00:00") for i in transition_log.OPERATOR_ITEMS}
+    text = build(tmp_path, signed)
     assert status(text) == "SUCCESS"
     assert all(line.startswith("- [✅]") for line in boxes(text)), [b for b in boxes(text) if "[✅]" not in b]
     assert "**Next Step:** Proceed to Task 4.4" in text
@@ -213,6 +214,10 @@ def test_operator_confirmation_comes_from_the_declaration(tmp_path):
                            "Paper trading transition successful, ready for Task 4.4")
     text = build(tmp_path, {"dod_operator_declared": declared})
     assert '**Operator Confirmation:** Ana, 2026-11-26T09:00:00+00:00 ("Paper trading transition successful' in text
+    assert "- [✅] Operator declares: \"Paper trading transition successful, ready for Task 4.4\" — attested by Ana" \
+        in text
+    assert "- [ ] IBKR Project Management board updated: Task 4.3 -> Complete — operator to confirm: `harness " \
+           "confirm dod_board_updated --by NAME`" in text
 
 
 def test_a_run_without_a_verdict_is_not_success(tmp_path):
