@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
 
-from harness.evidence.redact import MASK, is_secret_key, redact_text
+from harness.evidence.redact import MASK, is_secret_key, is_secret_value, redact_text
 from harness.probes.envfile import NotReadable, read_regular_file
 
 MAX_TASK_BYTES = 1_000_000  # a task's XML, a unit file or a crontab is a few KB
@@ -303,8 +303,12 @@ def _base(word: str) -> str:
     return re.split(r"[\\/]", word.strip().strip("\"'"))[-1].lower()
 
 
+def _secret(name: str, value: str) -> bool:
+    return bool(value.strip()) and (is_secret_key(name) or is_secret_value(value))
+
+
 def _mask(name: str, value: str) -> str:
-    return MASK if is_secret_key(name) and value else value
+    return MASK if _secret(name, value) else value
 
 
 class _Run:
@@ -320,7 +324,7 @@ class _Run:
         self.secrets: list[str] = []  # values of secret keys, removed from the arguments as recorded
 
     def set(self, name: str, value: str) -> None:
-        if is_secret_key(name) and value.strip():
+        if _secret(name, value):
             self.secrets.append(value.strip())
         self.environment.append((name, _mask(name, value)))
 
@@ -344,7 +348,7 @@ class _Run:
             self.interpreter = word.strip("\"'")
 
     def action(self, command: str, arguments: str, working_directory: str) -> TaskAction:
-        arguments = redact_text(arguments, self.secrets)
+        command, arguments = redact_text(command, self.secrets), redact_text(arguments, self.secrets)
         return TaskAction(command, arguments, working_directory, tuple(self.environment), self.wrapper,
                           self.wrapper_problem, self.directory, _env_in(self.directory), self.interpreter,
                           self.activated)

@@ -137,6 +137,9 @@ def test_secret_values_set_by_the_task_are_masked():
     task = parse_task_xml(task_xml("cmd", arguments).encode("utf-16"), "t")
     assert task.actions[0].environment == (("DISCORD_BOT_TOKEN", MASK), ("DRY_RUN", "false"))
     assert "MTIzNDU2Nzg5" not in repr(task)
+    hook = "https://discord.com/api/webhooks/123456789/abcdefghijklmnopqrstuvwxyz"
+    task = parse_task_xml(task_xml("cmd", f'/c "set NOTIFY={hook}&& python -m src.main"').encode(), "t")
+    assert task.actions[0].environment == (("NOTIFY", MASK),) and "abcdefghijklmnop" not in repr(task)
 
 
 def test_a_cp1252_bat_wrapper_is_followed(tmp_path):
