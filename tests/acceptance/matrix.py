@@ -27,6 +27,7 @@ SECTIONS = {
     "test_bounded_evidence": "Startup: evidence stays small",
     "test_order_worlds": "Order routing: the gateways and the paper account",
     "test_live_path": "Order routing: the operator's own gateway (`--live-gateway`)",
+    "test_first_day_worlds": "First day: the first trading day after the switch (`--phase first-day`)",
     "test_rollback_worlds": "Rollback: back to dry-run (`--phase rollback`)",
 }
 

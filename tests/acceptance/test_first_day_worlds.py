@@ -1,0 +1,115 @@
+"""`pytest features/ --phase first-day`, the operator's command, against embedded first days lived in seconds
+(harness.fakes.first_day): the clean day verifies dod_autostart, dod_reconnect and dod_no_crashes; each faulty day
+fails exactly the scenarios of what it got wrong.
+
+Every world's first day is a Monday (the most recent one after a weekend that is over), so the weekly re-login is
+asked in every world and answered "handled" in the clean one. One run per world: no two tests read the same one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.acceptance.matrix import Fault, knobs
+from tests.acceptance.runner import Run, run_features
+
+FAULTS = "HARNESS_EMBEDDED_FAULTS"
+AUTOSTART = "test_the_bot_was_autostarted_at_0600_et_on_the_first_trading_day"
+PAPER_START = "test_the_scheduled_start_was_in_paper_trading_mode"
+SCHEDULER = "test_the_scheduler_starts_the_bot_at_0600_americanew_york_on_trading_days_in_paper_mode"
+RECONNECT = "test_the_bot_reconnected_after_the_gateways_1630_et_restart"
+RELOGIN = "test_the_bot_handled_ib_gateways_weekly_relogin_before_the_first_day"
+NO_CRASH = "test_no_crash_restart_or_silence_in_the_24_hours"
+ALL = {AUTOSTART, PAPER_START, SCHEDULER, RECONNECT, RELOGIN, NO_CRASH}
+_MODULE = "test_first_day_worlds.py::"
+
+
+def _first_day_run(root: Path, faults: str = "") -> Run:
+    return run_features(root, "--phase", "first-day", "--evidence-dir", str(root / "evidence"),
+                        env={FAULTS: faults} if faults else {})
+
+
+def _verdict(root: Path) -> dict:
+    return json.loads((root / "evidence" / "verdict-first-day.json").read_text(encoding="utf-8"))
+
+
+def _fails_exactly(run: Run, fault: Fault) -> None:
+    """The row's scenarios fail, its skips are "operator to confirm", every other scenario passes."""
+    assert set(run.outcomes) == ALL, run.output[-3000:]
+    assert run.failed() == fault.fails, run.output[-3000:]
+    assert run.skipped() == fault.skips, run.output[-3000:]
+    assert run.passed() == ALL - fault.fails - fault.skips
+    assert run.code == 1
+
+
+def _row(name: str) -> Fault:
+    return next(fault for fault in MATRIX if fault.test == _MODULE + name)
+
+
+def test_the_clean_first_day_is_verified(tmp_path):
+    run = _first_day_run(tmp_path)
+    assert run.code == 0, run.output[-3000:]
+    assert set(run.outcomes) == ALL and run.passed() == ALL
+    verdict = _verdict(tmp_path)
+    assert verdict["overall"] == "TRANSITION VERIFIED" and verdict["world"] == "embedded"
+    assert {row["item"]: row["status"] for row in verdict["items"]} == {
+        "dod_autostart": "VERIFIED", "dod_reconnect": "VERIFIED", "dod_no_crashes": "VERIFIED"}
+    assert "TRANSITION VERIFIED (first-day)" in run.output
+
+
+def test_a_bot_started_by_hand_fails_the_autostart(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-no-autostart")
+    _fails_exactly(run, _row("test_a_bot_started_by_hand_fails_the_autostart"))
+    assert "09:12" in run.outcomes[AUTOSTART].message
+
+
+def test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start(tmp_path):
+    """The task's environment reaches the bot: its 06:00 start ran in dry-run mode, and the task says why."""
+    run = _first_day_run(tmp_path, "first-day-task-env-dry-run")
+    _fails_exactly(run, _row("test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start"))
+    assert "DRY_RUN=true" in run.outcomes[SCHEDULER].message
+    assert "DRY_RUN=true" in run.outcomes[PAPER_START].message
+
+
+def test_a_trigger_at_a_fixed_offset_fails_the_scheduler(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-trigger-wrong-zone")
+    _fails_exactly(run, _row("test_a_trigger_at_a_fixed_offset_fails_the_scheduler"))
+    assert "does not follow daylight saving time" in run.outcomes[SCHEDULER].message
+
+
+def test_a_bot_that_never_reconnects_fails_the_reconnect(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-no-reconnect")
+    _fails_exactly(run, _row("test_a_bot_that_never_reconnects_fails_the_reconnect"))
+    assert "16:30" in run.outcomes[RECONNECT].message
+
+
+def test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-crash-at-noon")
+    _fails_exactly(run, _row("test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times"))
+    message = run.outcomes[NO_CRASH].message
+    assert "12:00" in message and "12:03" in message
+
+
+def test_a_missed_weekly_relogin_fails_the_relogin(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-relogin-missed")
+    _fails_exactly(run, _row("test_a_missed_weekly_relogin_fails_the_relogin"))
+    assert "08:40" in run.outcomes[RELOGIN].message
+
+
+MATRIX = [
+    Fault("clean first day", "nothing: auto-started at 06:00 ET in paper mode, reconnected 2 minutes after the 16:30 "
+          "restart, a heartbeat every 10 minutes to 06:00 the next day", set(),
+          _MODULE + "test_the_clean_first_day_is_verified"),
+    Fault("started by hand", knobs({FAULTS: "first-day-no-autostart"}), {AUTOSTART},
+          _MODULE + "test_a_bot_started_by_hand_fails_the_autostart", skips={PAPER_START}),
+    Fault("task sets DRY_RUN", knobs({FAULTS: "first-day-task-env-dry-run"}), {SCHEDULER, PAPER_START},
+          _MODULE + "test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start"),
+    Fault("trigger at a fixed offset", knobs({FAULTS: "first-day-trigger-wrong-zone"}), {SCHEDULER},
+          _MODULE + "test_a_trigger_at_a_fixed_offset_fails_the_scheduler"),
+    Fault("no reconnection", knobs({FAULTS: "first-day-no-reconnect"}), {RECONNECT},
+          _MODULE + "test_a_bot_that_never_reconnects_fails_the_reconnect"),
+    Fault("crash at noon", knobs({FAULTS: "first-day-crash-at-noon"}), {NO_CRASH},
+          _MODULE + "test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times"),
+    Fault("weekly re-login missed", knobs({FAULTS: "first-day-relogin-missed"}), {RELOGIN},
+          _MODULE + "test_a_missed_weekly_relogin_fails_the_relogin"),
+]
