@@ -321,6 +321,7 @@ class _Run:
         self.wrapper_problem: str | None = None
         self.interpreter = ""
         self.activated = ""
+        self.here = ""  # the folder of the wrapper being read (%~dp0, $PSScriptRoot, $(dirname "$0"))
         self.secrets: list[str] = []  # values of secret keys, removed from the arguments as recorded
 
     def set(self, name: str, value: str) -> None:
@@ -330,6 +331,11 @@ class _Run:
 
     def cd(self, target: str) -> None:
         target = target.strip().strip("\"'")
+        if self.here:  # the wrapper's own folder, as each shell writes it
+            sep = "\\" if "\\" in self.here else "/"
+            target = re.sub(r"%~dp0", lambda _: self.here + sep, target, flags=re.I)
+            target = re.sub(r"\$PSScriptRoot", lambda _: self.here, target, flags=re.I)
+            target = self.here if re.search(r"dirname\b.*\$0", target) else target
         if not target:
             return
         if _is_absolute(target) or not self.directory:
@@ -415,13 +421,13 @@ def _powershell_arguments(arguments: str, run: _Run, depth: int) -> None:
         _powershell_script(_unquote_whole(script.group(1)), run, depth)
 
 
-def _outside_quotes(text: str, separators: str) -> list[str]:
-    """Split `text` at any of the (single-character) `separators` that is not inside quotes."""
+def _outside_quotes(text: str, separators: str, quotes: str = "\"'") -> list[str]:
+    """Split `text` at any of the (single-character) `separators` that is not inside `quotes`."""
     parts, current, quote = [], [], ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote
-        elif char in "\"'":
+        elif char in quotes:
             quote = char
         elif char in separators:
             parts.append("".join(current))
@@ -436,7 +442,7 @@ def _cmd_script(text: str, run: _Run, depth: int) -> None:
     """cmd.exe: lines, then commands joined by & && | ||. `set X=v && ...` keeps the space before && in the
     value, as cmd does."""
     for line in text.splitlines():
-        for segment in _outside_quotes(line, "&|"):
+        for segment in _outside_quotes(line, "&|", quotes='"'):  # cmd has no single quotes
             _cmd_command(segment.lstrip().lstrip("@"), run, depth)
 
 
@@ -636,9 +642,10 @@ def _wrapper(path_text: str, run: _Run, depth: int) -> None:
         run.wrapper_problem = run.wrapper_problem or str(exc)
         return
     text = _decode(data)
-    if "\x00" in text:
+    if _BINARY.search(text.replace("\x1a", "")):  # ^Z: the end-of-file mark old editors leave
         run.wrapper_problem = run.wrapper_problem or f"{path} is binary, not a script"
         return
+    run.here = str(path.parent)
     suffix = path.suffix.lower()
     if suffix in {".bat", ".cmd"}:
         _cmd_script(text, run, depth + 1)

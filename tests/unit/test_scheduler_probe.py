@@ -379,3 +379,23 @@ def test_cron_percent_and_the_system_crontab_user_field(tmp_path):
     system = write(folder / "bot", "0 6 * * 1-5 trader cd /bot && DRY_RUN=true python -m src.main\n")
     (action,) = read_scheduled_task(str(system)).actions
     assert action.directory == "/bot" and action.environment == (("DRY_RUN", "true"),)
+
+
+@pytest.mark.parametrize(("name", "script"), [
+    ("start.bat", "cd /d %~dp0\r\npython -m src.main\r\n"),
+    ("start.ps1", "Set-Location $PSScriptRoot\r\npython -m src.main\r\n"),
+    ("start.sh", 'cd "$(dirname "$0")"\npython -m src.main\n'),
+])
+def test_a_wrapper_that_changes_to_its_own_folder(tmp_path, name, script):
+    (folder := tmp_path / "bot dir").mkdir()
+    wrapper = write(folder / name, script)
+    command, arguments = (("powershell", f'-File "{wrapper}"') if name.endswith(".ps1") else
+                          ("bash", f'"{wrapper}"') if name.endswith(".sh") else (str(wrapper), ""))
+    (action,) = parse_task_xml(task_xml(command, arguments).encode(), "t").actions
+    assert Path(action.directory) == folder and action.interpreter == "python"
+
+
+def test_single_quotes_are_not_quotes_to_cmd():
+    (action,) = parse_task_xml(task_xml("cmd", "/c echo it's 6 & set DRY_RUN=true& python -m src.main").encode(),
+                               "t").actions
+    assert action.environment == (("DRY_RUN", "true"),)
