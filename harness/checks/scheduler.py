@@ -202,7 +202,7 @@ def _path_key(text: str) -> str:
 
 
 def _inside(path: str, folder: str) -> bool:
-    inner, outer = _path_key(path), _path_key(folder)
+    inner, outer = _path_key(os.path.abspath(path)), _path_key(os.path.abspath(folder))
     return inner == outer or inner.startswith(outer.rstrip("\\/") + os.sep) or inner.startswith(outer + "\\")
 
 
@@ -241,7 +241,7 @@ def _interpreter_fault(action: TaskAction, task: ScheduledTask, bot_dir: Path) -
         if not bot.venv and "pypoetry" in where.lower():
             return None, None
         return f"it runs {interpreter}, not the bot's interpreter: {own}", None
-    if action.activated and bot.venv and _path_key(action.activated) == _path_key(bot.venv):
+    if action.activated and bot.venv and _path_key(os.path.abspath(action.activated)) == _path_key(bot.venv):
         return None, None
     return (f"it runs `{interpreter}` found on the PATH (a system python, without the bot's packages), while {own}",
             None)

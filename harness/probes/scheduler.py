@@ -940,6 +940,7 @@ def parse_crontab(text: str, source: str) -> ScheduledTask:
 
 def read_bot_python(bot_dir: Path) -> BotPython:
     """The in-project virtual environment (a folder with pyvenv.cfg) and whether Poetry manages the project."""
+    bot_dir = Path(os.path.abspath(bot_dir))
     venv = ""
     for name in (".venv", "venv", "env"):
         try:

@@ -300,3 +300,16 @@ def test_the_default_three_day_limit_passes_and_a_short_one_fails(tmp_path):
                            until=time(16, 30))
     with pytest.raises(CouldNotLook):
         check_runs_all_day(read_scheduled_task(None), start=SIX, until=time(16, 30))
+
+
+def test_a_relative_bot_dir_is_the_same_bot(bot, monkeypatch):
+    monkeypatch.chdir(bot.parent)
+    wrapper = write(bot / "start.sh", f"cd {bot}\n. .venv/bin/activate\npython -m src.main\n")
+    for command, arguments in ((str(bot / ".venv" / "bin" / "python"), "-m src.main"), ("/bin/sh", str(wrapper))):
+        task = read_scheduled_task(str(write(bot.parent / "t.xml", task_xml(command, arguments, str(bot)))),
+                                   bot_dir=Path("bot"))
+        check_keeps_paper_mode(task, bot_dir=Path("bot"), bot_env=Path("bot") / ".env")
+    with pytest.raises(CheckFailed, match="another python"):
+        check_keeps_paper_mode(read_scheduled_task(str(write(bot.parent / "t.xml", task_xml("python", "-m src.main",
+                                                                                           str(bot)))),
+                                                   bot_dir=Path("bot")), bot_dir=Path("bot"), bot_env=None)
