@@ -1,16 +1,15 @@
 """The transition log built from real runs of the operator's command on the embedded world (`pytest features/
---phase X --evidence-dir D` and `harness watch` in subprocesses): the clean world says SUCCESS, each faulty world
-NEEDS REMEDIATION naming its item, and a gateway that is down leaves no gateway box green."""
+--phase X --evidence-dir D` and `harness watch` in subprocesses, in the seed's order): the clean world says
+SUCCESS, each faulty world NEEDS REMEDIATION naming its item, and a paper gateway that is down leaves no paper
+gateway box green."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -37,8 +36,8 @@ def _watch(evidence: Path) -> None:
 
 
 def _clean_procedure(root: Path) -> Run:
-    """The manual items attested first, then preflight, transition and a compressed first hour, into one
-    evidence directory (root/evidence)."""
+    """The manual items attested first, then preflight, transition, a compressed first hour and a compressed first
+    day, into one evidence directory (root/evidence), as the operator runs them."""
     evidence = root / "evidence"
     for item in MANUAL_PREFLIGHT:
         attest.record(evidence, item, "Ana Operator")
@@ -46,25 +45,14 @@ def _clean_procedure(root: Path) -> Run:
         (root / phase).mkdir()
         last = run_features(root / phase, "--evidence-dir", str(evidence), "--phase", phase)
     _watch(evidence)
+    (root / "first-day").mkdir()
+    run_features(root / "first-day", "--evidence-dir", str(evidence), "--phase", "first-day")
     return Run(last.code, last.outcomes, last.output, root)
 
 
 @pytest.fixture(scope="module")
 def clean(shared_runs: SharedRuns) -> Run:
     return shared_runs.made("transition log: clean procedure", _clean_procedure)
-
-
-def hand_made_first_day(evidence: Path) -> None:
-    """The first day, verified: written by hand, as the runs directory holds it (its phase is tested elsewhere)."""
-    started = datetime.now(timezone.utc) + timedelta(seconds=5)
-    folder = run_files.new_run_dir(evidence, "first-day", "embedded", started=started)
-    items = [{"item": item, "text": item, "status": "VERIFIED", "why": "2 check(s) passed", "critical": False,
-              "scenarios": []} for item in ("dod_autostart", "dod_reconnect", "dod_no_crashes")]
-    (folder / "verdict.json").write_text(json.dumps({
-        "phase": "first-day", "world": "embedded", "overall": "TRANSITION VERIFIED",
-        "headline": "TRANSITION VERIFIED (first-day): all 3 item(s) verified or attested", "items": items}),
-        encoding="utf-8")
-    run_files.finish_run(folder)
 
 
 def status(text: str) -> str:
@@ -77,22 +65,22 @@ def box(text: str, start: str) -> str:
     return found[0]
 
 
-def log_of(*evidence_dirs: Path) -> str:
+def log_of(*evidence_dirs: Path, leave_out: tuple[str, ...] = ()) -> str:
     runs: dict = {}
     attestations: dict = {}
     for evidence in evidence_dirs:
         runs.update(run_files.latest_runs(evidence))
         attestations.update(attest.load(evidence)[0])
-    return transition_log.build(runs, attestations, picture="report/paper-account.png")
+    kept = {phase: run for phase, run in runs.items() if phase not in leave_out}
+    return transition_log.build(kept, attestations, picture="report/paper-account.png")
 
 
 def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_bytes(clean, tmp_path):
     evidence = tmp_path / "evidence"
     shutil.copytree(clean.evidence, evidence)
-    without_first_day = log_of(evidence)
+    without_first_day = log_of(evidence, leave_out=("first-day",))
     assert status(without_first_day) == "INCOMPLETE"
     assert "- first-day: not run yet" in without_first_day
-    hand_made_first_day(evidence)
     text = log_of(evidence)
     assert status(text) == "SUCCESS", text[-3000:]
     for phase in ("preflight", "transition", "first-hour", "first-day"):
@@ -102,6 +90,8 @@ def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_b
     assert "attested by Ana Operator" in text
     assert box(text, "Orders submitted to IBKR paper account").startswith("- [✅]")
     assert box(text, "No crashes or unexpected shutdowns").startswith("- [✅]")  # the watch's rounds
+    assert box(text, "Bot auto-started via Task Scheduler").startswith("- [✅]")  # the first day
+    assert box(text, "Gateway reconnection after 4:30 PM ET restart").startswith("- [✅]")
     assert "Paper trading mode ACTIVE" in text and re.search(r"bot\.log:\d+ ", text)
     assert "Bot started in PAPER TRADING mode at" in text
     assert not RAW_ACCOUNT.search(text) and "DU****567" in text
