@@ -52,7 +52,9 @@ FAULTS = {
     "crash-at-noon": "crashes with a traceback when the world's clock reaches 12:00 (with --clock-file)",
 }
 HEARTBEAT_TEXT = "Heartbeat: running"  # "Heartbeat: running, gateway connected"
-DAY_POLL_SECONDS = 0.003  # how often a bot on the world's clock looks at it (real seconds)
+DAY_POLL_SECONDS = 0.003  # how often a bot on the world's clock looks at it (real seconds) while it moves
+DAY_IDLE_POLL_SECONDS = 0.05  # ... and once it has stood still for DAY_IDLE_AFTER (the day is over: spare the CPU)
+DAY_IDLE_AFTER = 0.5
 DAY_RETRY_SECONDS = 0.05  # between connect attempts on the world's clock (real seconds; the clock says how long)
 
 # The seed's startup lines of a healthy paper start, in the seed's words. The stand-in bot writes its own
@@ -312,10 +314,11 @@ class StandInBot:
         `no-reconnect`, given up on while the bot runs on), and each instant acted on told back to the world."""
         gave_up = False
         seen = last_beat = None
+        moved_at = time.monotonic()
         while not self.stop_requested.is_set():
             now = clock.now()
             if now != seen:
-                seen = now
+                seen, moved_at = now, time.monotonic()
                 if "crash-at-noon" in self.faults and clock.wall(now).hour >= 12:
                     raise RuntimeError("stand-in bot: crash-at-noon fault")
                 if last_beat is None or now - last_beat >= self.heartbeat:
@@ -332,8 +335,9 @@ class StandInBot:
                         self.log.info("Gateway connection re-established")
                     continue
             clock.tell(now, "connected" if ib.isConnected() else "disconnected")
+            idle = time.monotonic() - moved_at > DAY_IDLE_AFTER
             try:
-                ib.sleep(DAY_POLL_SECONDS)
+                ib.sleep(DAY_IDLE_POLL_SECONDS if idle else DAY_POLL_SECONDS)
             except ConnectionError:  # ib_async raises from sleep when the gateway closes the socket
                 continue
         self.log.info("Shutting down: clean shutdown complete")

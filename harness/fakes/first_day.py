@@ -154,9 +154,11 @@ class FirstDay:
                             f"{self.now:%H:%M} within {WAIT_SECONDS:.0f} s; it last said {self.seen()}")
 
     def step_to(self, until: datetime, process: subprocess.Popen | None, step: timedelta = STEP) -> None:
-        """Move the clock to `until`; in step with a running bot, else at REAL_PAUSE a step."""
+        """Move the clock to `until` on the grid of `step` (16:32 -> 16:40 -> 16:50); in step with a running bot,
+        else at REAL_PAUSE a step."""
         while self.now < until:
-            self.set(min(self.now + step, until))
+            since_midnight = self.now - self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+            self.set(min(self.now + step - since_midnight % step, until))
             if process is not None and process.poll() is None:
                 self.await_seen(process)
             else:

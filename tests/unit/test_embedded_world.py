@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time as real_time
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,39 @@ def test_the_dry_run_task_sets_dry_run_in_its_action(tmp_path):
     assert action.command == "cmd" and action.arguments.startswith('/c "set DRY_RUN=true&& "')
     with pytest.raises(CheckFailed, match="DRY_RUN"):
         check_keeps_paper_mode(task, bot_dir=tmp_path / "bot", bot_env=None)
+
+
+# --- the embedded first day, read directly ------------------------------------------------------------------------
+
+
+def _stamps(log: str, text: str) -> list[datetime]:
+    return [datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S") for line in log.splitlines() if text in line]
+
+
+def test_the_clean_first_day_is_over_in_its_log_with_the_restart_and_the_reconnection(tmp_path):
+    """What the probes will read: the switch's evening, the 06:00 start, a heartbeat every 10 minutes, the 16:30
+    restart and the reconnection 2 minutes later, the day lived to 06:00 next day; the baseline before the switch;
+    the task at 06:00 machine (New York) time. The bot still runs, connected to the fake gateway."""
+    from harness.actions.baseline import load_baseline
+    from harness.fakes.embedded import embedded_world
+
+    started = real_time.monotonic()
+    with embedded_world(tmp_path, phase="first-day", environ={}) as world:
+        lived_in = real_time.monotonic() - started
+        log = world.bot.log_file.read_text(encoding="utf-8")
+        assert world.bot_process.poll() is None and world.gateway.connected_client_ids == [1]
+        baseline, _ = load_baseline(world.bot.baseline_file)
+        task = read_scheduled_task(str(world.scheduled_task))
+    dates = first_day_dates(datetime.now(NEW_YORK))
+    day = datetime.combine(dates.first_day, time(0, 0))
+    starts = _stamps(log, "Configuration loaded: DRY_RUN=false, PAPER_TRADING=true")
+    assert starts == [datetime.combine(dates.switch_day, time(17, 5)), day.replace(hour=6)]
+    assert datetime.fromisoformat(baseline.taken_at) == dates.switch_close + timedelta(minutes=50)
+    assert _stamps(log, "Gateway disconnected") == [day.replace(hour=16, minute=30)]
+    assert _stamps(log, "Gateway connection re-established") == [day.replace(hour=16, minute=32)]
+    beats = [at for at in _stamps(log, "Heartbeat: running") if at >= day]
+    assert beats[0] == day.replace(hour=6) and beats[-1] == day + timedelta(days=1, hours=6)
+    assert max(b - a for a, b in pairwise(beats)) <= timedelta(minutes=10)
+    assert "Traceback" not in log and " ERROR " not in log
+    assert task.triggers[0].start == f"{dates.first_day}T06:00:00"
+    print(f"the first day lived in {lived_in:.2f} s")  # a figure for the record, never asserted
