@@ -46,6 +46,7 @@ def _ini_values(config: pytest.Config) -> dict[str, str | None]:
     return values
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest-bdd's: the evidence decides where its results go
 def pytest_configure(config: pytest.Config) -> None:
     cli = {spec.name: config.getoption(f"harness_{spec.name}") for spec in SPECS}
     ini_source = config.inipath.name if config.inipath else "ini"
@@ -61,10 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
     for item in dod.ITEMS:
         config.addinivalue_line("markers", f"{item.id}: {item.section}: {item.text}")
     from harness.evidence import reporting
+    from harness.evidence.run_session import RUN_KEY
     from harness.verdict import hooks as run_verdict
 
     evidence = config.stash[EVIDENCE_KEY] = reporting.configure(config, settings)
-    run_verdict.configure(config, settings, evidence.redactor.text)
+    run = config.stash[RUN_KEY]
+    run_verdict.configure(config, settings, evidence.redactor.text,
+                          run_dir=run.dir if run is not None and run.owner else None)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -205,12 +209,20 @@ def _read_only_probe(address, role: str, settings: Settings, config: pytest.Conf
 
 
 @pytest.fixture(scope="session")
-def paper_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config):
-    """The paper gateway's facts (GatewayFacts), read once per session; None when not to be contacted."""
-    return _read_only_probe(world.gateway, "paper", harness_settings, pytestconfig)
+def paper_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config, evidence):
+    """The paper gateway's facts (GatewayFacts), read once per session; None when not to be contacted. Kept in
+    the run directory as paper-account.json (account ids masked)."""
+    facts = _read_only_probe(world.gateway, "paper", harness_settings, pytestconfig)
+    if facts is not None:
+        evidence.keep_facts("paper-account.json", facts)
+    return facts
 
 
 @pytest.fixture(scope="session")
-def live_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config):
-    """The facts of the gateway logged into the LIVE account (--live-gateway-port), read once; or None."""
-    return _read_only_probe(world.live_gateway, "live", harness_settings, pytestconfig)
+def live_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config, evidence):
+    """The facts of the gateway logged into the LIVE account (--live-gateway-port), read once; or None. Kept
+    in the run directory as live-account.json (account ids masked)."""
+    facts = _read_only_probe(world.live_gateway, "live", harness_settings, pytestconfig)
+    if facts is not None:
+        evidence.keep_facts("live-account.json", facts)
+    return facts

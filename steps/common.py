@@ -54,9 +54,12 @@ def attestations(world, evidence):
 
 
 @then(parsers.parse('the operator has confirmed "{item}"'))
-def operator_confirmed(attestations, item: str, evidence) -> None:
-    record = check_attested(attestations, normalize_id(item))
-    evidence.record("attestation", record)
+def operator_confirmed(world, attestations, item: str, evidence) -> None:
+    item_id = normalize_id(item)
+    # What the check looked at, also when nothing is recorded: the attestation log and this item's entry in it.
+    evidence.record("attestation", {"item": item_id, "attestation log": world.evidence_dir / attest.FILE_NAME,
+                                    "recorded": attestations.get(item_id)})
+    check_attested(attestations, item_id)
 
 
 @then("every managed account is a paper account")

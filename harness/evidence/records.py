@@ -1,13 +1,14 @@
 """Evidence: records facts and verdicts, always redacted and bounded. It never decides a verdict.
 
 Facts go to the running test's Allure result (when allure-pytest-bdd is writing results) and, with every
-test's outcome, to `<evidence-dir>/evidence.jsonl`, from which the transition log is built. Every string is
-redacted and cut to MAX_EXCERPT_CHARS, every list to MAX_ITEMS, and every record to MAX_RECORD_CHARS, so a
-100 MB log line costs a few KB of evidence.
+test's outcome, to the run's `evidence.jsonl` (docs/evidence-layout.md), from which the transition log is built.
+Every string is redacted and cut to MAX_EXCERPT_CHARS, every list to MAX_ITEMS, and every record to
+MAX_RECORD_CHARS, so a 100 MB log line costs a few KB of evidence.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from harness.evidence.jsonfiles import write_json_atomic
 from harness.evidence.redact import (
     MASK,
     MAX_EXCERPT_CHARS,
@@ -109,15 +111,23 @@ class Redactor:
 
 MAX_KEPT_TEXT_CHARS = 20_000  # a whole-run text kept beside the evidence (the stand-in bot's output)
 
-class Evidence:
-    """One per test session. Steps call `record` and `note`; the plugin's hooks call `finish_test`."""
 
-    def __init__(self, evidence_dir: Path) -> None:
+class Evidence:
+    """One per test session. Steps call `record` and `note`; the plugin's hooks call `finish_test`.
+
+    With a run directory (`runs/<run id>/`, set by the plugin) the rows, kept texts and kept facts are written
+    there, a pytest-xdist worker's under its own names (evidence-gw0.jsonl); without one, evidence.jsonl and
+    the texts go to the evidence directory itself."""
+
+    def __init__(self, evidence_dir: Path, run_dir: Path | None = None, worker: str | None = None) -> None:
         self.evidence_dir = evidence_dir
+        self.run_dir = run_dir
+        self.worker = worker
         self.redactor = Redactor()
         self._current: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
         self._texts: dict[str, str] = {}
+        self._facts: dict[str, Any] = {}
 
     def record(self, name: str, facts: Any) -> None:
         name = self.redactor.excerpt(name, 200)
@@ -138,25 +148,42 @@ class Evidence:
         self._current = []
 
     def keep_text(self, file_name: str, text: str) -> None:
-        """A text kept beside evidence.jsonl at the end of the run (redacted, capped): e.g. the end of the
+        """A text kept beside the run's evidence at the end of the run (redacted, capped): e.g. the end of the
         stand-in bot's output, which no single scenario owns."""
         self._texts[Path(file_name).name] = self.redactor.excerpt(text, MAX_KEPT_TEXT_CHARS)
+
+    def keep_facts(self, file_name: str, facts: Any) -> None:
+        """Facts kept as one JSON file in the run directory at the end of the run (redacted, bounded, account
+        ids masked): e.g. the paper gateway's facts as the session read them (paper-account.json)."""
+        self._facts[Path(file_name).name] = self.redactor.record(facts)
 
     @property
     def rows(self) -> list[dict[str, Any]]:
         return list(self._rows)
 
+    def _own_name(self, file_name: str) -> str:
+        """`evidence.jsonl` -> `evidence-gw0.jsonl` in a pytest-xdist worker: workers share the run directory."""
+        if not self.worker:
+            return file_name
+        stem, dot, suffix = file_name.partition(".")
+        return f"{stem}-{self.worker}{dot}{suffix}"
+
     def write(self) -> Path | None:
         if not self._rows:
             return None
+        folder = self.run_dir if self.run_dir is not None else self.evidence_dir
         try:
-            self.evidence_dir.mkdir(parents=True, exist_ok=True)
-            target = self.evidence_dir / EVIDENCE_FILE
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / self._own_name(EVIDENCE_FILE)
             with target.open("w", encoding="utf-8", newline="\n") as out:
                 for row in self._rows:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
             for file_name, text in self._texts.items():
-                (self.evidence_dir / file_name).write_text(text, encoding="utf-8", newline="\n")
+                (folder / self._own_name(file_name)).write_text(text, encoding="utf-8", newline="\n")
+            if self.run_dir is not None:
+                for file_name, data in self._facts.items():
+                    # The same for every worker (one gateway, read by each): the last complete one stays.
+                    write_json_atomic(folder / file_name, data)
         except OSError:
             return None
         return target
@@ -168,4 +195,7 @@ def _allure_attach(name: str, body: str, *, json_body: bool = True) -> None:
     except ImportError:  # pragma: no cover - allure-pytest-bdd is a dependency
         return
     kind = allure.attachment_type.JSON if json_body else allure.attachment_type.TEXT
-    allure.attach(body, name=name, attachment_type=kind)
+    # Allure is on but no scenario's result may be open (evidence recorded from a unit test, or a fixture's
+    # teardown): allure-python's lifecycle then has nothing to attach to. evidence.jsonl still holds it.
+    with contextlib.suppress(KeyError):
+        allure.attach(body, name=name, attachment_type=kind)

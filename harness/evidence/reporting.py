@@ -288,7 +288,7 @@ def _guard_allure_step_parameters(evidence: Evidence) -> None:
             raise pytest.UsageError(
                 f"harness: allure-pytest-bdd {_allure_version()} has no {name}.represent, which the harness "
                 "replaces to keep secrets out of Allure step parameters; use allure-pytest-bdd 2.16 or run "
-                "without --alluredir"
+                "without Allure results (-p no:allure_pytest_bdd)"
             )
         if not getattr(original, "harness_guarded", False):
             module.represent = _redacting_represent(original, evidence)
@@ -314,16 +314,22 @@ def _redacting_represent(original: Callable[[object], str], evidence: Evidence) 
 
 
 def configure(config: pytest.Config, settings: Settings) -> Evidence:
-    """Wire the run's evidence and redaction into pytest (and allure when it writes results)."""
+    """Wire the run's evidence and redaction into pytest, and allure (which writes results by default, into the
+    run directory). Must run before allure-pytest-bdd's own pytest_configure, which reads where to write."""
+    from harness.evidence import run_session
     from harness.world import known_secrets
 
-    evidence = Evidence(settings.evidence_dir)
+    run = run_session.plan(config, settings)
+    config.stash[run_session.RUN_KEY] = run
+    evidence = Evidence(settings.evidence_dir, run_dir=run.dir if run else None, worker=run.worker if run else None)
     # Known before any world is built, so that a failure building it is redacted with them too.
     evidence.redactor.add(known_secrets(settings.env_file, settings.discord_token))
     config.pluginmanager.register(EvidencePlugin(evidence), "harness-evidence")
     redaction = ReportRedaction(evidence.redactor)
     config.pluginmanager.register(redaction, "harness-redaction")
     config.add_cleanup(redaction.deactivate)
+    if run is not None:
+        config.pluginmanager.register(run_session.RunPlugin(run, settings, evidence), "harness-run")
     if getattr(config.option, "allure_report_dir", None):
         _guard_allure_step_parameters(evidence)
         _register_allure_redaction(config, evidence.redactor)

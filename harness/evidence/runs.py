@@ -53,12 +53,13 @@ def new_run_dir(evidence_dir: Path, phase: str, world: str, started: datetime | 
     started = _utc(started or datetime.now(timezone.utc))
     base = run_id(phase, world, started)
     runs = Path(evidence_dir) / RUNS_DIR
-    runs.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, MAX_SUFFIX + 1):
         name = base if attempt == 1 else f"{base}-{attempt}"
         target = runs / name
         try:
-            target.mkdir()  # atomic: two runs starting in the same second never share a directory
+            # Atomic: two runs starting in the same second never share a directory. The parents are made here
+            # too, in case a run that ran nothing removed an empty runs/ meanwhile.
+            target.mkdir(parents=True)
         except FileExistsError:
             continue
         break

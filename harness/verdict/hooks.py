@@ -101,9 +101,10 @@ def incident_results(evidence_dir: Path, redact=lambda text: text) -> list[Scena
 
 
 class VerdictPlugin:
-    def __init__(self, phase: str, evidence_dir: Path, world_kind: str, redact) -> None:
+    def __init__(self, phase: str, evidence_dir: Path, world_kind: str, redact, run_dir: Path | None = None) -> None:
         self.phase = phase
         self.evidence_dir = evidence_dir
+        self.run_dir = run_dir
         self.world_kind = world_kind
         self.redact = redact
         self.phase_tag = dod.PHASE_TAGS[phase]
@@ -163,7 +164,7 @@ class VerdictPlugin:
         self.verdict = decide(self.phase, results, attestations, datetime.now(timezone.utc), expected)
         if self.verdict is None:
             return
-        write_verdict(self.evidence_dir, self.verdict, self.world_kind)
+        write_verdict(self.evidence_dir, self.verdict, self.world_kind, run_dir=self.run_dir)
         if int(session.exitstatus) == EXIT_VERIFIED and self.verdict.overall is Overall.INCOMPLETE:
             session.exitstatus = EXIT_INCOMPLETE
         elif int(session.exitstatus) == EXIT_VERIFIED and self.verdict.overall is Overall.NEEDS_REMEDIATION:
@@ -182,7 +183,9 @@ class VerdictPlugin:
         terminalreporter.write_line(f"(! = critical; exit status {self.verdict.exit_status}; "
                                     f"`harness confirm ITEM --by NAME` attests what no check could see)")
 
-def configure(config: pytest.Config, settings, redact) -> VerdictPlugin:
-    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, settings.world_kind, redact)
+
+def configure(config: pytest.Config, settings, redact, run_dir: Path | None = None) -> VerdictPlugin:
+    """`run_dir`: the run directory this process owns, where verdict.json goes too (None in xdist workers)."""
+    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, settings.world_kind, redact, run_dir)
     config.pluginmanager.register(plugin, "harness-verdict")
     return plugin

@@ -3,6 +3,7 @@ that phase, read back by `harness confirm` (the operator's declaration needs a v
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,14 +13,16 @@ from harness.evidence.jsonfiles import write_json_atomic
 from harness.verdict.decide import Verdict
 
 VERDICT_FILE = "verdict-{phase}.json"
+RUN_VERDICT_FILE = "verdict.json"  # in the run's directory (harness.evidence.runs reads it back)
 
 
 def verdict_path(evidence_dir: Path, phase: str) -> Path:
     return evidence_dir / VERDICT_FILE.format(phase=phase)
 
 
-def write_verdict(evidence_dir: Path, verdict: Verdict, world: str) -> Path | None:
-    """Record `verdict` (already redacted text only); None when the evidence directory cannot be written."""
+def write_verdict(evidence_dir: Path, verdict: Verdict, world: str, run_dir: Path | None = None) -> Path | None:
+    """Record `verdict` (already redacted text only) as the phase's verdict-<phase>.json and, given the run's
+    directory, as its verdict.json (the same body); None when the evidence directory cannot be written."""
     body = {
         "phase": verdict.phase,
         "world": world,
@@ -31,6 +34,10 @@ def write_verdict(evidence_dir: Path, verdict: Verdict, world: str) -> Path | No
                    "scenarios": list(i.scenarios)} for i in verdict.items],
     }
     target = verdict_path(evidence_dir, verdict.phase)
+    if run_dir is not None:
+        # Even when this one fails, the phase's verdict below (what `harness confirm` reads) is still written.
+        with contextlib.suppress(OSError):
+            write_json_atomic(run_dir / RUN_VERDICT_FILE, body)
     try:
         write_json_atomic(target, body)
     except OSError:
