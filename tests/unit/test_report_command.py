@@ -309,3 +309,84 @@ def test_github_options_are_checked_before_anything_is_written(tmp_path: Path, c
     code, _, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3")
     assert code == cli.EXIT_REFUSED and "GITHUB_TOKEN" in err
     assert not (tmp_path / "report").exists()
+
+
+# -- the board card on GitHub (a local fake of the REST API) ---------------------------------------------------
+class _FakeGitHub:
+    """Answers POST /repos/O/R/issues/N/comments and POST /repos/O/R/issues as GitHub does; records the calls."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.calls: list[tuple[str, str, dict]] = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.calls.append((self.path, self.headers.get("Authorization", ""), body))
+                kind = "issuecomment-1" if self.path.endswith("/comments") else "issues/9"
+                reply = json.dumps({"html_url": f"https://github.example/me/bot/{kind}"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def github_api(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    fake = _FakeGitHub()
+    yield fake
+    fake.close()
+
+
+def test_the_card_is_posted_and_a_remediation_issue_opened(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                           github_api: _FakeGitHub) -> None:
+    _run(tmp_path, "transition", "NEEDS REMEDIATION",
+         [{"item": "dod_log_paper", "status": "FAILED", "why": "the log says LIVE"}])
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
+                           "--open-remediation-issue", "--github-api", github_api.url)
+    assert code == cli.EXIT_OK, err
+    card = (tmp_path / "report" / command.CARD_FILE).read_text(encoding="utf-8")
+    (comment_path, auth, comment), (issue_path, _, issue) = github_api.calls
+    assert (comment_path, comment) == ("/repos/me/bot/issues/3/comments", {"body": card})
+    assert auth == f"Bearer {SECRET}"
+    assert issue_path == "/repos/me/bot/issues" and "remediation" in issue["title"] and issue["body"] == card
+    assert "posted the board card: https://github.example/me/bot/issuecomment-1" in out
+    assert "opened the remediation issue: https://github.example/me/bot/issues/9" in out
+    assert SECRET not in out + err
+
+
+def test_no_remediation_issue_on_a_verified_transition(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                       github_api: _FakeGitHub) -> None:
+    _run(tmp_path, "transition")
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
+                           "--open-remediation-issue", "--github-api", github_api.url)
+    assert code == cli.EXIT_OK, err
+    assert [path for path, _, _ in github_api.calls] == ["/repos/me/bot/issues/3/comments"]
+    assert "no remediation issue opened" in out
+
+
+def test_a_github_failure_is_one_line_after_the_files_are_written(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(tmp_path, "transition")
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
+                           "--github-api", "http://127.0.0.1:9")  # nothing listens on the discard port
+    assert code == cli.EXIT_REFUSED
+    assert f"wrote {tmp_path / 'report' / command.CARD_FILE}" in out
+    assert err.startswith("harness: report: GitHub:") and len(err.strip().splitlines()) == 1 and SECRET not in err
