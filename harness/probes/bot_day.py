@@ -223,6 +223,24 @@ def _strict(raw: str | None) -> bool | None:
     return {"true": True, "false": False}.get(raw.lower()) if raw is not None and raw == raw.strip() else None
 
 
+_NO_TIME = timedelta(0)
+
+
+def _any_matches(patterns: tuple[logs.Pattern, ...], text: str, lowered: str) -> bool:
+    """Pattern.matches, with each pattern's keyword (lowercase ASCII every match holds) tried first: a plain
+    substring test passes over most lines without a regex."""
+    for pattern in patterns:
+        if pattern.keyword and pattern.keyword not in lowered:
+            continue
+        if not pattern.regex and pattern.ignore_case:
+            if pattern.text.lower() in lowered:
+                return True
+            continue
+        if pattern.matches(text):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class _Window:
     start: datetime
@@ -305,13 +323,13 @@ class _DayReader:
     # -- one line --
 
     def _line(self, line: logs.LogLine) -> None:
-        message = logs.message_text(line.text)
         at = line.timestamp
         assert at is not None  # only dated lines reach here
+        lowered = line.text.lower()
         startup = self.startup.matches(line.text)
-        self._event(line, message)
+        self._event(line, lowered)
         if at < self.window.start:
-            self.running = (self.running or startup) and not self._is_shutdown(line)
+            self.running = (self.running or startup) and not self._is_shutdown(line, lowered)
             if self.running:
                 self.previous = line
             return
@@ -326,7 +344,7 @@ class _DayReader:
                 lines.append(line)
             else:
                 self.blocks[-1] = (lines, True)
-        if any(pattern.matches(line.text) for pattern in self.errors_wanted):
+        if _any_matches(self.errors_wanted, line.text, lowered):
             self.error_count += 1
             if len(self.errors) < MAX_KEPT:
                 self.errors.append(line)
@@ -335,16 +353,20 @@ class _DayReader:
                 self._gap(self.previous, at, "the next line")
             self.running = True
             self.previous = line
-        if self._is_shutdown(line):
+        if self._is_shutdown(line, lowered):
             if len(self.shutdowns) < MAX_KEPT:
                 self.shutdowns.append(line)
             self.running = False
             self.previous = None
 
-    def _is_shutdown(self, line: logs.LogLine) -> bool:
-        return any(pattern.matches(line.text) for pattern in self.shutdown_wanted)
+    def _is_shutdown(self, line: logs.LogLine, lowered: str) -> bool:
+        return _any_matches(self.shutdown_wanted, line.text, lowered)
 
-    def _event(self, line: logs.LogLine, message: str) -> None:
+    def _event(self, line: logs.LogLine, lowered: str) -> None:
+        # Every connection phrase holds "connect" (or IB's code 1100): most lines are passed over without a regex.
+        if "connect" not in lowered and "1100" not in lowered:
+            return
+        message = logs.message_text(line.text)
         if CONNECTED.search(message):
             kind = "connected"
         elif DISCONNECTED.search(message):
@@ -358,11 +380,11 @@ class _DayReader:
 
     def _gap(self, after: logs.LogLine, end: datetime, until: str) -> None:
         start = max(after.timestamp, self.window.start)  # type: ignore[type-var]
-        if end <= start:
-            return
-        gap = Gap(start, end, after, until)
+        length = end - start
+        if length <= _NO_TIME or (len(self.gaps) >= MAX_GAPS and length <= self.gaps[0][0]):
+            return  # most lines: not among the largest silences
         self.gap_count += 1
-        entry = (gap.length, -self.gap_count, gap)  # equal lengths: the earlier is kept
+        entry = (length, -self.gap_count, Gap(start, end, after, until))  # equal lengths: the earlier is kept
         if len(self.gaps) < MAX_GAPS:
             heapq.heappush(self.gaps, entry)
         else:

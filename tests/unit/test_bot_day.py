@@ -233,3 +233,16 @@ def test_connection_events_by_meaning(tmp_path, message, kind):
     day = read(write_plain(tmp_path / "bot.log", [*clean_day(), Line(at(monday, "10:10:10"), "INFO", message)]))
     found = [event.kind for event in day.events if event.at == at(monday, "10:10:10")]
     assert found == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize("text", [
+    "2026-03-09 12:00:00,000 ERROR bot: boom", "Traceback (most recent call last):", "no error today",
+    "error_count=0", '{"level": "error", "event": "x"}', "CRITICAL: disk", "İstanbul ERROR", "Shutting down now",
+    "SHUTDOWN COMPLETE", "clean shutdown", "all fine", "fatal: git", "ERROR: None", "K\u212a error",
+])
+def test_the_keyword_fast_path_agrees_with_pattern_matches(text):
+    from harness.probes import logs
+
+    for patterns in (logs.error_markers(DEFAULT_TEXTS["errors"]),
+                     tuple(logs.Pattern(item, ignore_case=True) for item in DEFAULT_TEXTS["shutdown"])):
+        assert bot_day._any_matches(patterns, text, text.lower()) == any(p.matches(text) for p in patterns)
