@@ -18,6 +18,7 @@ Feature: The first trading day after the switch (the seed's "Stability Maintaine
     And the bot's .env as python-dotenv reads it
     Then that start loaded DRY_RUN=false and PAPER_TRADING=true and says paper trading mode is active
     And every gateway line of that start names the .env's gateway on a paper port
+    And no line of the first day says live trading or dry-run mode
 
   @dod_autostart @critical
   Scenario: The scheduler starts the bot at 06:00 America/New_York on trading days, in paper mode

@@ -42,7 +42,8 @@ def first_day_facts(world):
         world.bot_log_spec(), base_dir=world.bot_dir, startup_text=settings.log_startup, since=since,
         since_basis=basis, autostart_at=settings.autostart_at, gateway_restart=settings.gateway_restart,
         error_markers=settings.log_error_markers, shutdown_markers=settings.log_shutdown_markers,
-        gateway_line=settings.log_gateway_line, tz=world.log_tz(), zone=world.log_zone())
+        gateway_line=settings.log_gateway_line, tz=world.log_tz(), zone=world.log_zone(),
+        live_markers=settings.log_live_markers, dry_run_markers=settings.log_dry_run_markers)
 
 
 @given("the bot's log of the first trading day after the switch", target_fixture="first_day")
@@ -88,6 +89,13 @@ def started_paper(scheduled_start, world, evidence) -> None:
     match = logs.find_in_order(block, [logs.Pattern(text, ignore_case=True) for text in world.settings.log_expected])
     evidence.record("expected startup lines", match)
     startup_checks.check_lines_in_order(match, block)
+
+
+@then("no line of the first day says live trading or dry-run mode")
+def no_wrong_mode(first_day, evidence) -> None:
+    evidence.record("first day: mode lines", {"live trading mode": first_day.live_mode,
+                                              "dry-run mode": first_day.dry_run})
+    evidence.note(checks.check_no_wrong_mode(first_day))
 
 
 @then("every gateway line of that start names the .env's gateway on a paper port")

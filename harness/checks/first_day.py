@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from harness.checks import CheckFailed, CouldNotLook
-from harness.checks.startup import quote
+from harness.checks.startup import HALT_TEXT, quote
 from harness.probes.bot_day import (
     AUTOSTART_EARLY,
     AUTOSTART_LATE,
@@ -93,6 +93,21 @@ def require_scheduled_start(day: FirstDay) -> DayStart:
     if day.scheduled_start is None:
         raise CouldNotLook(f"no scheduled start on {_day_name(day)} to check (the auto-start scenario says why)")
     return day.scheduled_start
+
+
+def check_no_wrong_mode(day: FirstDay) -> str:
+    """No line of the first day says live trading mode (critical) or dry-run mode (by meaning, as in Step 3)."""
+    require_day(day)
+    for mentions, mode, critical, advice in (
+            (day.live_mode, "LIVE trading mode", True, HALT_TEXT),
+            (day.dry_run, "dry-run mode", False, "the bot did not run in paper mode: check what the scheduler's task "
+                                                 "starts it with (its environment, its directory's .env)")):
+        if mentions.count:
+            shown = "; ".join(f"{et(line.timestamp)} {quote(line)}" for line in mentions.first[:MAX_EXAMPLES])
+            raise CheckFailed(f"The first day's log says {mode}",
+                              f"{mentions.count} line(s) between {et(day.window_start)} and {et(day.window_end)} say "
+                              f"{mode}: {shown}. {advice}", critical=critical)
+    return f"no line between {et(day.window_start)} and {et(day.window_end)} says live trading or dry-run mode"
 
 
 def check_reconnected(day: FirstDay, within: timedelta) -> str:

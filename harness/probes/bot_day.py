@@ -83,6 +83,14 @@ class Gap:
         return self.end - self.start
 
 
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """Lines of the window that say one thing (live mode, dry-run mode): how many, and the first few."""
+
+    count: int = 0
+    first: tuple[logs.LogLine, ...] = ()
+
+
 @dataclass(frozen=True)
 class FirstDay:
     """The first trading day after the switch, as the log tells it (all instants aware; messages say ET)."""
@@ -104,6 +112,8 @@ class FirstDay:
     events: tuple[ConnectionEvent, ...] = ()  # from the switch to the window's end
     errors: tuple[logs.LogLine, ...] = ()  # the first MAX_KEPT in the window
     error_count: int = 0
+    live_mode: Mentions = Mentions()  # lines saying live trading mode (markers by meaning)
+    dry_run: Mentions = Mentions()  # lines saying dry-run mode
     shutdowns: tuple[logs.LogLine, ...] = ()
     gaps: tuple[Gap, ...] = ()  # the largest silences while running, largest first
     lines_in_window: int = 0
@@ -170,6 +180,8 @@ def read_first_day(
     tz: tzinfo | None,
     zone: str,
     now: datetime | None = None,
+    live_markers: tuple[str, ...] = logs.DEFAULT_TEXTS["live_mode"],
+    dry_run_markers: tuple[str, ...] = logs.DEFAULT_TEXTS["dry_run"],
 ) -> FirstDay:
     """The first trading day after the switch (the first paper start at or after `since`). Never raises for a
     bad log; `since_basis` says where `since` came from, for messages."""
@@ -200,6 +212,7 @@ def read_first_day(
     if now < window.end:
         return base
     reader = _DayReader(window, now, startup_text, error_markers, shutdown_markers, gateway_line)
+    reader.modes = {"live_mode": logs.markers(live_markers), "dry_run": logs.markers(dry_run_markers)}
     reader.read(paths, switch.timestamp, tz)  # type: ignore[arg-type]
     return reader.facts(base)
 
@@ -263,6 +276,8 @@ class _DayReader:
         self.events: list[ConnectionEvent] = []
         self.errors: list[logs.LogLine] = []
         self.error_count = 0
+        self.modes: dict[str, tuple[logs.Pattern, ...]] = {}  # FirstDay field -> its markers
+        self.mentions: dict[str, tuple[int, list[logs.LogLine]]] = {}
         self.shutdowns: list[logs.LogLine] = []
         self.gaps: list[tuple[timedelta, int, Gap]] = []  # a min-heap of the largest
         self.gap_count = 0
@@ -348,6 +363,10 @@ class _DayReader:
             self.error_count += 1
             if len(self.errors) < MAX_KEPT:
                 self.errors.append(line)
+        for name, patterns in self.modes.items():
+            if _any_matches(patterns, line.text, lowered):
+                count, kept = self.mentions.get(name, (0, []))
+                self.mentions[name] = (count + 1, [*kept, line] if len(kept) < MAX_KEPT else kept)
         if startup or self.running:
             if self.running and self.previous is not None:
                 self._gap(self.previous, at, "the next line")
@@ -417,7 +436,9 @@ class _DayReader:
                 seen = True
         gaps = tuple(gap for _length, _order, gap in sorted(self.gaps, key=lambda item: (-item[0], -item[1])))
         return replace(base, starts=tuple(starts), events=tuple(self.events), errors=tuple(self.errors),
-                       error_count=self.error_count, shutdowns=tuple(self.shutdowns), gaps=gaps,
+                       error_count=self.error_count,
+                       **{name: Mentions(count, tuple(kept)) for name, (count, kept) in self.mentions.items()},
+                       shutdowns=tuple(self.shutdowns), gaps=gaps,
                        lines_in_window=self.in_window, undated=self.undated, first_line=self.first,
                        last_line=self.last, read_problems=tuple(self.problems))
 

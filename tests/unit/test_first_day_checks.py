@@ -35,6 +35,7 @@ def _paper_start(day) -> str:
     startup_checks.check_configuration_paper(logs.configuration_line(start.block), start.block)
     startup_checks.check_paper_line(start.block, logs.marker("Paper trading mode ACTIVE"))
     startup_checks.check_lines_in_order(logs.find_in_order(start.block), start.block)
+    checks.check_no_wrong_mode(day)
     return "ok"
 
 
@@ -77,6 +78,24 @@ def test_a_clean_first_day_in_cp1252_with_crlf_passes_every_check(tmp_path):
 def test_a_clean_first_day_in_json_lines_passes_every_check(tmp_path):
     found = outcomes(read(write_json(tmp_path / "bot.jsonl", clean_day())))
     assert found == dict.fromkeys(CHECKS, "pass")
+
+
+@pytest.mark.parametrize(("message", "critical"), [("Live trading mode ACTIVE", True),
+                                                   ("DRY_RUN mode active: signals are logged", False)])
+def test_a_wrong_mode_line_during_the_day_fails_the_paper_start_only(tmp_path, message, critical):
+    lines = [*clean_day(), Line(at(MONDAY, "13:00"), "WARNING", message)]
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    found = outcomes(day)
+    assert failing(found) == {"paper start"}
+    assert "2026-03-09 13:00:00 EDT" in found["paper start"]
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_no_wrong_mode(day)
+    assert failure.value.critical is critical
+
+
+def test_negated_mode_mentions_are_not_a_wrong_mode(tmp_path):
+    lines = [*clean_day(), Line(at(MONDAY, "13:00"), "INFO", "Not in live mode; dry run mode: off")]
+    assert outcomes(read(write_plain(tmp_path / "bot.log", lines))) == dict.fromkeys(CHECKS, "pass")
 
 
 def test_no_start_at_06_00_fails_the_autostart_only(tmp_path):
