@@ -5,9 +5,10 @@ is read-only (so the test order is refused and ib_async logs it with the account
 secrets are planted where an operator's world has them: a Discord token with a newline,
 quotes and non-ASCII characters (in DISCORD_BOT_TOKEN and in the bot's .env), a password with quotes and
 non-ASCII characters, the webhook URL; and in the bot's log, raw, repr-escaped, JSON-escaped and URL-encoded.
-The operator's command runs against it once per terminal flag (-q, default, -v, -vvv, -l, --tb=long); the
-terminal output, the JUnit XML, the Allure results and the evidence must hold none of the secret values in
-any form, nor a full account id. The switch's backup must be private and ignored by git.
+The operator's command runs against it once per terminal flag (-q, default, -v, -vvv, -l, --tb=long), one of
+them without --alluredir (Allure results then go to the run directory); the terminal output, the JUnit XML,
+the Allure results and every file of the evidence (its run directory too) must hold none of the secret values
+in any form, nor a full account id. The switch's backup must be private and ignored by git.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ TERMINAL_FLAGS = {"-q": ("-q",), "default": (), "-v": ("-v",), "-vvv": ("-vvv",)
 # Waiting out the refused test order costs the run's timeout, so one run places it: log records are redacted as
 # they are made, whatever the verbosity.
 TEST_ORDER_RUN = "default"
+# One run writes its Allure results where the harness puts them by default (the run directory), without
+# --alluredir: the redaction of Allure results must hold on that path too.
+DEFAULT_ALLURE_RUN = "-v"
 
 
 def _dotenv_quoted(value: str) -> str:
@@ -76,12 +80,13 @@ def leaky_world(tmp_path_factory: pytest.TempPathFactory):
         yield world, webhook
 
 
-def _run(tmp_path: Path, world, flags: tuple[str, ...]) -> dict[str, str]:
-    """The operator's --live-gateway command with `flags`; every text it left: terminal, JUnit, Allure, evidence."""
+def _run(tmp_path: Path, world, flags: tuple[str, ...], *, alluredir: bool = True) -> dict[str, str]:
+    """The operator's --live-gateway command with `flags`; every text it left: terminal, JUnit, Allure (in
+    --alluredir, or by default in the evidence's run directory), evidence (every file of every run directory)."""
     junit, allure, evidence = tmp_path / "junit.xml", tmp_path / "allure", tmp_path / "evidence"
     command = [
         sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
-        f"--basetemp={tmp_path / 'basetemp'}", f"--junitxml={junit}", "--alluredir", str(allure),
+        f"--basetemp={tmp_path / 'basetemp'}", f"--junitxml={junit}", *(("--alluredir", str(allure)) * alluredir),
         "--evidence-dir", str(evidence),
         "--live-gateway", "--bot-dir", str(world.bot.root), "--baseline", str(world.bot.baseline_file),
         "--gateway", f"{world.host}:{PAPER_PORT}", "--live-gateway-port", str(LIVE_PORT),
@@ -104,10 +109,19 @@ def _run(tmp_path: Path, world, flags: tuple[str, ...]) -> dict[str, str]:
 def test_no_secret_or_full_account_id_in_any_output(tmp_path, leaky_world, run):
     world, webhook = leaky_world
     test_order = ("--place-test-order",) if run == TEST_ORDER_RUN else ()
-    texts = _run(tmp_path, world, TERMINAL_FLAGS[run] + test_order)
+    default_allure = run == DEFAULT_ALLURE_RUN
+    texts = _run(tmp_path, world, TERMINAL_FLAGS[run] + test_order, alluredir=not default_allure)
     terminal = texts["terminal stdout"]
     assert "failed" in terminal, "the faulty world must fail, so that failure messages are part of what is checked"
-    assert any(name.startswith("allure") for name in texts) and any(name.startswith("evidence") for name in texts)
+    assert any(name.startswith("evidence") for name in texts)
+    run_files = {Path(name).name for name in texts if Path(name).parts[:2] == ("evidence", "runs")}
+    # The run directory holds every kind of file a leak could hide in: the gateways' facts, the verdict, run.json.
+    assert {"run.json", "verdict.json", "evidence.jsonl", "paper-account.json", "live-account.json"} <= run_files
+    allure_files = [name for name in texts if Path(name).parts[0] == "allure" or "allure-results" in Path(name).parts]
+    assert any(name.endswith("-result.json") for name in allure_files), sorted(texts)
+    if default_allure:
+        assert {"environment.properties", "categories.json"} <= run_files
+        assert not any(Path(name).parts[0] == "allure" for name in texts)
     secrets = {"Discord token": WEIRD_TOKEN, "password": PASSWORD, "webhook URL": webhook,
                "webhook token": webhook.rsplit("/", 1)[-1]}
     found = []
