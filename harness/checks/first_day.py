@@ -179,6 +179,13 @@ def check_no_crashes(day: FirstDay, heartbeat_gap: timedelta, process: ProcessFa
     if others:
         shown = "; ".join(_restart_text(day, start) for start in others[:MAX_EXAMPLES])
         problems.append(f"{len(others)} start(s) other than the scheduled one: {shown}")
+    if day.session_open is not None and day.session_close is not None:
+        stopped = [line for line in day.shutdowns
+                   if line.timestamp is not None and day.session_open <= line.timestamp < day.session_close]
+        if stopped:
+            shown = "; ".join(f"{et(line.timestamp)} {quote(line)}" for line in stopped[:MAX_EXAMPLES])
+            problems.append(f"the bot shut down while the market was open ({day.session_open:%H:%M}-"
+                            f"{day.session_close:%H:%M} ET): {shown}")
     long = [gap for gap in day.gaps if gap.length > heartbeat_gap]
     if long:
         shown = "; ".join(f"silent from {et(gap.start)} to {et(gap.end)} ({minutes(gap.length)}, until "

@@ -108,6 +108,8 @@ class FirstDay:
     window_end: datetime | None = None
     autostart: datetime | None = None
     gateway_restart: datetime | None = None
+    session_open: datetime | None = None  # the first day's regular session (exchange_calendars; early closes)
+    session_close: datetime | None = None
     starts: tuple[DayStart, ...] = ()
     events: tuple[ConnectionEvent, ...] = ()  # from the switch to the window's end
     errors: tuple[logs.LogLine, ...] = ()  # the first MAX_KEPT in the window
@@ -150,6 +152,12 @@ def et(instant: datetime | None) -> str:
     if instant is None:
         return "an unknown time"
     return instant.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def regular_session(day: date) -> tuple[datetime | None, datetime | None]:
+    """The day's regular session (open, close), ET; (None, None) on a closed day."""
+    facts = market.session_at(datetime.combine(day, time(12, 0), NEW_YORK))
+    return facts.open_at, facts.close_at
 
 
 def first_trading_day_after(day: date) -> tuple[date, tuple[date, ...]]:
@@ -206,9 +214,11 @@ def read_first_day(
         end=datetime.combine(day + timedelta(days=1), autostart_at, NEW_YORK),
         autostart=datetime.combine(day, autostart_at, NEW_YORK),
     )
+    session_open, session_close = regular_session(day)
     base = FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis, day=day, closed_days=closed,
                     window_start=window.start, window_end=window.end, autostart=window.autostart,
-                    gateway_restart=datetime.combine(day, gateway_restart, NEW_YORK))
+                    gateway_restart=datetime.combine(day, gateway_restart, NEW_YORK), session_open=session_open,
+                    session_close=session_close)
     if now < window.end:
         return base
     reader = _DayReader(window, now, startup_text, error_markers, shutdown_markers, gateway_line)

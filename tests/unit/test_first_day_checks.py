@@ -165,12 +165,12 @@ def test_a_reconnection_within_the_bound_passes(tmp_path):
     assert "14 min later" in checks.check_reconnected(day, WITHIN)
 
 
-def test_a_bot_stopped_before_the_restart_fails_the_reconnect(tmp_path):
-    lines = [line for line in clean_day() if line.at < at(MONDAY, "15:00")]
-    lines.append(Line(at(MONDAY, "15:00"), "INFO", "Shutting down: clean shutdown complete"))
+def test_a_bot_stopped_after_the_close_but_before_the_restart_fails_the_reconnect_only(tmp_path):
+    lines = [line for line in clean_day() if line.at < at(MONDAY, "16:10")]
+    lines.append(Line(at(MONDAY, "16:10"), "INFO", "Shutting down: clean shutdown complete"))
     found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
-    assert failing(found) == {"reconnect"}
-    assert "shutdown at 2026-03-09 15:00:00 EDT" in found["reconnect"]
+    assert failing(found) == {"reconnect"}  # a clean stop after the close is no crash
+    assert "shutdown at 2026-03-09 16:10:00 EDT" in found["reconnect"]
 
 
 def test_a_bot_that_ran_through_the_restart_without_a_word_could_not_be_judged(tmp_path):
@@ -195,6 +195,15 @@ def test_a_log_that_stops_says_whether_the_process_still_runs(tmp_path):
     assert "the bot exited without logging a shutdown" in gone["no crashes"]
     hung = outcomes(day, ProcessFacts(True, None, "src.main", (BotProcess(4242, "python -m src.main"),)))
     assert "pid 4242: it hung" in hung["no crashes"]
+
+
+def test_a_shutdown_while_the_market_is_open_fails_no_crashes_only(tmp_path):
+    lines = [line for line in clean_day() if line.at <= at(MONDAY, "11:00:03")]
+    lines.append(Line(at(MONDAY, "11:05"), "INFO", "Shutting down: clean shutdown complete"))
+    lines += [*block(at(MONDAY, "16:20")), *clean_day()[-6:]]  # back before the restart: only the stop is wrong
+    found = outcomes(read(write_plain(tmp_path / "bot.log", lines)))
+    assert "shut down while the market was open (09:30-16:00 ET): 2026-03-09 11:05:00 EDT" in found["no crashes"]
+    assert failing(found) == {"no crashes"}
 
 
 def test_an_error_line_fails_no_crashes_only(tmp_path):
