@@ -67,11 +67,13 @@ def plan(config: pytest.Config, settings: Settings) -> RunSession | None:
             return None
         run_dir, owner, worker, made = Path(given), False, str(workerinput.get("workerid", "gw")), ()
     else:
-        runs_root = settings.evidence_dir / RUNS_DIR
+        # Absolute: a test may change the working directory before the run's files are written at its end.
+        evidence_dir = settings.evidence_dir.absolute()
+        runs_root = evidence_dir / RUNS_DIR
         made = tuple(reversed([p for p in (runs_root, *runs_root.parents) if not p.exists()]))
         where = None if not allure_loaded else (str(Path(explicit).absolute()) if explicit else ALLURE_RESULTS_DIR)
         try:
-            run_dir = new_run_dir(settings.evidence_dir, settings.phase, settings.world_kind,
+            run_dir = new_run_dir(evidence_dir, settings.phase, settings.world_kind,
                                   harness_version=__version__, baseline=baseline_info(settings.baseline_file),
                                   allure_results=where)
         except OSError:
@@ -114,6 +116,7 @@ class RunPlugin:
         self.run = run
         self.settings = settings
         self.evidence = evidence
+        self.top_rows = (settings.evidence_dir / EVIDENCE_FILE).absolute()  # the newest run's rows, at the top
         self.ran_scenario = False
 
     @pytest.hookimpl(optionalhook=True)
@@ -150,7 +153,7 @@ class RunPlugin:
         rows = record.rows() if record is not None else []
         # Each write on its own: one that fails (a full disk) still lets the others record what they can.
         with contextlib.suppress(OSError):
-            _write_rows(self.settings.evidence_dir / EVIDENCE_FILE, rows)
+            _write_rows(self.top_rows, rows)
         if self.run.allure_dir is not None:
             with contextlib.suppress(OSError):
                 self._write_allure_extras(rows, record)
