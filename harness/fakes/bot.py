@@ -44,7 +44,7 @@ FAULTS = {
     "no-discord": "posts nothing to Discord",
     "ignore-env": "does not take its mode from .env (runs on its defaults: dry-run)",
     "crash": "crashes with a traceback right after initialisation",
-    "no-reconnect": "gives up when the gateway drops the connection",
+    "no-reconnect": "gives up when the gateway drops the connection (exits; on the world's clock: runs on unconnected)",
     "skip-ready-line": "never logs 'Bot initialized successfully'",
     "oversized-orders": "sizes its orders far beyond the account's buying power",
     "no-orders": "runs no gameplan",
