@@ -238,6 +238,17 @@ def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, t
     )
 
 
+def _require_phase_faults(faults: set[str], phase: str) -> None:
+    """A first-day knob makes sense only on the first day, and the first day needs a paper gateway to live it on."""
+    first_day_knobs = sorted(f for f in faults if f.startswith("first-day-"))
+    if first_day_knobs and phase != "first-day":
+        raise EmbeddedWorldError(f"{FAULTS_VARIABLE}: {', '.join(first_day_knobs)} break(s) the first day only: run "
+                                 "with --phase first-day")
+    if phase == "first-day" and "gateway-down" in faults:
+        raise EmbeddedWorldError(f"{FAULTS_VARIABLE}: gateway-down leaves no gateway for the first day to restart; "
+                                 "first-day-relogin-missed is the first day with its gateway down at 06:00")
+
+
 def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults: set[str], host: str, paper, live,
                discord, autostart_at: time_of_day, gateway_restart: time_of_day) -> EmbeddedWorld:
     """The first NYSE trading day after the switch, lived on the world's clock and over before the checks look."""
@@ -295,6 +306,7 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
 
     environ = os.environ if environ is None else environ
     faults = world_faults(environ)
+    _require_phase_faults(faults, phase)
     after_switch = phase != "preflight"
     with ExitStack() as stack:
         paper_world, live_world = _worlds(faults)

@@ -3,6 +3,7 @@ awaited and the bot's output, instead of a silent wait."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -176,3 +177,16 @@ def test_the_clean_first_day_is_over_in_its_log_with_the_restart_and_the_reconne
     assert "Traceback" not in log and " ERROR " not in log
     assert task.triggers[0].start == f"{dates.first_day}T06:00:00"
     print(f"the first day lived in {lived_in:.2f} s")  # a figure for the record, never asserted
+
+
+@pytest.mark.parametrize(("phase", "knobs", "says"), [
+    ("transition", "first-day-crash-at-noon", "break(s) the first day only: run with --phase first-day"),
+    ("first-day", "gateway-down", "first-day-relogin-missed is the first day with its gateway down"),
+])
+def test_a_knob_for_another_phase_is_one_clear_message(tmp_path, phase, knobs, says):
+    from harness.fakes.embedded import embedded_world
+
+    environ = {"HARNESS_EMBEDDED_FAULTS": knobs}
+    with pytest.raises(EmbeddedWorldError, match=re.escape(says)), embedded_world(tmp_path, phase=phase,
+                                                                                   environ=environ):
+        pass
