@@ -60,7 +60,8 @@ class EvidencePlugin:
             self._outcomes.setdefault(item.nodeid, (report.outcome, message))
         if report.when == "teardown":
             outcome, message = self._outcomes.pop(item.nodeid, ("passed", ""))
-            tags = [m.name for m in item.iter_markers()]
+            # The Gherkin tags; not allure-pytest-bdd's label and link markers the harness adds (allure_label, ...).
+            tags = [m.name for m in item.iter_markers() if not m.name.startswith("allure_")]
             self.evidence.finish_test(item.nodeid, item.name, tags, outcome, message)
         return report
 

@@ -55,6 +55,8 @@ def test_two_runs_leave_two_run_directories_each_with_its_evidence(tmp_path):
         assert run.info["harness_version"] and run.info["exit_status"] == pytest_run.code
         # Its rows: one per scenario that ran, whatever the next run wrote.
         assert {row["nodeid"].split("::")[-1] for row in run.rows()} == _scenario_tests(pytest_run)
+        assert all(run.phase.replace("-", "_") in row["tags"] for row in run.rows())
+        assert not any(tag.startswith("allure") for row in run.rows() for tag in row["tags"])
         # Its verdict: the same body as the phase's verdict at the top (which `harness confirm` reads).
         top = json.loads((evidence / f"verdict-{run.phase}.json").read_text(encoding="utf-8"))
         assert run.verdict() == top and run.info["overall"] == top["overall"]
