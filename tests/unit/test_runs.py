@@ -123,3 +123,18 @@ def test_an_unwritable_evidence_dir_raises_oserror(tmp_path: Path) -> None:
 
 def test_phases_include_the_watch() -> None:
     assert runs.PHASES == ("preflight", "transition", "first-hour", "first-day", "rollback")
+
+
+def test_a_run_is_tied_to_its_baseline_by_hash_and_time(tmp_path: Path) -> None:
+    import hashlib
+
+    from harness.evidence.run_session import baseline_info
+
+    assert baseline_info(tmp_path / "baseline.json") is None
+    source = tmp_path / "baseline.json"
+    source.write_text(json.dumps({"taken_at": "2026-11-25T18:00:00+00:00", "keys": {}}), encoding="utf-8")
+    info = baseline_info(source)
+    assert info == {"path": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+                    "taken_at": "2026-11-25T18:00:00+00:00"}
+    source.write_bytes(b"\xff not json")
+    assert baseline_info(source)["taken_at"] is None and baseline_info(source)["sha256"]
