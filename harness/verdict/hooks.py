@@ -182,6 +182,8 @@ class VerdictPlugin:
             terminalreporter.write_line(line, **markup)
         terminalreporter.write_line(f"(! = critical; exit status {self.verdict.exit_status}; "
                                     f"`harness confirm ITEM --by NAME` attests what no check could see)")
+        if self.run_dir is not None:
+            terminalreporter.write_line(f"evidence of this run: {self.run_dir}")
 
 
 def configure(config: pytest.Config, settings, redact, run_dir: Path | None = None) -> VerdictPlugin:

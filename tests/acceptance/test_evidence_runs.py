@@ -46,6 +46,7 @@ def test_two_runs_leave_two_run_directories_each_with_its_evidence(tmp_path):
     transition = run_features(_folder(tmp_path / "second"), "--evidence-dir", str(evidence))
     assert preflight.outcomes and transition.outcomes, preflight.output[-2000:] + transition.output[-2000:]
     assert transition.code == 0 and not transition.failed(), transition.output[-3000:]
+    assert f"evidence of this run: {list_runs(evidence)[-1].path}" in transition.output
 
     runs = list_runs(evidence)
     assert [run.phase for run in runs] == ["preflight", "transition"], [run.path for run in runs]
