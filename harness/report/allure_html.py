@@ -31,10 +31,11 @@ from harness.report import node_tools
 TITLE = "Task 4.3 paper-trading transition"
 PHASE_LABEL = "phase"
 PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
-GROUP_BY = (PHASE_LABEL, "feature")
+GROUP_BY = (PHASE_LABEL, "feature")  # several phases in the report; one phase: by feature only
+ONE_PHASE_GROUP_BY = ("feature",)
 HIDDEN_LABELS = ("thread",)
 COPY_THREADS = 8
-WINDOW_SLACK = timedelta(seconds=2)  # run.json's times are whole seconds
+WINDOW_END_SLACK = timedelta(seconds=1)  # run.json's times are cut to whole seconds
 TEXT_SUFFIXES = frozenset({".json", ".txt", ".properties", ".xml", ".csv", ".log", ".md", ".html", ".htm", ".yaml",
                            ".yml", ".uri", ".tsv"})
 ANALYTICS = re.compile(r'<script async src="https://www\.googletagmanager\.com/[^"]*"></script>\s*'
@@ -67,11 +68,12 @@ def _instant(text: object) -> datetime | None:
 
 
 def _window(run: Any) -> tuple[float, float] | None:
-    """The run's start and end in epoch milliseconds (with slack), or None when run.json cannot say."""
+    """The run's start and end in epoch milliseconds, or None when run.json cannot say. Its times are cut to the
+    second: the start is no later than the run's, the end is a second later."""
     start, end = _instant(run.started_at), _instant(run.finished_at)
     if start is None or end is None:
         return None
-    return (start - WINDOW_SLACK).timestamp() * 1000, (end + WINDOW_SLACK).timestamp() * 1000
+    return start.timestamp() * 1000, (end + WINDOW_END_SLACK).timestamp() * 1000
 
 
 def _inside(folder: Path, parent: Path) -> bool:
@@ -126,8 +128,10 @@ def _place(source: Path, target: Path, data: bytes | None) -> None:
         shutil.copyfile(source, target)
 
 
-def _copy_result(source: Path, target: Path, phase: str, window: tuple[float, float] | None,
+def _copy_result(source: Path, target: Path, phase: str | None, window: tuple[float, float] | None,
                  secrets: SecretSet) -> bool:
+    """One test result, when it belongs to the run; labelled with `phase` (None: no label needed). A result
+    that needs no new label is linked like an attachment (writing a thousand files costs more than Allure)."""
     body = _read_json(source)
     if not isinstance(body, dict):
         return False
@@ -135,9 +139,12 @@ def _copy_result(source: Path, target: Path, phase: str, window: tuple[float, fl
         start = body.get("start")
         if not isinstance(start, (int, float)) or not window[0] <= start <= window[1]:
             return False
-    labels = [label for label in body.get("labels") or () if isinstance(label, dict)
-              and label.get("name") != PHASE_LABEL]
-    body["labels"] = [*labels, {"name": PHASE_LABEL, "value": phase}]
+    labels = [label for label in body.get("labels") or () if isinstance(label, dict)]
+    if phase is None or [label.get("value") for label in labels if label.get("name") == PHASE_LABEL] == [phase]:
+        _place(source, target, _scrubbed(source, secrets))
+        return True
+    body["labels"] = [*(label for label in labels if label.get("name") != PHASE_LABEL),
+                      {"name": PHASE_LABEL, "value": phase}]
     _place(source, target, _scrubbed_json(body, secrets).encode("utf-8"))
     return True
 
@@ -188,6 +195,7 @@ def _read_properties(source: Path) -> list[tuple[str, str]]:
 def _submit_runs(runs: Mapping[str, Any], target: Path, secrets: SecretSet, pool: ThreadPoolExecutor,
                  results: list[Future[bool]], others: list[Future[None]], environment: dict[str, dict[str, str]],
                  categories: list[Any]) -> None:
+    labelled = len(phases_with_results(runs)) > 1
     for index, (phase, run) in enumerate(_ordered(runs), start=1):
         source = run.allure_results()
         if source is None:
@@ -209,14 +217,20 @@ def _submit_runs(runs: Mapping[str, Any], target: Path, secrets: SecretSet, pool
                     if category not in categories:
                         categories.append(category)
             elif name.endswith("-result.json"):
-                results.append(pool.submit(_copy_result, entry, folder / name, phase, window, secrets))
+                results.append(pool.submit(_copy_result, entry, folder / name, phase if labelled else None, window,
+                                           secrets))
             elif is_file:
                 others.append(pool.submit(_copy_other, entry, folder / name, secrets))
 
 
+def phases_with_results(runs: Mapping[str, Any]) -> list[str]:
+    return [phase for phase, run in _ordered(runs) if run.allure_results() is not None]
+
+
 def merge_results(runs: Mapping[str, Any], target: Path, secrets: SecretSet) -> int:
     """Copy each run's Allure results into `target/<n>-<phase>/`; the shared files (environment, categories) into
-    `target/harness/`. The number of test results copied. The files are handled by a few threads: most of the
+    `target/harness/`. The number of test results copied. With several phases each result gets a `phase` label
+    (unless it has it), which the tree groups by. The files are handled by a few threads: most of the
     time goes in waiting for the disk, not in Python."""
     shared = target / "harness"
     shared.mkdir(parents=True, exist_ok=True)
@@ -275,13 +289,13 @@ def write_globals(folder: Path, picture: Picture | None, errors: Sequence[str], 
     _write_text(folder / "harness-globals.json", _scrubbed_json(body, secrets))
 
 
-def allure_config(name: str, output: Path) -> dict[str, Any]:
+def allure_config(name: str, output: Path, group_by: Sequence[str] = GROUP_BY) -> dict[str, Any]:
     return {
         "name": name,
         "output": str(output),
         "hideLabels": list(HIDDEN_LABELS),
         "plugins": {"awesome": {"options": {"singleFile": True, "reportName": name, "reportLanguage": "en",
-                                            "groupBy": list(GROUP_BY)}}},
+                                            "groupBy": list(group_by)}}},
     }
 
 
@@ -314,7 +328,8 @@ def build(runs: Mapping[str, Any], target: Path, *, picture: Picture | None, sec
         output = scratch_dir / "out"
         config = scratch_dir / "allurerc.json"
         name = redact_text(report_name(runs), secrets)
-        _write_text(config, json.dumps(allure_config(name, output), ensure_ascii=False, indent=2))
+        group_by = GROUP_BY if len(phases_with_results(runs)) > 1 else ONE_PHASE_GROUP_BY
+        _write_text(config, json.dumps(allure_config(name, output, group_by), ensure_ascii=False, indent=2))
         node_tools.run_allure(node, allure_cli, ["generate", "--config", str(config), "--output", str(output),
                                                  *map(str, _subfolders(results))], cwd=scratch_dir, timeout=timeout)
         page = output / "index.html"

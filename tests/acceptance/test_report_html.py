@@ -1,6 +1,7 @@
 """`harness report`'s HTML, opened the way a person opens it: headless Chromium, offline, from the file.
 
-The operator's command runs on the embedded world (clean, and one where the bot logs live trading), then
+The operator's command runs on the embedded world (clean: preflight and transition; and the transition of one
+where the bot logs live trading), then
 `harness report` writes the single-file HTML. Chromium loads it from file://, the tree is opened group by group
 (Chrome DevTools Protocol over a pipe: no extra package, no port), and every scenario of the run must be there
 with the state Allure recorded for it, a skip never shown as passed. A secret planted in the bot's .env and in
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.evidence.runs import finish_run, latest_runs, new_run_dir
+from harness.evidence.runs import latest_runs
 from tests.acceptance.runner import REPO, run_features
 from tests.leakcheck import leaks
 
@@ -37,6 +38,7 @@ PAGE_TIMEOUT = 60.0
 WORLDS = {"clean": {}, "bot logs live trading": {"BOT_FAULTS": "live-log"}}
 # The clean world carries the operator's own screenshot; the other the picture drawn from the gateway's facts.
 SCREENSHOT_WORLD = "clean"
+TWO_PHASE_WORLD = "clean"
 # Opens every group of the results tree, then reads each scenario's title and status from the page.
 READ_TREE = """
 (async () => {
@@ -157,24 +159,33 @@ def read_report(html: Path, scratch: Path) -> dict:
         browser.close()
 
 
-def _recorded_run(root: Path, env: dict[str, str]) -> tuple[Path, dict[str, str]]:
-    """The operator's command on the embedded world; (evidence dir, {scenario title: Allure status})."""
-    evidence, results = root / "evidence", root / "allure-results"
-    run = run_features(root, "--evidence-dir", str(evidence), "--alluredir", str(results), env=env)
-    assert run.outcomes, run.output[-3000:]
-    if "transition" not in latest_runs(evidence):  # a harness that does not record runs/ yet: record it here
-        run_dir = new_run_dir(evidence, "transition", "embedded", allure_results=str(results))
-        shutil.copy(evidence / "verdict-transition.json", run_dir / "verdict.json")
-        shutil.copy(evidence / "evidence.jsonl", run_dir / "evidence.jsonl")
-        finish_run(run_dir)
-    source = latest_runs(evidence)["transition"].allure_results()
-    assert source is not None
-    bodies = [json.loads(p.read_text(encoding="utf-8")) for p in source.glob("*-result.json")]
-    expected = {body["name"]: body["status"] for body in bodies}
-    # The report's inputs agree with pytest's own account of the run.
-    assert sorted(expected.values()).count("skipped") == len(run.skipped())
-    assert sorted(expected.values()).count("passed") == len(run.passed())
-    return evidence, expected
+def _recorded_runs(root: Path, world: str) -> tuple[Path, list[tuple[str, str]]]:
+    """The operator's command on the embedded world; (evidence dir, every (scenario title, Allure status) of the
+    latest run of each phase). The clean world runs the preflight (Allure results in its run directory, the
+    default) and the transition (sent elsewhere with --alluredir, as the README's demo does); the other world the
+    transition only."""
+    evidence, elsewhere = root / "evidence", root / "allure-results"
+    phases = [("preflight", ("--phase", "preflight"), None)] if world == TWO_PHASE_WORLD else []
+    if world == TWO_PHASE_WORLD:
+        phases.append(("transition", ("--alluredir", str(elsewhere)), elsewhere))
+    else:
+        phases.append(("transition", (), None))
+    expected: list[tuple[str, str]] = []
+    for phase, args, results in phases:
+        (root / phase).mkdir()
+        run = run_features(root / phase, "--evidence-dir", str(evidence), *args, env=WORLDS[world])
+        assert run.outcomes and bool(run.failed()) == (world != TWO_PHASE_WORLD), run.output[-3000:]
+        recorded = latest_runs(evidence).get(phase)
+        assert recorded is not None, f"the run recorded no {phase} run under {evidence / 'runs'}"
+        source = recorded.allure_results()
+        assert source == (results or recorded.path / "allure-results")
+        statuses = [json.loads(p.read_text(encoding="utf-8")) for p in source.glob("*-result.json")]
+        found = [(body["name"], body["status"]) for body in statuses]
+        # The report's inputs agree with pytest's own account of the run.
+        assert [status for _, status in found].count("skipped") == len(run.skipped())
+        assert [status for _, status in found].count("passed") == len(run.passed())
+        expected += found
+    return evidence, sorted(expected)
 
 
 def _plant(evidence: Path, root: Path) -> Path:
@@ -234,7 +245,7 @@ def report(request, tmp_path_factory: pytest.TempPathFactory):
     except node_tools.ToolError as exc:
         _missing(str(exc))
     root = tmp_path_factory.mktemp("report-" + request.param.replace(" ", "-"))
-    evidence, expected = _recorded_run(root, WORLDS[request.param])
+    evidence, expected = _recorded_runs(root, request.param)
     env_file = _plant(evidence, root)
     picture = _picture(evidence, request.param)
     done = _harness_report(evidence, env_file)
@@ -249,16 +260,17 @@ def report(request, tmp_path_factory: pytest.TempPathFactory):
 
 def test_chromium_finds_every_scenario_with_its_state(report) -> None:
     world, _, expected, _, seen, _ = report
-    shown = dict(seen["leaves"])
-    assert len(seen["leaves"]) == len(expected), f"{world}: the tree shows {len(seen['leaves'])} scenarios"
+    shown = sorted((title, status) for title, status in seen["leaves"])
+    assert len(shown) == len(expected), f"{world}: the tree shows {len(shown)} scenarios of {len(expected)}"
     assert shown == expected
-    assert "transition" in seen["groups"]  # grouped by phase
-    if world == "clean":
-        assert "failed" not in shown.values() and "skipped" in shown.values()
-        assert "transition: TRANSITION VERIFIED" in seen["title"]
+    states = {status for _, status in shown}
+    if world == TWO_PHASE_WORLD:
+        assert {"preflight", "transition"} <= set(seen["groups"])  # grouped by phase
+        assert "failed" not in states and "skipped" in states
+        assert "preflight: INCOMPLETE; transition: TRANSITION VERIFIED" in seen["title"]  # recorded, not decided here
     else:
-        assert "failed" in shown.values()
-        assert "NEEDS REMEDIATION" in seen["title"]
+        assert "failed" in states
+        assert "transition: NEEDS REMEDIATION" in seen["title"]
         assert seen["tabs"]["nav-tab-globalErrors"].split()[-1] != "0"  # the failed items, one error each
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -190,27 +191,53 @@ def _run(evidence: Path, phase: str, overall: str = "TRANSITION VERIFIED", items
     return run_dir
 
 
-def test_results_are_merged_per_run_scrubbed_and_labelled(tmp_path: Path) -> None:
-    evidence = tmp_path / "evidence"
-    run_dir = _run(evidence, "transition")
+def _results(run_dir: Path, *files: tuple[str, str | bytes]) -> None:
     results = run_dir / "allure-results"
     results.mkdir()
-    (results / "a-result.json").write_text(json.dumps(_result("a", 0, description=f"token {SECRET} U1234567")),
-                                           encoding="utf-8")
-    (results / "b-attachment.txt").write_text(f"log line with {SECRET}\n", encoding="utf-8")
-    (results / "c-attachment.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
-    (results / "environment.properties").write_text("mode=paper\nworld=embedded\n", encoding="utf-8")
+    for name, content in files:
+        if isinstance(content, bytes):
+            (results / name).write_bytes(content)
+        else:
+            (results / name).write_text(content, encoding="utf-8")
+
+
+def test_results_are_merged_per_run_scrubbed_and_labelled_by_phase(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    _results(_run(evidence, "preflight"), ("p-result.json", json.dumps(_result("p", 0))),
+             ("environment.properties", "mode=dry-run\nworld=embedded\n"))
+    _results(_run(evidence, "transition"),
+             ("a-result.json", json.dumps(_result("a", 0, description=f"token {SECRET} U1234567"))),
+             ("b-attachment.txt", f"log line with {SECRET}\n"),
+             ("c-attachment.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+             ("environment.properties", "mode=paper\nworld=embedded\n"))
     target = tmp_path / "merged"
     count = allure_html.merge_results(latest_runs(evidence), target, SecretSet([SECRET]))
-    assert count == 1
-    folder = target / "1-transition"
-    body = json.loads((folder / "a-result.json").read_text(encoding="utf-8"))
-    assert {"name": "phase", "value": "transition"} in body["labels"]
+    assert count == 2
+    for folder, name, phase in (("1-preflight", "p", "preflight"), ("2-transition", "a", "transition")):
+        body = json.loads((target / folder / f"{name}-result.json").read_text(encoding="utf-8"))
+        assert [label["value"] for label in body["labels"] if label["name"] == "phase"] == [phase]
     merged = "".join(p.read_text(encoding="utf-8", errors="replace") for p in target.rglob("*") if p.is_file())
     assert SECRET not in merged and "U1234567" not in merged
-    assert (folder / "c-attachment.png").read_bytes().startswith(b"\x89PNG")
+    assert (target / "2-transition" / "c-attachment.png").read_bytes().startswith(b"\x89PNG")
     assert (target / "harness" / "environment.properties").read_text(encoding="utf-8") == \
-        "mode=paper\nworld=embedded\n"
+        "mode [preflight]=dry-run\nmode [transition]=paper\nworld=embedded\n"
+
+
+def test_one_phase_is_linked_not_rewritten_unless_the_scrub_changes_it(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    clean, dirty = json.dumps(_result("clean", 0)), json.dumps(_result("dirty", 0, description=f"{SECRET}"))
+    _results(_run(evidence, "transition"), ("clean-result.json", clean), ("dirty-result.json", dirty),
+             ("x-attachment.txt", "nothing secret\n"))
+    source = latest_runs(evidence)["transition"].allure_results()
+    target = tmp_path / "merged"
+    assert allure_html.merge_results(latest_runs(evidence), target, SecretSet([SECRET])) == 2
+    folder = target / "1-transition"
+    assert (folder / "clean-result.json").read_text(encoding="utf-8") == clean
+    assert (folder / "clean-result.json").stat().st_ino == (source / "clean-result.json").stat().st_ino or \
+        os.name == "nt"
+    assert SECRET not in (folder / "dirty-result.json").read_text(encoding="utf-8")
+    assert SECRET in (source / "dirty-result.json").read_text(encoding="utf-8")  # the evidence is never changed
+    assert "phase" not in (folder / "clean-result.json").read_text(encoding="utf-8")
 
 
 def test_a_shared_alluredir_gives_each_run_only_its_own_results(tmp_path: Path) -> None:
@@ -218,7 +245,7 @@ def test_a_shared_alluredir_gives_each_run_only_its_own_results(tmp_path: Path) 
     shared.mkdir()
     run_dir = _run(evidence, "preflight", results=shared)
     record = latest_runs(evidence)["preflight"]
-    start_ms = allure_html._window(record)[0] + 3000  # within the run
+    start_ms = allure_html._window(record)[0] + 500  # within the run
     (shared / "inside-result.json").write_text(json.dumps(_result("inside", int(start_ms))), encoding="utf-8")
     (shared / "older-result.json").write_text(json.dumps(_result("older", 1_000)), encoding="utf-8")
     target = tmp_path / "merged"
