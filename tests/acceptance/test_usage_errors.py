@@ -18,7 +18,6 @@ from tests.acceptance.runner import NOT_THE_OPERATORS, REPO
         (["--bot-dir", "/no/such/bot"], {}, "--bot-dir='/no/such/bot' is not an existing directory"),
         ([], {"HARNESS_CLIENT_ID": "abc"}, "HARNESS_CLIENT_ID='abc' is not an integer client id"),
         (["--live-gateway"], {}, "give --bot-dir"),
-        (["--phase", "first-day"], {}, "the first-day phase has no checks in this version"),
     ],
 )
 def test_bad_setting_is_one_usage_error(args, env, says):
