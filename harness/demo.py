@@ -3,6 +3,7 @@
 It runs what an operator runs, in the order the seed asks for, each as its own process so that each phase
 gets a fresh embedded world, its own run directory and its own verdict:
 
+    harness confirm pre_... --by ...         what Step 0 asks a person to attest
     pytest features/ --phase preflight       Step 0 and Step 1
     pytest features/                         Steps 2-4, after the switch and the restart
     harness watch --for ... --every ...      the first hour, compressed
@@ -26,6 +27,8 @@ HELP = ("Run the whole procedure on the embedded world (preflight, transition, a
 PHASE_TIMEOUT = 600.0  # seconds one step may take before the demo gives up on it (a healthy step takes seconds)
 # The first hour in the embedded world: six rounds, compressed into seconds.
 WATCH_FOR, WATCH_EVERY = "6s", "1s"
+DEMO_OPERATOR = "demo operator (harness demo)"
+PRE_TRANSITION_ATTESTATIONS = ("pre_task_4_2_approved", "pre_stability_criteria", "pre_operator_authorized")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,14 @@ def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
     evidence = ("--evidence-dir", str(evidence_dir))
     pytest = (python, "-m", "pytest", "features/", "-p", "no:xdist", "-p", "no:cacheprovider", *evidence)
     harness = (python, "-m", "harness.cli")
+    # Step 0 asks a person to attest three things before anything runs; the demo's operator says who it is.
+    attest = tuple(
+        DemoStep(f"the operator attests {item}",
+                 (*harness, "confirm", item, "--by", DEMO_OPERATOR, "--note", "harness demo on the embedded world",
+                  *evidence))
+        for item in PRE_TRANSITION_ATTESTATIONS)
     return (
+        *attest,
         DemoStep("preflight (seed Step 0 and Step 1)", (*pytest, "--phase", "preflight")),
         DemoStep("transition (seed Steps 2-4, after the switch and the restart)", (*pytest, "--phase", "transition")),
         DemoStep("first hour (harness watch, compressed)",

@@ -10,7 +10,7 @@ from harness import cli, demo
 
 
 @pytest.mark.parametrize(("statuses", "expected"), [
-    ([0, 0, 0, 0, 0], 0),
+    ([0, 0, 0, 0, 0, 0, 0, 0], 0),
     ([0, 6, 0, 0, 0], 6),
     ([0, 6, 1, 0, 0], 1),  # a failure outranks a check that could not look
     ([0, 1, 2, 0, 0], 2),  # a usage or internal error outranks both
@@ -24,7 +24,8 @@ def test_the_demo_runs_the_phases_in_the_seeds_order_into_one_evidence_dir(tmp_p
     steps = demo.demo_steps(tmp_path)
     phases = [step.argv[step.argv.index("--phase") + 1] for step in steps if "--phase" in step.argv]
     assert phases == ["preflight", "transition", "first-day"]
-    assert [step.argv[3] for step in steps if step.argv[1:3] == ("-m", "harness.cli")] == ["watch", "report"]
+    assert [step.argv[3] for step in steps if step.argv[1:3] == ("-m", "harness.cli")] == [
+        "confirm", "confirm", "confirm", "watch", "report"]
     assert all(step.argv[step.argv.index("--evidence-dir") + 1] == str(tmp_path) for step in steps)
 
 
