@@ -9,6 +9,7 @@ Every subprocess has a timeout; every failure is a ToolError whose message is on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -237,3 +238,68 @@ def run_allure(node: Node, cli: Path, args: list[str], cwd: Path, timeout: float
     if result.returncode != 0:
         raise ToolError(f"allure {args[0]} failed (exit {result.returncode}): "
                         f"{_one_line(result.stderr.strip() or result.stdout.strip() or 'no output')}")
+
+
+# Started before its inputs are ready: loads Allure's modules (most of a small report's time), then reads its
+# arguments from stdin (a JSON list, up to EOF) and runs Allure's command line with them.
+EARLY_START_JS = """\
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+
+const cli = process.argv[2];
+const require = createRequire(cli);
+const url = (name) => name.startsWith(".") ? new URL(name, pathToFileURL(cli)).href
+  : pathToFileURL(require.resolve(name)).href;
+await Promise.all(["./dist/commands/index.js", "@allurereport/plugin-awesome"].map(async (name) => {
+  try {
+    await import(url(name));
+  } catch {
+    // the command itself reports what cannot be loaded
+  }
+}));
+let input = "";
+process.stdin.setEncoding("utf8");
+for await (const chunk of process.stdin) input += chunk;
+process.argv.splice(1, process.argv.length - 1, cli, ...JSON.parse(input));  // in place: Allure imports `argv`
+await import(pathToFileURL(cli).href);
+"""
+EARLY_START_FILE = "allure-early-start.mjs"
+
+
+class EarlyAllure:
+    """Allure started early, in `cwd`, with only the environment it needs: Node loads Allure's modules while
+    Python prepares the inputs, then `run(ARGS)` hands it the arguments and waits. Used as a context manager,
+    the process never outlives the block."""
+
+    def __init__(self, node: Node, cli: Path, cwd: Path) -> None:
+        self._node = node
+        script = cwd / EARLY_START_FILE
+        script.write_text(EARLY_START_JS, encoding="utf-8", newline="\n")
+        try:
+            self._process = subprocess.Popen([str(node.executable), str(script), str(Path(cli).resolve())], cwd=cwd,
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             env=generate_environment())
+        except OSError as exc:
+            raise ToolError(f"cannot run {node.describe()}: {exc.strerror or exc}") from None
+
+    def __enter__(self) -> EarlyAllure:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        with contextlib.suppress(subprocess.SubprocessError, OSError, ValueError):
+            self._process.communicate(timeout=VERSION_TIMEOUT)
+
+    def run(self, args: list[str], timeout: float = GENERATE_TIMEOUT) -> None:
+        """Run `allure ARGS`; ToolError when it fails or takes longer than `timeout`."""
+        try:
+            out, err = self._process.communicate(json.dumps(args).encode("utf-8"), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            raise ToolError(f"allure {args[0]} did not finish within {timeout:g} s") from None
+        except OSError as exc:  # Node ended before reading its arguments
+            out, err = b"", str(exc).encode()
+        if self._process.returncode != 0:
+            text = (err.strip() or out.strip() or b"no output").decode("utf-8", errors="replace")
+            raise ToolError(f"allure {args[0]} failed (exit {self._process.returncode}): {_one_line(text)}")
