@@ -417,3 +417,45 @@ def test_a_github_failure_is_one_line_after_the_files_are_written(tmp_path: Path
     assert code == cli.EXIT_REFUSED
     assert f"wrote {tmp_path / 'report' / command.CARD_FILE}" in out
     assert err.startswith("harness: report: GitHub:") and len(err.strip().splitlines()) == 1 and SECRET not in err
+
+
+# -- Allure started early (real Node, a stand-in for Allure's cli.js) ----------------------------------------------
+@pytest.fixture
+def real_node() -> Node:
+    try:
+        return node_tools.find_node()
+    except ToolError as exc:
+        pytest.skip(str(exc))
+
+
+def _stand_in_cli(tmp_path: Path, body: str) -> Path:
+    cli_js = tmp_path / "allure" / "cli.js"
+    cli_js.parent.mkdir()
+    cli_js.write_text(body, encoding="utf-8")
+    return cli_js
+
+
+def test_early_allure_gets_its_arguments_when_they_are_ready(tmp_path: Path, real_node: Node) -> None:
+    cli_js = _stand_in_cli(tmp_path, "require('fs').writeFileSync('args.json', JSON.stringify(process.argv.slice(2)));")
+    with node_tools.EarlyAllure(real_node, cli_js, tmp_path) as allure:
+        allure.run(["generate", "--config", "a b.json", "ü"])
+    assert json.loads((tmp_path / "args.json").read_text(encoding="utf-8")) == ["generate", "--config", "a b.json", "ü"]
+
+
+def test_early_allure_failing_is_one_line(tmp_path: Path, real_node: Node) -> None:
+    cli_js = _stand_in_cli(tmp_path, "console.error('boom: no results\\n  at somewhere'); process.exit(3);")
+    with node_tools.EarlyAllure(real_node, cli_js, tmp_path) as allure, pytest.raises(ToolError) as caught:
+        allure.run(["generate"])
+    assert str(caught.value) == "allure generate failed (exit 3): boom: no results at somewhere"
+
+
+def test_early_allure_is_bounded_and_never_outlives_its_block(tmp_path: Path, real_node: Node) -> None:
+    cli_js = _stand_in_cli(tmp_path, "setInterval(() => {}, 1000);")
+    with node_tools.EarlyAllure(real_node, cli_js, tmp_path) as allure:
+        with pytest.raises(ToolError, match="within 1 s"):
+            allure.run(["generate"], timeout=1)
+        process = allure._process
+    assert process.poll() is not None
+    with node_tools.EarlyAllure(real_node, cli_js, tmp_path) as allure:  # left before run(): killed too
+        process = allure._process
+    assert process.poll() is not None
