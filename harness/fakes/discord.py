@@ -194,6 +194,8 @@ class FakeDiscord:
         self.alert_webhook_id = _random_snowflake()
         self.alert_webhook_token = secrets.token_urlsafe(51)
         self.startup_timeout = startup_timeout
+        #: When set, the instant a webhook post is dated with (a world that lives on its own clock); else real now.
+        self.clock: Callable[[], datetime] | None = None
         self._condition = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -565,7 +567,7 @@ class FakeDiscord:
 
     def _store(self, content: str, embeds: list[Any], username: str | None, at: datetime | None) -> Message:
         # Caller holds the condition. Ids are unique and increase with time, so `after` is an id comparison.
-        instant = at or datetime.now(timezone.utc)
+        instant = at or (self.clock() if self.clock is not None else datetime.now(timezone.utc))
         snowflake = snowflake_at(instant, 0) | (1 << 17)  # worker 0, process 1: a fixed, plausible value
         if at is None:
             snowflake = max(snowflake, self._last_snowflake + 1)
