@@ -459,3 +459,38 @@ def test_early_allure_is_bounded_and_never_outlives_its_block(tmp_path: Path, re
     with node_tools.EarlyAllure(real_node, cli_js, tmp_path) as allure:  # left before run(): killed too
         process = allure._process
     assert process.poll() is not None
+
+
+# -- the picture beside each log -------------------------------------------------------------------------------
+def test_the_operators_screenshot_wins_and_sits_beside_each_log(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                no_node: None) -> None:
+    from PIL import Image
+
+    evidence, docs = tmp_path / "evidence", tmp_path / "bot" / "docs"
+    run_dir = _run(evidence, "transition")
+    (run_dir / "paper-account.json").write_text(json.dumps({"accounts": ["DU12****"], "all_paper": True}),
+                                                encoding="utf-8")
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(evidence / "screenshot.png")
+    shot = (evidence / "screenshot.png").read_bytes()
+    log = docs / "Task_4_3_Transition_Log.md"
+    code, out, err = _main(capsys, "--evidence-dir", str(evidence), "--transition-log", str(log), "--no-html")
+    assert code == cli.EXIT_OK, err
+    assert (docs / "Task_4_3_Paper_Account.png").read_bytes() == shot
+    assert (evidence / "report" / "Task_4_3_Paper_Account.png").read_bytes() == shot
+    assert not (evidence / "report" / command.PICTURE_FILE).exists()  # nothing drawn: the operator's wins
+    assert "(Task_4_3_Paper_Account.png)" in log.read_text(encoding="utf-8")
+    assert f"wrote {log}" in out.splitlines()
+
+
+def test_the_drawn_picture_when_no_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture, no_node: None) -> None:
+    run_dir = _run(tmp_path, "transition")
+    (run_dir / "paper-account.json").write_text(json.dumps({"accounts": ["DU12****"], "all_paper": True}),
+                                                encoding="utf-8")
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html")
+    assert code == cli.EXIT_OK, err
+    assert f"wrote {tmp_path / 'report' / command.PICTURE_FILE}" in out.splitlines()
+    drawn = (tmp_path / "report" / command.PICTURE_FILE).read_bytes()
+    assert drawn.startswith(b"\x89PNG")
+    assert "(paper-account.png)" in (tmp_path / "report" / command.LOG_FILE).read_text(encoding="utf-8")
+    assert (tmp_path / "Task_4_3_Paper_Account.png").read_bytes() == drawn  # beside the evidence's own log
+    assert "(paper-account.png)" in (tmp_path / "report" / command.CARD_FILE).read_text(encoding="utf-8")
