@@ -27,7 +27,7 @@ SCREENSHOT_TITLE = "Paper account (the operator's screenshot)"
 TOKEN_VARIABLE = "GITHUB_TOKEN"
 DEFAULT_GITHUB_API = "https://api.github.com"
 PICTURE_PHASES = ("first-day", "transition", "first-hour", "rollback", "preflight")  # whose paper account is drawn
-FIRST_RUN = ("no run is recorded in {where} yet: run `pytest features/ --evidence-dir {evidence}` first (the "
+FIRST_RUN = ("no finished run is recorded in {where} yet: run `pytest features/ --evidence-dir {evidence}` first (the "
              "embedded world, or add --live-gateway --bot-dir BOT for yours), then `harness report`")
 
 
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"GitHub's REST API (default {DEFAULT_GITHUB_API}; GitHub Enterprise: https://HOST/api/v3)")
 
 
-def _allure(settings, say_install: bool = True):
+def _allure(say_install: bool = True):
     """(Node, Allure's cli.js), installing Allure into the tools cache on first use; Refused when either is missing."""
     from harness.cli import Refused
     from harness.report import node_tools
@@ -127,7 +127,7 @@ def run(settings, args: argparse.Namespace) -> int:
     from harness.cli import Refused
 
     if getattr(args, "setup", False):
-        node, cli = _allure(settings)
+        node, cli = _allure()
         print(f"Allure ready: {cli} (run by {node.describe()})")
         return 0
     from harness.actions import attest
@@ -138,7 +138,7 @@ def run(settings, args: argparse.Namespace) -> int:
     if not runs:
         raise Refused(FIRST_RUN.format(where=evidence_dir / "runs", evidence=evidence_dir))
     github_target = _github_target(args)
-    tools = None if args.no_html else _allure(settings)
+    tools = None if args.no_html else _allure()
     attestations, problem = attest.load(evidence_dir)
     if problem:
         raise Refused(problem)
@@ -151,6 +151,7 @@ def run(settings, args: argparse.Namespace) -> int:
 
 def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, github_target) -> int:
     from harness.cli import Refused
+    from harness.evidence.redact import redact_text
     from harness.report import allure_html, board_card, transition_log
     from harness.world import known_secrets
 
@@ -185,7 +186,8 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
             else:
                 picture_name = PICTURE_BESIDE_LOG + suffix
                 written.add(_write_bytes(target.parent / picture_name, picture.data))
-        text = transition_log.build(runs, attestations, picture=picture_name)
+        # Scrubbed again with the .env's secret values, as the HTML's inputs are: the evidence was, when written.
+        text = redact_text(transition_log.build(runs, attestations, picture=picture_name), secrets)
         written.add(*transition_log.write(text, [target]))
 
     html_target = report_dir / HTML_FILE
@@ -194,7 +196,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
         links["HTML report"] = HTML_FILE
     if picture is not None:
         links["Paper account picture"] = PICTURE_FILE if screenshot is None else PICTURE_BESIDE_LOG + suffix
-    card = board_card.render(runs, attestations, links)
+    card = redact_text(board_card.render(runs, attestations, links), secrets)
     card_target = report_dir / CARD_FILE
     written.add(*transition_log.write(card, [card_target]))
 

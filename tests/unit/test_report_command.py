@@ -494,3 +494,18 @@ def test_the_drawn_picture_when_no_screenshot(tmp_path: Path, capsys: pytest.Cap
     assert "(paper-account.png)" in (tmp_path / "report" / command.LOG_FILE).read_text(encoding="utf-8")
     assert (tmp_path / "Task_4_3_Paper_Account.png").read_bytes() == drawn  # beside the evidence's own log
     assert "(paper-account.png)" in (tmp_path / "report" / command.CARD_FILE).read_text(encoding="utf-8")
+
+
+def test_the_log_and_the_card_are_scrubbed_with_the_env_secrets(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                no_node: None) -> None:
+    evidence = tmp_path / "evidence"
+    _run(evidence, "transition", "NEEDS REMEDIATION",
+         [{"item": "dod_discord_paper", "status": "FAILED", "why": f"Discord answered with {SECRET} in it"}])
+    env_file = tmp_path / "bot.env"
+    env_file.write_text(f"DRY_RUN=false\nPAPER_TRADING=true\nDISCORD_BOT_TOKEN={SECRET}\n", encoding="utf-8")
+    code, out, err = _main(capsys, "--evidence-dir", str(evidence), "--bot-env", str(env_file), "--no-html")
+    assert code == cli.EXIT_OK, err
+    card = (evidence / "report" / command.CARD_FILE).read_text(encoding="utf-8")
+    assert "dod_discord_paper" in card and "Discord answered with" in card  # the item is there, its secret is not
+    for written in out.splitlines():
+        assert SECRET not in Path(written.removeprefix("wrote ")).read_bytes().decode("utf-8", errors="replace")
