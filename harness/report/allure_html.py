@@ -249,11 +249,26 @@ def merge_results(runs: Mapping[str, Any], target: Path, secrets: SecretSet) -> 
         if len(set(values.values())) == 1:
             lines.append(f"{key}={next(iter(values.values()))}")
         else:
-            lines.extend(f"{key} [{phase}]={value}" for phase, value in values.items())
+            lines.extend(f"{key}.{phase}={value}" for phase, value in values.items())  # a key ends at a space
     _write_text(shared / "environment.properties", redact_text("\n".join(lines) + "\n", secrets))
     if categories:
         _write_text(shared / "categories.json", _scrubbed_json(categories, secrets))
     return copied
+
+
+def categories_of(runs: Mapping[str, Any], secrets: SecretSet) -> list[dict[str, Any]]:
+    """The runs' categories.json rules, each once (Allure 3's awesome report takes them from its configuration
+    only); a rule without a name is left out, as Allure would refuse the whole configuration for it."""
+    rules: list[dict[str, Any]] = []
+    for _, run in _ordered(runs):
+        source = run.allure_results()
+        body = _read_json(source / "categories.json") if source is not None else None
+        for rule in body if isinstance(body, list) else ():
+            if isinstance(rule, dict) and isinstance(rule.get("name"), str) and rule["name"].strip():
+                rule = _scrub(rule, secrets)
+                if all(rule["name"] != known["name"] for known in rules):
+                    rules.append(rule)
+    return rules
 
 
 def report_name(runs: Mapping[str, Any]) -> str:
@@ -289,11 +304,13 @@ def write_globals(folder: Path, picture: Picture | None, errors: Sequence[str], 
     _write_text(folder / "harness-globals.json", _scrubbed_json(body, secrets))
 
 
-def allure_config(name: str, output: Path, group_by: Sequence[str] = GROUP_BY) -> dict[str, Any]:
+def allure_config(name: str, output: Path, group_by: Sequence[str] = GROUP_BY,
+                  categories: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     return {
         "name": name,
         "output": str(output),
         "hideLabels": list(HIDDEN_LABELS),
+        **({"categories": list(categories)} if categories else {}),
         "plugins": {"awesome": {"options": {"singleFile": True, "reportName": name, "reportLanguage": "en",
                                             "groupBy": list(group_by)}}},
     }
@@ -331,7 +348,8 @@ def build(runs: Mapping[str, Any], target: Path, *, picture: Picture | None, sec
             write_globals(results / "harness", picture, failed_items(runs), secrets)
             name = redact_text(report_name(runs), secrets)
             group_by = GROUP_BY if len(phases_with_results(runs)) > 1 else ONE_PHASE_GROUP_BY
-            _write_text(config, json.dumps(allure_config(name, output, group_by), ensure_ascii=False, indent=2))
+            body = allure_config(name, output, group_by, categories_of(runs, secrets))
+            _write_text(config, json.dumps(body, ensure_ascii=False, indent=2))
             allure.run(["generate", "--config", str(config), "--output", str(output),
                         *map(str, _subfolders(results))], timeout=timeout)
         page = output / "index.html"

@@ -220,7 +220,7 @@ def test_results_are_merged_per_run_scrubbed_and_labelled_by_phase(tmp_path: Pat
     assert SECRET not in merged and "U1234567" not in merged
     assert (target / "2-transition" / "c-attachment.png").read_bytes().startswith(b"\x89PNG")
     assert (target / "harness" / "environment.properties").read_text(encoding="utf-8") == \
-        "mode [preflight]=dry-run\nmode [transition]=paper\nworld=embedded\n"
+        "mode.preflight=dry-run\nmode.transition=paper\nworld=embedded\n"
 
 
 def test_one_phase_is_linked_not_rewritten_unless_the_scrub_changes_it(tmp_path: Path) -> None:
@@ -509,3 +509,17 @@ def test_the_log_and_the_card_are_scrubbed_with_the_env_secrets(tmp_path: Path, 
     assert "dod_discord_paper" in card and "Discord answered with" in card  # the item is there, its secret is not
     for written in out.splitlines():
         assert SECRET not in Path(written.removeprefix("wrote ")).read_bytes().decode("utf-8", errors="replace")
+
+
+def test_categories_go_to_the_configuration_once_and_well_formed(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    rules = [{"name": "Harness error", "matchedStatuses": ["broken"]}, {"matchedStatuses": ["failed"]}, "odd",
+             {"name": f"Wrong account {SECRET}", "matchedStatuses": ["failed"]}]
+    _results(_run(evidence, "preflight"), ("categories.json", json.dumps(rules)))
+    _results(_run(evidence, "transition"), ("categories.json", json.dumps(rules[:1])))
+    found = allure_html.categories_of(latest_runs(evidence), SecretSet([SECRET]))
+    assert len(found) == 2 and found[0] == rules[0]
+    assert found[1]["name"].startswith("Wrong account") and SECRET not in found[1]["name"]
+    config = allure_html.allure_config("n", tmp_path / "out", categories=found)
+    assert config["categories"] == found
+    assert "categories" not in allure_html.allure_config("n", tmp_path / "out")
