@@ -2,13 +2,16 @@
 
 Allure 3's awesome report with `singleFile: true` embeds everything (scripts, results, attachments) in one file
 that opens offline. Its inputs are made here, in a scratch folder, from the recorded evidence only:
-- each run's results copied into a folder of its own (no two runs' files can clash), every text scrubbed again
-  with the secrets known to the report (the bot's .env), each result labelled with its phase, which the tree
-  groups by; results in a folder shared by several runs (`--alluredir`) are kept only within the run's times;
-- one `environment.properties` for all runs (a key whose value differs between runs is shown per phase);
+- each run's results in a folder of their own (no two runs' files can clash), every text scrubbed again with the
+  secrets known to the report (the bot's .env); what the scrub leaves unchanged is hard-linked, not copied. With
+  several phases each result is labelled with its phase, which the tree groups by. Results in a folder shared by
+  several runs (`--alluredir`) are kept only within the run's times;
+- one `environment.properties` for all runs (a key whose value differs between runs is shown per phase), and the
+  runs' categories in Allure's configuration (the only place the awesome report reads them from);
 - Allure's "global" attachments and errors: the paper-account picture, and each item a verdict failed.
-The report's name carries each phase's recorded verdict; nothing here decides one. The awesome template's
-Google Analytics tag is removed from the page: the report must not call anything when it is opened.
+The report's name carries each phase's recorded verdict; nothing here decides one. Node is started first and
+loads Allure while the inputs are made (node_tools.EarlyAllure). The awesome template's Google Analytics tag is
+removed from the page: the report must not call anything when it is opened.
 """
 
 from __future__ import annotations
