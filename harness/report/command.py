@@ -26,7 +26,8 @@ PICTURE_TITLE = "Paper account (as read from the gateway)"
 SCREENSHOT_TITLE = "Paper account (the operator's screenshot)"
 TOKEN_VARIABLE = "GITHUB_TOKEN"
 DEFAULT_GITHUB_API = "https://api.github.com"
-PICTURE_PHASES = ("first-day", "transition", "first-hour", "rollback", "preflight")  # whose paper account is drawn
+# Whose paper account is drawn: the seed's screenshot belongs to Step 4, the transition's own verification.
+PICTURE_PHASES = ("transition", "first-hour", "first-day", "rollback", "preflight")
 FIRST_RUN = ("no finished run is recorded in {where} yet: run `pytest features/ --evidence-dir {evidence}` first (the "
              "embedded world, or add --live-gateway --bot-dir BOT for yours), then `harness report`")
 
