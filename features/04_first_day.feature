@@ -41,3 +41,25 @@ Feature: The first trading day after the switch (the seed's "Stability Maintaine
   Scenario: No crash, restart or silence in the 24 hours
     Given the bot's log of the first trading day after the switch
     Then the bot did not crash, restart or go silent during the first day
+
+  @dod_autostart @critical @needs_discord @needs_logs
+  Scenario: The scheduled start's Discord notification says paper trading mode
+    Given the bot's log of the first trading day after the switch
+    And the scheduled start of the first day
+    And the bot's Discord notifications around the scheduled start
+    Then a message says PAPER TRADING near the scheduled start
+    And no message near the scheduled start announces DRY-RUN or LIVE mode
+
+  @dod_orders_paper @needs_gateway @needs_logs
+  Scenario: The bot's orders of the first day reached the paper account
+    Given the bot's log of the first trading day after the switch
+    And the bot's .env as python-dotenv reads it
+    And the paper gateway as the harness reads it now
+    Then every managed account is a paper account
+    And every order the bot logged on the first day is in the paper account as far as the gateway still shows it
+
+  @dod_no_live_orders @critical @needs_gateway
+  Scenario: The live account holds no order and no execution
+    Given the bot's .env as python-dotenv reads it
+    And the live gateway as the harness sees it
+    Then the live account has no open order and no execution since the switch

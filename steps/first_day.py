@@ -1,8 +1,9 @@
 """Steps for the first-day feature: the first trading day after the switch as the bot's log tells it, the
-scheduler's task, the bot's process."""
+scheduler's task, the bot's process, the scheduled start's Discord notification, and the gateways."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,10 +12,20 @@ from pytest_bdd import given, then
 from harness.actions import baseline as baselines
 from harness.checks import CouldNotLook
 from harness.checks import first_day as checks
+from harness.checks import orders as order_checks
 from harness.checks import startup as startup_checks
-from harness.probes import bot_day, logs
+from harness.probes import bot_day, logs, reconcile
 from harness.probes.processes import find_bot_processes
 from harness.probes.scheduler import read_scheduled_task
+from steps.common import gateway_facts, startup_notification, when_started
+
+
+@dataclass(frozen=True)
+class _StartTime:
+    """A start as steps.common's Discord helpers read one: when it was, and how the log's times were read."""
+
+    started_at: datetime | None
+    zone: str
 
 
 def _switch_search_start(world) -> tuple[datetime | None, str]:
@@ -154,3 +165,50 @@ def no_crashes(first_day, world, evidence) -> None:
 def task_readable(scheduled_task) -> None:
     if not scheduled_task.looked:
         raise CouldNotLook(scheduled_task.problem or "the scheduler's task could not be read")
+
+
+@given("the bot's Discord notifications around the scheduled start", target_fixture="scheduled_notification")
+def scheduled_notification(world, scheduled_start, first_day, evidence):
+    return startup_notification(world, _StartTime(scheduled_start.at, first_day.zone), evidence,
+                                window=checks.notification_window(first_day, scheduled_start))
+
+
+@then("a message says PAPER TRADING near the scheduled start")
+def scheduled_discord_paper(scheduled_notification, scheduled_start, first_day) -> None:
+    startup_checks.check_discord_paper(scheduled_notification,
+                                       when_started(_StartTime(scheduled_start.at, first_day.zone), "scheduled start"))
+
+
+@then("no message near the scheduled start announces DRY-RUN or LIVE mode")
+def scheduled_discord_no_wrong_mode(scheduled_notification) -> None:
+    startup_checks.check_discord_no_wrong_mode(scheduled_notification)
+
+
+@given("the paper gateway as the harness reads it now", target_fixture="paper")
+def paper_now(world, paper_gateway, evidence):
+    # Every execution the gateway returned: the check keeps the first day's.
+    return gateway_facts(world, paper_gateway, evidence, "paper gateway")
+
+
+@then("every order the bot logged on the first day is in the paper account as far as the gateway still shows it")
+def day_orders_in_paper(first_day, world, env, paper, evidence) -> None:
+    facts = order_checks.require_readable(paper, world.why_no_gateway)
+    client_id = env.int_value("IBKR_CLIENT_ID")
+    if client_id is None:
+        raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's orders cannot be told")
+    logged = first_day.orders
+    evidence.record("first day: logged orders", {"orders": logged, "lines capped": first_day.order_lines_capped})
+    shown = checks.day_records(first_day, facts, client_id)
+    result = reconcile.reconcile(logged.orders, reconcile.broker_orders(shown), client_id, logged.rejections)
+    evidence.record("first day: reconciliation", result)
+    for note in checks.check_day_orders_in_paper(first_day, facts, result):
+        evidence.note(note)
+
+
+@then("the live account has no open order and no execution since the switch")
+def no_live_orders_since_switch(live, env, first_day_facts, evidence) -> None:
+    # Not behind the first day's log: the live account is read as it is now, whether or not the day can be judged.
+    switch = first_day_facts.switch
+    refs = sorted({order.ref for order in first_day_facts.orders.orders})
+    evidence.note(order_checks.check_no_live_orders(live, switch.timestamp if switch is not None else None,
+                                                    env.int_value("IBKR_CLIENT_ID"), refs))

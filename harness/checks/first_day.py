@@ -7,10 +7,13 @@ is America/New_York; the bounds are docs/first-day.md's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks.startup import HALT_TEXT, quote
+from harness.evidence.redact import mask_account
+from harness.ibkr import account_is_paper
 from harness.probes.bot_day import (
     AUTOSTART_EARLY,
     AUTOSTART_LATE,
@@ -20,10 +23,13 @@ from harness.probes.bot_day import (
     FirstDay,
     et,
 )
+from harness.probes.gateway import GatewayFacts
 from harness.probes.market import NEW_YORK
 from harness.probes.processes import ProcessFacts
+from harness.probes.reconcile import Reconciliation, describe_broker, describe_logged
 
 MAX_EXAMPLES = 5
+NOTIFICATION_WINDOW = timedelta(minutes=15)  # a start's Discord notification within this of it (or its connection)
 DST_HINT = ("exactly one hour off: the trigger keeps standard time (EST, UTC-5) or a fixed offset while New York "
             "changed to or from daylight saving time; set the trigger in America/New_York (the machine's local "
             "time zone) without a fixed UTC offset")
@@ -93,6 +99,19 @@ def require_scheduled_start(day: FirstDay) -> DayStart:
     if day.scheduled_start is None:
         raise CouldNotLook(f"no scheduled start on {_day_name(day)} to check (the auto-start scenario says why)")
     return day.scheduled_start
+
+
+def notification_window(day: FirstDay, start: DayStart) -> timedelta:
+    """How far from `start` its Discord notification may be: NOTIFICATION_WINDOW, widened to the start's first
+    connection when the bot connected later (a bot announces its start once it is up, e.g. after a gateway that
+    was logged in late)."""
+    if start.at is None:
+        return NOTIFICATION_WINDOW
+    later = [start_.at for start_ in day.starts if start_.at is not None and start_.at > start.at]
+    until = min(later) if later else day.window_end
+    connected = next((event.at for event in day.events if event.kind == "connected" and event.at is not None
+                      and start.at <= event.at and (until is None or event.at < until)), None)
+    return NOTIFICATION_WINDOW + (connected - start.at if connected is not None else timedelta(0))
 
 
 def check_no_wrong_mode(day: FirstDay) -> str:
@@ -264,3 +283,65 @@ def gateway_after_restart(facts, restart: datetime, window_end: datetime) -> str
     last = max(execution.time for execution in after)
     return (f"the paper gateway shows {len(after)} execution(s) after the restart by client id(s) "
             f"{', '.join(map(str, clients))}, the last at {et(last)}: a client was connected after the restart")
+
+
+def day_records(day: FirstDay, facts: GatewayFacts, client_id: int) -> GatewayFacts:
+    """What the paper gateway shows of the first day: the open orders and executions of the bot's client id whose
+    order id lies between the lowest and highest the bot logged that day (a client's order ids only grow, so such
+    an order was placed that day), and every execution dated in the day's window. Completed orders carry neither a
+    client id nor a time, so they cannot be told to be the first day's and are left out."""
+    ids = [order.order_id for order in day.orders.orders]
+    low, high = (min(ids), max(ids)) if ids else (0, -1)
+
+    def the_days(record_client: int, order_id: int) -> bool:
+        return record_client == client_id and low <= order_id <= high
+
+    start, end = day.window_start, day.window_end
+    executions = tuple(e for e in facts.executions if the_days(e.client_id, e.order_id) or (
+        e.time is not None and start is not None and end is not None and start <= e.time < end))
+    return replace(facts, open_orders=tuple(o for o in facts.open_orders if the_days(o.client_id, o.order_id)),
+                   executions=executions, completed_orders=())
+
+
+def check_day_orders_in_paper(day: FirstDay, facts: GatewayFacts, rec: Reconciliation) -> list[str]:
+    """Every order the bot logged on the first day is in the paper account as far as the gateway still shows it
+    (`rec`: the day's logged orders against `day_records`); no order of the bot's from that day that it did not
+    log; nothing in a live account. An order the gateway no longer shows (filled, cancelled or expired before the
+    gateway's current session) is "operator to confirm", never a pass (docs/first-day.md)."""
+    require_day(day)
+    logged = day.orders
+    if not logged.orders:
+        raise CouldNotLook(f"the bot logged no 'Order submitted' line between {et(day.window_start)} and "
+                           f"{et(day.window_end)}: no order of the first day to look for in the paper account; "
+                           "confirm in the paper account whether the bot should have traded that day")
+    live = sorted({m.broker.account for m in rec.matched if m.broker is not None and m.broker.account
+                   and account_is_paper(m.broker.account) is False})
+    if live:
+        raise CheckFailed("Wrong account, halt the bot", f"the bot's first-day orders are in LIVE account(s) "
+                          f"{', '.join(mask_account(a) for a in live)}", critical=True)
+    where = f"the paper gateway at {facts.host}:{facts.port}"
+    problems = []
+    if rec.unknown:
+        problems.append(f"{len(rec.unknown)} order(s) from the bot's client id {rec.client_id} placed on the first "
+                        "day (order ids among those it logged that day) that the bot never logged: "
+                        + "; ".join(describe_broker(r) for r in rec.unknown[:MAX_EXAMPLES]))
+    if rec.mismatched:
+        problems.append(f"{len(rec.mismatched)} order(s) differ from what the bot logged: " + "; ".join(
+            f"{describe_logged(m.logged)}: " + ", ".join(f"{f} logged {a}, account {b}" for f, a, b in m.fields)
+            for m in rec.mismatched[:MAX_EXAMPLES]))
+    if problems:
+        raise CheckFailed("The first day's orders do not reconcile with the paper account",
+                          f"{where}: " + ". ".join(problems))
+    capped = (" (only the first lines of the bot's orders were read: the log holds more)"
+              if day.order_lines_capped else "")
+    if rec.missing:
+        shown = "; ".join(f"{describe_logged(o)} at {et(o.at)} ({o.where})" for o in rec.missing[:MAX_EXAMPLES])
+        raise CouldNotLook(
+            f"{len(rec.missing)} of the {len(logged.orders)} order(s) the bot logged on {_day_name(day)} are neither "
+            f"open at {where} nor among the executions it still shows: {shown}. A gateway keeps executions and "
+            "finished orders of its current session only (it restarts daily), so an order filled, cancelled or "
+            "expired since cannot be seen; confirm them in the paper account's trade history (Client Portal: "
+            f"Performance & Reports > Trade Confirmations){capped}")
+    return [f"{describe_logged(m.logged)} at {et(m.logged.at)}: {m.status} in {mask_account(m.broker.account)}"
+            if m.broker is not None else f"{describe_logged(m.logged)}: {m.status} ({m.reason})"
+            for m in rec.matched[:50]] + ([capped.strip(" ()")] if capped else [])

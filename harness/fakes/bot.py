@@ -50,6 +50,7 @@ FAULTS = {
     "no-orders": "runs no gameplan",
     "phantom-order": "logs one more submitted order than it sends",
     "crash-at-noon": "crashes with a traceback when the world's clock reaches 12:00 (with --clock-file)",
+    "unlogged-order": "sends one more order (BUY 1 DIA @ 1.00) than it logs, between the ones it logs",
 }
 HEARTBEAT_TEXT = "Heartbeat: running"  # "Heartbeat: running, gateway connected"
 DAY_POLL_SECONDS = 0.003  # how often a bot on the world's clock looks at it (real seconds) while it moves
@@ -266,10 +267,17 @@ class StandInBot:
                               symbol, price)
             self.log.info("Gameplan complete: signals only (dry-run)")
             return
-        for strategy, symbol, side, qty, price in STRATEGY_ORDERS:
+        # On the world's clock the orders are good till cancelled: the run the morning after finds them still open.
+        tif = "DAY" if self.clock is None else "GTC"
+        hidden: set[int] = set()  # sent, never logged (the unlogged-order knob)
+        for number, (strategy, symbol, side, qty, price) in enumerate(STRATEGY_ORDERS):
             if "oversized-orders" in self.faults:
                 qty, price = qty * 100_000, 500.0
-            order = LimitOrder(side, qty, price, orderRef=f"strategy-{strategy}", tif="DAY")
+            if number == 1 and "unlogged-order" in self.faults:
+                unlogged = ib.placeOrder(Stock("DIA", "SMART", "USD"),
+                                         LimitOrder("BUY", 1, 1.00, orderRef="strategy-B", tif=tif))
+                hidden.add(unlogged.order.orderId)
+            order = LimitOrder(side, qty, price, orderRef=f"strategy-{strategy}", tif=tif)
             trade = ib.placeOrder(Stock(symbol, "SMART", "USD"), order)
             self.log.info("Order submitted: id=%s ref=%s %s %s %s @ %.2f", trade.order.orderId, order.orderRef,
                           side, qty, symbol, price)
@@ -277,6 +285,8 @@ class StandInBot:
             self.log.info("Order submitted: id=999 ref=strategy-B BUY 3 DIA @ 1.00")
         ib.sleep(1.0 if self.clock is None else 0.3)  # order statuses arrive
         for trade in ib.trades():
+            if trade.order.orderId in hidden:
+                continue
             self.log.info("Order status: id=%s %s", trade.order.orderId, trade.orderStatus.status)
             for entry in trade.log:
                 if entry.errorCode == 201:

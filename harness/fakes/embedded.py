@@ -57,6 +57,11 @@ WORLD_FAULTS = {
                                "12:03",
     "first-day-relogin-missed": "(first-day phase) nobody logged the gateway in again after its weekly Sunday "
                                 "restart: the bot's Monday 06:00 start finds no gateway until 08:40",
+    "first-day-discord-dry-run": "(first-day phase) the bot's 06:00 start posts 'Bot started in DRY-RUN mode' to "
+                                 "Discord although its log says paper",
+    "first-day-no-discord": "(first-day phase) the bot's 06:00 start posts nothing to Discord",
+    "first-day-unlogged-order": "(first-day phase) the bot's 06:00 gameplan sends one order (BUY 1 DIA) it never "
+                                "logs, between the orders it logs",
 }
 DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot's MAX_DAILY_LOSS_PCT=2.0
 # The stand-in bot has settled once its log holds one of these: its gameplan ran, it is waiting for one, or it
@@ -111,7 +116,7 @@ def _worlds(faults: set[str]):
             else lambda instant: market.session_at(instant).is_open)  # NYSE holidays and early closes
     for world in (paper, live):
         world.session_open = rule
-        world.prices.update({"QQQ": 430.0, "IWM": 210.0})
+        world.prices.update({"QQQ": 430.0, "IWM": 210.0, "DIA": 440.0})
     if "gateway-live-account" in faults:
         paper.accounts = [Account("U2345678", cash=50_000.0)]
         paper.trading_mode = "live"
@@ -274,6 +279,7 @@ def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults:
     environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
     stdout = root / "bot-stdout.txt"
     day = FirstDay(root, bot, paper, env, stdout, dates)
+    discord.clock = lambda: day.now  # the bot's notifications are dated on the world's clock, as its log is
     stack.callback(lambda: [_stop_bot(process) for process in day.processes])
     try:
         process = day.live(faults, autostart_at, gateway_restart)

@@ -11,8 +11,9 @@ morning after:
   day before) and whose 24 hours ended at least an hour ago: in every first-day world, so the weekly re-login
   question is always asked, and answered "handled" in the clean world;
 * 06:00 ET (`--autostart-at`): the scheduled start (the bot connects at once: the gateway was logged in again after
-  its Sunday restart), the seed's startup lines, the Discord notification, the gameplan's orders through the fake
-  gateway;
+  its Sunday restart), the seed's startup lines, the Discord notification (dated on the world's clock: the fake
+  Discord's `clock`), the gameplan's orders through the fake gateway (good-till-cancelled limits far below the
+  market: they rest, so the run the morning after still sees them open at the paper gateway);
 * a heartbeat line every 10 minutes of the clock while the bot runs;
 * 16:30 ET (`--gateway-restart`): the gateway drops its clients and refuses connections (`FakeGateway.go_down`);
   the bot logs the loss and retries; two minutes later the gateway accepts again and the bot logs the reconnection;
@@ -49,6 +50,11 @@ CRASH_AT, RESTARTED_AT = time(12, 0), time(12, 3)  # first-day-crash-at-noon
 STARTED_BY_HAND_AT = time(9, 12)  # first-day-no-autostart
 REAL_PAUSE = 0.02  # real seconds per step while no bot acts on the clock (it is down, or connecting)
 WAIT_SECONDS = 30.0  # the longest real wait for the bot to act on the clock, start, or see the gateway go
+BOT_KNOBS = (  # (world fault, the stand-in bot's knob that makes it)
+    ("first-day-no-reconnect", "no-reconnect"), ("first-day-crash-at-noon", "crash-at-noon"),
+    ("first-day-discord-dry-run", "discord-dry-run"), ("first-day-no-discord", "no-discord"),
+    ("first-day-unlogged-order", "unlogged-order"),
+)
 READY_MARKERS = ("Gameplan complete", "Waiting for a gameplan", "Gateway connection failed", "Unhandled error",
                  "Signal (dry-run")
 
@@ -205,8 +211,7 @@ class FirstDay:
         start = dates.at(STARTED_BY_HAND_AT if "first-day-no-autostart" in faults else autostart_at)
         self.set(dates.at(autostart_at))
         self.step_to(start, None)
-        bot_faults = {knob for fault, knob in (("first-day-no-reconnect", "no-reconnect"),
-                                                ("first-day-crash-at-noon", "crash-at-noon")) if fault in faults}
+        bot_faults = {knob for fault, knob in BOT_KNOBS if fault in faults}
         # The task's own environment reaches the bot: `set DRY_RUN=true&& python ...` wins over the .env.
         extra = {"DRY_RUN": "true"} if "first-day-task-env-dry-run" in faults else {}
         relogin_missed = "first-day-relogin-missed" in faults

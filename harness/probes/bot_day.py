@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from harness.probes import logs, market
+from harness.probes import logs, market, reconcile
 from harness.probes.logs import files as _files
 from harness.probes.logs import timestamps as _timestamps
 from harness.probes.market import NEW_YORK
@@ -31,6 +31,7 @@ MAX_KEPT = 20  # error lines, events and shutdowns kept
 MAX_EVENTS = 2000  # connection attempts kept (a bot retrying every second for hours)
 MAX_GAPS = 5  # the largest silences kept
 MAX_CLOSED_DAYS = 14  # days searched for the next trading day
+MAX_ORDER_LINES = 20_000  # the window's order lines kept ("Order submitted/rejected/status"), bounded for memory
 
 # What a line's MESSAGE says about the connection (docs/first-day.md). "connected" is tried first, so
 # "connection re-established" is never a disconnect.
@@ -124,6 +125,8 @@ class FirstDay:
     last_line: logs.LogLine | None = None  # in the window
     read_problems: tuple[logs.FileProblem, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    orders: reconcile.BotOrderLog = field(default_factory=reconcile.BotOrderLog)  # the bot's order lines in the window
+    order_lines_capped: bool = False  # more than MAX_ORDER_LINES order lines: the rest were not read
 
     @property
     def over(self) -> bool:
@@ -298,6 +301,8 @@ class _DayReader:
         self.running = False
         self.previous: logs.LogLine | None = None  # the last dated line while running
         self.problems: list[logs.FileProblem] = []
+        self.order_lines: list[logs.LogLine] = []
+        self.order_lines_capped = False
         self.done = False
 
     # -- reading --
@@ -369,6 +374,11 @@ class _DayReader:
                 lines.append(line)
             else:
                 self.blocks[-1] = (lines, True)
+        if "order " in lowered:
+            if len(self.order_lines) < MAX_ORDER_LINES:
+                self.order_lines.append(line)
+            else:
+                self.order_lines_capped = True
         if _any_matches(self.errors_wanted, line.text, lowered):
             self.error_count += 1
             if len(self.errors) < MAX_KEPT:
@@ -450,5 +460,6 @@ class _DayReader:
                        **{name: Mentions(count, tuple(kept)) for name, (count, kept) in self.mentions.items()},
                        shutdowns=tuple(self.shutdowns), gaps=gaps,
                        lines_in_window=self.in_window, undated=self.undated, first_line=self.first,
-                       last_line=self.last, read_problems=tuple(self.problems))
+                       last_line=self.last, read_problems=tuple(self.problems),
+                       orders=reconcile.parse_bot_orders(self.order_lines), order_lines_capped=self.order_lines_capped)
 

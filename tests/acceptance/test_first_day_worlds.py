@@ -1,6 +1,7 @@
 """`pytest features/ --phase first-day`, the operator's command, against embedded first days lived in seconds
-(harness.fakes.first_day): the clean day verifies dod_autostart, dod_reconnect and dod_no_crashes; each faulty day
-fails exactly the scenarios of what it got wrong.
+(harness.fakes.first_day): the clean day verifies dod_autostart (with the scheduled start's Discord notification),
+dod_reconnect, dod_no_crashes, dod_orders_paper (the day's orders at the paper gateway) and dod_no_live_orders; each
+faulty day fails exactly the scenarios of what it got wrong.
 
 Every world's first day is a Monday (the most recent one after a weekend that is over), so the weekly re-login is
 asked in every world and answered "handled" in the clean one. One run per world: no two tests read the same one."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness.report import transition_log
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import Run, run_features
 
@@ -20,7 +22,10 @@ SCHEDULER = "test_the_scheduler_starts_the_bot_at_0600_americanew_york_on_tradin
 RECONNECT = "test_the_bot_reconnected_after_the_gateways_1630_et_restart"
 RELOGIN = "test_the_bot_handled_ib_gateways_weekly_relogin_before_the_first_day"
 NO_CRASH = "test_no_crash_restart_or_silence_in_the_24_hours"
-ALL = {AUTOSTART, PAPER_START, SCHEDULER, RECONNECT, RELOGIN, NO_CRASH}
+DISCORD = transition_log.FIRST_DAY_DISCORD[1]  # the transition log's Discord box reads this scenario's row
+DAY_ORDERS = "test_the_bots_orders_of_the_first_day_reached_the_paper_account"
+NO_LIVE = "test_the_live_account_holds_no_order_and_no_execution"
+ALL = {AUTOSTART, PAPER_START, SCHEDULER, RECONNECT, RELOGIN, NO_CRASH, DISCORD, DAY_ORDERS, NO_LIVE}
 _MODULE = "test_first_day_worlds.py::"
 
 
@@ -53,8 +58,40 @@ def test_the_clean_first_day_is_verified(tmp_path):
     verdict = _verdict(tmp_path)
     assert verdict["overall"] == "TRANSITION VERIFIED" and verdict["world"] == "embedded"
     assert {row["item"]: row["status"] for row in verdict["items"]} == {
-        "dod_autostart": "VERIFIED", "dod_reconnect": "VERIFIED", "dod_no_crashes": "VERIFIED"}
+        "dod_autostart": "VERIFIED", "dod_reconnect": "VERIFIED", "dod_no_crashes": "VERIFIED",
+        "dod_orders_paper": "VERIFIED", "dod_no_live_orders": "VERIFIED"}
     assert "TRANSITION VERIFIED (first-day)" in run.output
+    rows = {row["scenario"]: row for path in (tmp_path / "evidence" / "runs").glob("*/evidence*.jsonl")
+            for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    notification = next(r["facts"] for r in rows[DISCORD]["records"] if r["name"] == "startup notification")
+    # Posted on the world's clock at the scheduled start, and found there (not at the time the run was made).
+    assert "PAPER TRADING" in notification["match"]["content"] and notification["delta"] == "datetime.timedelta(0)"
+    reconciled = next(r["facts"] for r in rows[DAY_ORDERS]["records"] if r["name"] == "first day: reconciliation")
+    assert len(reconciled["matched"]) == 3 and not reconciled["missing"] and not reconciled["unknown"]
+
+
+def test_a_dry_run_discord_notification_fails_the_discord_scenario(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-discord-dry-run")
+    _fails_exactly(run, _row("test_a_dry_run_discord_notification_fails_the_discord_scenario"))
+    assert "DRY-RUN" in run.outcomes[DISCORD].message
+
+
+def test_no_discord_notification_fails_the_discord_scenario(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-no-discord")
+    _fails_exactly(run, _row("test_no_discord_notification_fails_the_discord_scenario"))
+    assert "No PAPER TRADING notification" in run.outcomes[DISCORD].message
+
+
+def test_an_order_the_bot_never_logged_fails_the_day_orders(tmp_path):
+    run = _first_day_run(tmp_path, "first-day-unlogged-order")
+    _fails_exactly(run, _row("test_an_order_the_bot_never_logged_fails_the_day_orders"))
+    assert "DIA" in run.outcomes[DAY_ORDERS].message and "never logged" in run.outcomes[DAY_ORDERS].message
+
+
+def test_an_order_in_the_live_account_fails_the_live_account_check(tmp_path):
+    run = _first_day_run(tmp_path, "live-account-activity")
+    _fails_exactly(run, _row("test_an_order_in_the_live_account_fails_the_live_account_check"))
+    assert "ORDERS IN THE LIVE ACCOUNT" in run.outcomes[NO_LIVE].message
 
 
 def test_a_bot_started_by_hand_fails_the_autostart(tmp_path):
@@ -69,6 +106,7 @@ def test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start(tmp_pa
     _fails_exactly(run, _row("test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start"))
     assert "DRY_RUN=true" in run.outcomes[SCHEDULER].message
     assert "DRY_RUN=true" in run.outcomes[PAPER_START].message
+    assert "DRY-RUN" in run.outcomes[DISCORD].message  # the dry-run bot announced its mode too
 
 
 def test_a_trigger_at_a_fixed_offset_fails_the_scheduler(tmp_path):
@@ -97,13 +135,14 @@ def test_a_missed_weekly_relogin_fails_the_relogin(tmp_path):
 
 
 MATRIX = [
-    Fault("clean first day", "nothing: auto-started at 06:00 ET in paper mode, reconnected 2 minutes after the 16:30 "
-          "restart, a heartbeat every 10 minutes to 06:00 the next day", set(),
+    Fault("clean first day", "nothing: auto-started at 06:00 ET in paper mode and said so on Discord, its orders open "
+          "at the paper gateway, reconnected 2 minutes after the 16:30 restart, a heartbeat every 10 minutes to 06:00 "
+          "the next day, nothing in the live account", set(),
           _MODULE + "test_the_clean_first_day_is_verified"),
     Fault("started by hand", knobs({FAULTS: "first-day-no-autostart"}), {AUTOSTART},
-          _MODULE + "test_a_bot_started_by_hand_fails_the_autostart", skips={PAPER_START}),
-    Fault("task sets DRY_RUN", knobs({FAULTS: "first-day-task-env-dry-run"}), {SCHEDULER, PAPER_START},
-          _MODULE + "test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start"),
+          _MODULE + "test_a_bot_started_by_hand_fails_the_autostart", skips={PAPER_START, DISCORD}),
+    Fault("task sets DRY_RUN", knobs({FAULTS: "first-day-task-env-dry-run"}), {SCHEDULER, PAPER_START, DISCORD},
+          _MODULE + "test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start", skips={DAY_ORDERS}),
     Fault("trigger at a fixed offset", knobs({FAULTS: "first-day-trigger-wrong-zone"}), {SCHEDULER},
           _MODULE + "test_a_trigger_at_a_fixed_offset_fails_the_scheduler"),
     Fault("no reconnection", knobs({FAULTS: "first-day-no-reconnect"}), {RECONNECT},
@@ -112,4 +151,12 @@ MATRIX = [
           _MODULE + "test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times"),
     Fault("weekly re-login missed", knobs({FAULTS: "first-day-relogin-missed"}), {RELOGIN},
           _MODULE + "test_a_missed_weekly_relogin_fails_the_relogin"),
+    Fault("Discord says dry-run on the first day", knobs({FAULTS: "first-day-discord-dry-run"}), {DISCORD},
+          _MODULE + "test_a_dry_run_discord_notification_fails_the_discord_scenario"),
+    Fault("no Discord notification on the first day", knobs({FAULTS: "first-day-no-discord"}), {DISCORD},
+          _MODULE + "test_no_discord_notification_fails_the_discord_scenario"),
+    Fault("an order the bot never logged", knobs({FAULTS: "first-day-unlogged-order"}), {DAY_ORDERS},
+          _MODULE + "test_an_order_the_bot_never_logged_fails_the_day_orders"),
+    Fault("an order in the live account", knobs({FAULTS: "live-account-activity"}), {NO_LIVE},
+          _MODULE + "test_an_order_in_the_live_account_fails_the_live_account_check"),
 ]

@@ -246,3 +246,31 @@ def test_the_keyword_fast_path_agrees_with_pattern_matches(text):
     for patterns in (logs.error_markers(DEFAULT_TEXTS["errors"]),
                      tuple(logs.Pattern(item, ignore_case=True) for item in DEFAULT_TEXTS["shutdown"])):
         assert bot_day._any_matches(patterns, text, text.lower()) == any(p.matches(text) for p in patterns)
+
+
+def test_the_days_order_lines_are_read_and_the_others_are_not(tmp_path):
+    day = date(2026, 3, 9)
+    lines = [*clean_day(),
+             Line(at(date(2026, 3, 6), "17:15"), "INFO", "Order submitted: id=1 ref=strategy-A BUY 1 SPY @ 1.00"),
+             Line(at(day, "06:00:05"), "INFO", "Order submitted: id=7 ref=strategy-A BUY 1 SPY @ 1.00"),
+             Line(at(day, "06:00:06"), "INFO", "Order submitted: id=8 ref=strategy-B SELL 2 IWM"),
+             Line(at(day, "06:00:07"), "INFO", "Order rejected: id=8 code=201 reason=insufficient funds"),
+             Line(at(day, "06:00:08"), "INFO", "Order status: id=7 PreSubmitted"),
+             Line(datetime(2026, 3, 10, 7, tzinfo=NEW_YORK), "INFO", "Order submitted: id=9 ref=x BUY 1 QQQ @ 1.00")]
+    found = read(write_plain(tmp_path / "bot.log", lines))
+    orders = found.orders
+    assert [(o.order_id, o.side, o.quantity, o.symbol, o.price) for o in orders.orders] == [
+        (7, "BUY", 1.0, "SPY", 1.0), (8, "SELL", 2.0, "IWM", None)]  # not the switch day's, not the next day's
+    assert orders.orders[0].at == at(day, "06:00:05") and orders.orders[0].where.endswith("bot.log:" + str(
+        next(n for n, line in enumerate(sorted(lines, key=lambda item: item.at), 1) if "id=7 ref" in line.message)))
+    assert [(r.order_id, r.code) for r in orders.rejections] == [(8, 201)]
+    assert orders.status_of(7) == "PreSubmitted" and not found.order_lines_capped
+
+
+def test_order_lines_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(bot_day, "MAX_ORDER_LINES", 2)
+    day = date(2026, 3, 9)
+    lines = [*clean_day(), *(Line(at(day, f"07:0{n}"), "INFO", f"Order submitted: id={n} ref=a BUY 1 SPY @ 1.00")
+                             for n in range(1, 5))]
+    found = read(write_plain(tmp_path / "bot.log", lines))
+    assert [o.order_id for o in found.orders.orders] == [1, 2] and found.order_lines_capped

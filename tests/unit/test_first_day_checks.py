@@ -269,3 +269,108 @@ def test_the_gateway_note_names_clients_seen_after_the_restart_and_never_decides
     assert "judged from the log only" in checks.gateway_after_restart(GatewayFacts(handshake_ok=True), restart, end)
     assert "could not be read" in checks.gateway_after_restart(GatewayFacts(problem="refused"), restart, end)
     assert "not read" in checks.gateway_after_restart(None, restart, end)
+
+
+# -- the first day's orders at the paper gateway ------------------------------------------------------------------
+def _day_with_orders(tmp_path):
+    lines = [*clean_day(),
+             Line(at(MONDAY, "06:00:05"), "INFO", "Order submitted: id=7 ref=strategy-A BUY 1 SPY @ 1.00"),
+             Line(at(MONDAY, "06:00:06"), "INFO", "Order submitted: id=9 ref=strategy-B BUY 2 IWM @ 1.00")]
+    return read(write_plain(tmp_path / "bot.log", lines))
+
+
+def _paper(*, open_orders=(), executions=(), completed=()):
+    from harness.probes.gateway import GatewayFacts
+
+    return GatewayFacts(host="127.0.0.1", port=4002, handshake_ok=True, accounts=("DU1234567",),
+                        open_orders=tuple(open_orders), executions=tuple(executions),
+                        completed_orders=tuple(completed))
+
+
+def _order(order_id, symbol="SPY", quantity=1.0, client_id=1, account="DU1234567"):
+    from harness.probes.gateway import OrderFact
+
+    return OrderFact(order_id=order_id, perm_id=100 + order_id, client_id=client_id, account=account, symbol=symbol,
+                     action="BUY", quantity=quantity, limit_price=1.0, order_ref="strategy-A", status="Submitted")
+
+
+def _execution(order_id, when, symbol="SPY", shares=1.0, client_id=1):
+    from harness.probes.gateway import ExecutionFact
+
+    return ExecutionFact(exec_id=f"e{order_id}", order_id=order_id, perm_id=100 + order_id, client_id=client_id,
+                         account="DU1234567", symbol=symbol, side="BOT", shares=shares, price=1.0, time=when)
+
+
+def day_orders(day, facts, client_id=1):
+    from harness.probes import reconcile
+
+    shown = checks.day_records(day, facts, client_id)
+    result = reconcile.reconcile(day.orders.orders, reconcile.broker_orders(shown), client_id, day.orders.rejections)
+    return checks.check_day_orders_in_paper(day, facts, result)
+
+
+def test_the_days_orders_open_or_executed_at_the_paper_gateway_pass(tmp_path):
+    day = _day_with_orders(tmp_path)
+    notes = day_orders(day, _paper(open_orders=[_order(7)], executions=[_execution(9, at(MONDAY, "09:30"), "IWM", 2)]))
+    assert notes[0] == "id=7 ref=strategy-A BUY 1 SPY @ 1.00 at 2026-03-09 06:00:05 EDT: submitted in DU****567"
+    assert "id=9" in notes[1] and "filled" in notes[1]
+
+
+def test_orders_the_gateway_no_longer_shows_are_for_the_operator_never_a_pass(tmp_path):
+    from harness.probes.gateway import CompletedOrderFact
+
+    day = _day_with_orders(tmp_path)
+    for facts in (_paper(), _paper(open_orders=[_order(7)]),
+                  _paper(completed=[CompletedOrderFact(perm_id=5, account="DU1234567", symbol="IWM", action="BUY",
+                                                       quantity=2.0, order_ref="strategy-B", status="Filled")])):
+        with pytest.raises(CouldNotLook, match=r"current session only.*confirm them in the paper account"):
+            day_orders(day, facts)  # a completed order carries no time: never taken for the first day's
+
+
+def test_an_order_of_the_day_the_bot_never_logged_fails(tmp_path):
+    day = _day_with_orders(tmp_path)
+    facts = _paper(open_orders=[_order(7), _order(8, "DIA"), _order(9, "IWM", 2.0)])
+    with pytest.raises(CheckFailed, match=r"never logged: client 1 id=8 .*DIA"):
+        day_orders(day, facts)
+    # The bot's orders outside the day's ids (an older day's, today's) and other clients' are not the first day's.
+    assert len(day_orders(day, _paper(open_orders=[_order(7), _order(9, "IWM", 2.0), _order(3, "QQQ"),
+                                                   _order(12, "QQQ"), _order(8, "DIA", client_id=5)]))) == 2
+
+
+def test_an_execution_in_the_window_the_bot_never_logged_fails(tmp_path):
+    day = _day_with_orders(tmp_path)
+    facts = _paper(open_orders=[_order(7), _order(9, "IWM", 2.0)], executions=[_execution(40, at(MONDAY, "11:00"))])
+    with pytest.raises(CheckFailed, match="never logged"):
+        day_orders(day, facts)
+
+
+def test_a_different_quantity_fails_and_a_live_account_is_critical(tmp_path):
+    day = _day_with_orders(tmp_path)
+    with pytest.raises(CheckFailed, match="quantity logged 2, account 5"):
+        day_orders(day, _paper(open_orders=[_order(7), _order(9, "IWM", 5.0)]))
+    with pytest.raises(CheckFailed, match="LIVE account") as failure:
+        day_orders(day, _paper(open_orders=[_order(7, account="U7654321"), _order(9, "IWM", 2.0)]))
+    assert failure.value.critical and "U7654321" not in str(failure.value)
+
+
+def test_a_day_without_orders_or_not_over_is_for_the_operator(tmp_path):
+    quiet = read(write_plain(tmp_path / "bot.log", clean_day()))
+    with pytest.raises(CouldNotLook, match="logged no 'Order submitted' line"):
+        day_orders(quiet, _paper())
+    early = read(write_plain(tmp_path / "early.log", clean_day()), now=at(MONDAY, "12:00"))
+    with pytest.raises(CouldNotLook, match="run again after"):
+        day_orders(early, _paper())
+
+
+def test_the_notification_window_reaches_the_start_s_late_connection(tmp_path):
+    clean = read(write_plain(tmp_path / "bot.log", clean_day()))
+    # The stand-in's connection line comes 0.2 s after its startup line.
+    assert checks.notification_window(clean, clean.scheduled_start) == checks.NOTIFICATION_WINDOW + timedelta(
+        milliseconds=200)
+    late = clean_day()
+    index = next(n for n, line in enumerate(late) if line.message == "Gateway connection established"
+                 and line.at.date() == MONDAY)
+    late[index] = Line(at(MONDAY, "08:40"), "INFO", "Gateway connection established")  # connected only at 08:40
+    day = read(write_plain(tmp_path / "late.log", late))
+    assert checks.notification_window(day, day.scheduled_start) == checks.NOTIFICATION_WINDOW + (
+        at(MONDAY, "08:40") - at(MONDAY, "06:00:03"))
