@@ -35,6 +35,15 @@ CONFIRM = "operator to confirm"
 MAX_TEXT_CHARS = 300  # one reason or message in the log
 MAX_LOG_LINES = 12  # startup lines quoted
 EASTERN = "America/New_York"
+EMBEDDED_WORLD = "embedded"  # RunRecord.world of a run against the harness's own fakes
+EMBEDDED_BANNER = ("> ⚠ Embedded world: these runs checked the harness's own fakes, not a real bot. This log "
+                   "demonstrates the harness; it is not evidence of a transition.")
+EMBEDDED_NEXT_STEP = "Run the procedure on your bot (README: Use it on your bot)"
+# Boxes that one scenario alone decides (its row in the run's evidence), where the item holds other checks too:
+# (box text, pytest-bdd's name of the scenario, its title in the feature file).
+FIRST_DAY_DISCORD = ("Discord notification confirmed paper trading mode",
+                     "test_the_scheduled_starts_discord_notification_says_paper_trading_mode",
+                     "The scheduled start's Discord notification says paper trading mode")
 
 
 class RunLike(Protocol):
@@ -185,6 +194,43 @@ def judge(text: str, ids: Sequence[str], phase: str, items: Mapping[str, dict] |
     return Box("✅", text, "; ".join(good) + f" ({phase} run)")
 
 
+def scenario_rows(run: RunLike | None, name: str) -> list[dict]:
+    """The run's evidence rows of the scenario `name` (pytest-bdd's test name), in node-id order."""
+    if run is None:
+        return []
+    return [row for row in run.rows() if isinstance(row, dict)
+            and (row.get("scenario") == name or str(row.get("nodeid") or "").endswith("::" + name))]
+
+
+def judge_scenario(text: str, name: str, title: str, phase: str, run: RunLike | None) -> Box:
+    """One box from one scenario's result in `phase`'s run: ✅ only when it ran and passed (every row of it), ❌ when
+    it failed, "operator to confirm" otherwise (skipped, not run, no such scenario in the run)."""
+    if run is None:
+        return Box(" ", text, f"the {phase} run has not been made yet (`{PHASE_COMMANDS[phase]}`)")
+    rows = scenario_rows(run, name)
+    if not rows:
+        return Box(" ", text, f'the {phase} run has no result of the scenario "{title}"')
+    outcomes = [str(row.get("outcome") or "no outcome").lower() for row in rows]
+    failed = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome in ("failed", "error")]
+    if failed:
+        return Box("❌", text, f'scenario "{title}": {clean(failed[0].get("message") or "failed")}')
+    if all(outcome == "passed" for outcome in outcomes):
+        shown = ""
+        notification = next((record.get("facts") for row in rows for record in row.get("records") or ()
+                             if isinstance(record, dict) and record.get("name") == "startup notification"), None)
+        match = notification.get("match") if isinstance(notification, dict) else None
+        if isinstance(match, dict) and match.get("content"):
+            shown = f'"{clean(match.get("content"))}" (posted {when(match.get("timestamp"))}); '
+        return Box("✅", text, f'{shown}scenario "{title}" passed ({phase} run)')
+    open_ = next(row for row, outcome in zip(rows, outcomes, strict=True) if outcome != "passed")
+    why = clean(open_.get("message") or "")
+    for prefix in (CONFIRM + ": ", CONFIRM):
+        if why.lower().startswith(prefix):
+            why = why[len(prefix):].lstrip()
+    return Box(" ", text, f'scenario "{title}" {clean(open_.get("outcome") or "no outcome", 40)}'
+                          + (f": {why}" if why else ""))
+
+
 def open_reason(entry: Mapping[str, Any]) -> str:
     """`item: why` for an item neither satisfied nor failed (the why of a skip already says "operator to confirm")."""
     why = clean(entry.get("why", ""))
@@ -284,6 +330,7 @@ def _header(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
     lines = [
         "# Task 4.3 Transition Log — Paper Trading Mode Activation",
         "",
+        *([EMBEDDED_BANNER, ""] if embedded(runs) else []),
         f"**Transition Date:** {date}",
         f"**Task 4.2 Completion:** {attested(approved) if approved else CONFIRM + ' (`harness confirm pre_task_4_2_approved --by NAME`)'}",  # noqa: E501
         f"**Operator Authorization:** {attested(authorized) if authorized else CONFIRM + ' (`harness confirm pre_operator_authorized --by NAME`)'}",  # noqa: E501
@@ -525,10 +572,12 @@ def _first_hour(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestat
 def _first_day(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
     run = runs.get("first-day")
     lines = ["## First 24 Hours Post-Transition", "", _from_run("first-day", run), ""]
+    discord_box, discord_scenario, discord_title = FIRST_DAY_DISCORD
     groups = (
         ("Auto-Start (6:00 AM ET)", (
             ("Bot auto-started via Task Scheduler", ("dod_autostart",)),
-            ("Discord notification confirmed paper trading mode", ("dod_discord_paper", "dod_autostart")),
+            # dod_autostart holds the start's time, mode and task too: only its Discord scenario may tick this box.
+            (discord_box, ()),
             ("Logs show successful startup", ("dod_log_paper", "dod_autostart")))),
         ("Order Execution", (
             ("Orders executed in paper account (if market open)", ("dod_orders_paper",)),
@@ -538,8 +587,12 @@ def _first_day(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestati
             ("No crashes or unexpected shutdowns", ("dod_no_crashes",)),
             ("No error patterns in logs", ("dod_no_crashes",)))),
     )
+    items = verdict_items(run)
     for title, spec in groups:
-        lines += [f"**{title}:**", *_boxes(spec, "first-day", run, attestations), ""]
+        lines.append(f"**{title}:**")
+        lines += [judge_scenario(text, discord_scenario, discord_title, "first-day", run).render() if not ids
+                  else judge(text, ids, "first-day", items, attestations).render() for text, ids in spec]
+        lines.append("")
     if run is None:
         summary = "not yet: the first day has not been checked"
     else:
@@ -558,6 +611,11 @@ def _rollback(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestatio
             "", "**Reason for Rollback:** " + CONFIRM + " (note it in the remediation issue)", "", "---", ""]
 
 
+def embedded(runs: Mapping[str, RunLike]) -> bool:
+    """Any run of the log checked the embedded world (the harness's own fakes)."""
+    return any(run.world == EMBEDDED_WORLD for run in runs.values())
+
+
 def _verdict(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
     result = outcome(runs, attestations)
     lines = ["## Transition Verdict", "", f"**Status:** {result.status}"]
@@ -572,7 +630,7 @@ def _verdict(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation
     else:
         confirmation = (f'{CONFIRM}: "Paper trading transition successful, ready for Task 4.4" '
                         "(`harness confirm dod_operator_declared --by NAME`)")
-    next_step = {SUCCESS: "Proceed to Task 4.4",
+    next_step = {SUCCESS: EMBEDDED_NEXT_STEP if embedded(runs) else "Proceed to Task 4.4",
                  NEEDS_REMEDIATION: "Address issues and retry (open the remediation issue the rollback plan asks for)",
                  INCOMPLETE: "Finish the phases and confirmations still open, then regenerate this log "
                              "(`harness report`)"}[result.status]

@@ -66,16 +66,26 @@ def paper_account() -> dict:
             "observed_at": "2026-11-24T22:21:00+00:00"}
 
 
+def first_day_rows(outcome: str = "passed", message: str = "") -> list[dict]:
+    """The first-day run's row of the scheduled start's Discord scenario."""
+    name = transition_log.FIRST_DAY_DISCORD[1]
+    return [{"nodeid": f"features/04_first_day.feature::{name}", "scenario": name,
+             "tags": ["dod_autostart", "needs_discord"], "outcome": outcome, "message": message, "records": [
+                 {"name": "startup notification", "facts": {"looked": True, "match": {
+                     "content": "Bot started in PAPER TRADING mode at 2026-11-23 06:00:00 EST",
+                     "timestamp": "2026-11-23T11:00:00+00:00", "author": "Trading Bot"}}}]}]
+
+
 def make_run(evidence: Path, phase: str, overall: str = "TRANSITION VERIFIED", items: list[dict] | None = None,
              rows: list[dict] | None = None, paper: dict | None = None, rounds: list[dict] | None = None,
-             started: str | None = None, verdict: bool = True) -> Path:
+             started: str | None = None, verdict: bool = True, world: str = "live") -> Path:
     """A finished run directory as harness.evidence.runs writes it."""
     at = datetime.fromisoformat(started or STARTS[phase])
-    folder = run_files.new_run_dir(evidence, phase, "embedded", started=at)
+    folder = run_files.new_run_dir(evidence, phase, world, started=at)
     if items is None:
         items = [item(i) for i in PHASE_ITEMS[phase]]
     if verdict:
-        body = {"phase": phase, "world": "embedded", "decided_at": STARTS[phase], "overall": overall,
+        body = {"phase": phase, "world": world, "decided_at": STARTS[phase], "overall": overall,
                 "headline": f"{overall} ({phase})", "items": items}
         (folder / "verdict.json").write_text(json.dumps(body), encoding="utf-8")
     if rows:
@@ -90,12 +100,13 @@ def make_run(evidence: Path, phase: str, overall: str = "TRANSITION VERIFIED", i
     return folder
 
 
-def verified_world(evidence: Path, skip: tuple[str, ...] = ()) -> None:
+def verified_world(evidence: Path, skip: tuple[str, ...] = (), world: str = "live") -> None:
+    rows = {"transition": transition_rows(), "first-day": first_day_rows()}
     for phase in ("preflight", "transition", "first-hour", "first-day"):
         if phase in skip:
             continue
-        make_run(evidence, phase, rows=transition_rows() if phase == "transition" else None,
-                 paper=paper_account() if phase == "transition" else None)
+        make_run(evidence, phase, rows=rows.get(phase), paper=paper_account() if phase == "transition" else None,
+                 world=world)
 
 
 def build(evidence: Path, attestations: dict | None = None, picture: str | None = "report/paper-account.png") -> str:
@@ -117,6 +128,7 @@ def test_four_verified_phases_say_success_and_every_box_is_green(tmp_path):
     assert status(text) == "SUCCESS"
     assert all(line.startswith("- [✅]") for line in boxes(text)), [b for b in boxes(text) if "[✅]" not in b]
     assert "**Next Step:** Proceed to Task 4.4" in text
+    assert "Embedded world" not in text
     assert "![IBKR paper account](report/paper-account.png)" in text
     assert "bot.log:6" in text and "/home/op" not in text  # file:line, not the operator's folders
     assert "DRY_RUN=true\nPAPER_TRADING=false" in text and "DRY_RUN=false\nPAPER_TRADING=true" in text
@@ -294,3 +306,70 @@ def test_the_live_account_read_is_summarised_masked(tmp_path):
     assert "Live account U****543, read-only at 17:21 ET, 2026-11-24 (22:21:00 UTC): 0 open order(s), " \
            "0 execution(s) since 17:20 ET, 2026-11-24 (22:20:00 UTC)." in text
     assert "U9876543" not in text
+
+
+DISCORD_BOX = "Discord notification confirmed paper trading mode"
+
+
+def discord_box(text: str) -> str:
+    return next(line for line in boxes(text) if DISCORD_BOX in line)
+
+
+def test_the_first_day_discord_box_is_green_only_from_its_own_scenario(tmp_path):
+    verified_world(tmp_path)
+    assert discord_box(build(tmp_path)) == (
+        f'- [✅] {DISCORD_BOX} — "Bot started in PAPER TRADING mode at 2026-11-23 06:00:00 EST" (posted 06:00 ET, '
+        '2026-11-23 (11:00:00 UTC)); scenario "The scheduled start\'s Discord notification says paper trading mode" '
+        "passed (first-day run)")
+
+
+def test_dod_autostart_verified_without_the_discord_scenario_leaves_the_box_to_the_operator(tmp_path):
+    """dod_autostart holds the start's time, mode and task: its VERIFIED alone never ticks the Discord box."""
+    verified_world(tmp_path, skip=("first-day",))
+    make_run(tmp_path, "first-day")  # dod_autostart VERIFIED, no Discord scenario in the run
+    assert discord_box(build(tmp_path)).startswith(f"- [ ] {DISCORD_BOX} — operator to confirm: the first-day run "
+                                                   "has no result of the scenario")
+
+
+def test_a_failed_or_skipped_discord_scenario_is_red_or_open(tmp_path):
+    verified_world(tmp_path, skip=("first-day",))
+    make_run(tmp_path, "first-day", rows=first_day_rows("failed", "Discord announces the wrong mode: DRY-RUN"))
+    assert discord_box(build(tmp_path)).startswith(f"- [❌] {DISCORD_BOX} — FAILED: scenario \"The scheduled start's "
+                                                   'Discord notification says paper trading mode": Discord announces')
+    other = tmp_path / "other"
+    verified_world(other, skip=("first-day",))
+    make_run(other, "first-day", rows=first_day_rows("skipped", "operator to confirm: no Discord channel to read"))
+    assert discord_box(build(other)) == (
+        f"- [ ] {DISCORD_BOX} — operator to confirm: scenario \"The scheduled start's Discord notification says paper "
+        'trading mode" skipped: no Discord channel to read')
+
+
+def test_an_embedded_world_log_says_it_is_a_demonstration(tmp_path):
+    verified_world(tmp_path, world="embedded")
+    signed = {i: Attestation(i, "Ana", "2026-11-26T09:00:00+00:00") for i in transition_log.OPERATOR_ITEMS}
+    text = build(tmp_path, signed)
+    assert status(text) == "SUCCESS"
+    lines = text.splitlines()
+    assert lines[:3] == ["# Task 4.3 Transition Log — Paper Trading Mode Activation", "",
+                         transition_log.EMBEDDED_BANNER]
+    assert text.count("Embedded world") == 1
+    assert "**Next Step:** Run the procedure on your bot (README: Use it on your bot)" in text
+    assert "Proceed to Task 4.4" not in text.split("**Next Step:**")[1]
+    assert build(tmp_path, signed) == text  # deterministic
+
+
+def test_one_embedded_run_among_live_ones_is_enough_for_the_banner(tmp_path):
+    verified_world(tmp_path, skip=("first-hour",))
+    make_run(tmp_path, "first-hour", world="embedded")
+    text = build(tmp_path)
+    assert transition_log.EMBEDDED_BANNER in text
+
+
+def test_the_discord_box_names_a_scenario_of_the_first_day_feature():
+    from pytest_bdd.parser import FeatureParser
+    from pytest_bdd.scenario import make_python_name
+
+    _box, name, title = transition_log.FIRST_DAY_DISCORD
+    features = Path(__file__).resolve().parents[2] / "features"
+    titles = FeatureParser(str(features), "04_first_day.feature").parse().scenarios
+    assert title in titles and name == f"test_{make_python_name(title)}"
