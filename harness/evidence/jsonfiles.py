@@ -1,5 +1,6 @@
-"""The evidence directory's small JSON files (attestations, incidents, verdicts, the baseline): written
-atomically, and read back as append-only logs whose faults are facts, not exceptions."""
+"""The evidence directory's files (attestations, incidents, verdicts, the baseline, the report's pages and
+pictures): written atomically, and the JSON ones read back as append-only logs whose faults are facts, not
+exceptions."""
 
 from __future__ import annotations
 
@@ -9,17 +10,24 @@ from pathlib import Path
 from typing import Any
 
 
-def write_json_atomic(target: Path, body: Any, *, sort_keys: bool = False) -> None:
-    """Write `body` as JSON through a temp file in the same folder and a rename: a crash never leaves half a
-    file, and the previous content stays until the new one is complete. Raises OSError."""
+def write_bytes_atomic(target: Path, data: bytes) -> Path:
+    """Write `data` through a temp file in the same folder and a rename: a crash never leaves half a file, and
+    the previous content stays until the new one is complete. Creates the folder. Raises OSError."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n", encoding="utf-8")
-        tmp.replace(target)
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+    return target
+
+
+def write_json_atomic(target: Path, body: Any, *, sort_keys: bool = False) -> None:
+    """Write `body` as UTF-8 JSON atomically (write_bytes_atomic). Raises OSError."""
+    text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n"
+    write_bytes_atomic(target, text.encode("utf-8"))
 
 
 def read_log_rows(source: Path, key: str, what: str) -> tuple[list[dict[str, Any]], str | None]:

@@ -15,8 +15,6 @@ known secret, redacted before it is cut.
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,12 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from harness import __version__
 from harness.evidence.redact import Secret, SecretSet, redact_text
+from harness.http import bounded_session, proxies_for
 
 __all__ = [
     "CONTENT_INTENT_FIX",
@@ -246,20 +244,14 @@ def read_recent_messages(
         cap=max_retry_after,
     )
     try:
-        with requests.Session() as session:
-            # No .netrc (it would replace our Authorization header) and no proxy for loopback; the
-            # operator's CA bundle and proxies for discord.com are passed explicitly instead.
-            session.trust_env = False
-            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            session.mount("http://", HTTPAdapter(max_retries=retry))
-            session.mount("https://", HTTPAdapter(max_retries=retry))
+        with bounded_session(retry) as session:
             response = session.get(
                 url,
                 params=params,
                 headers=_headers(secret),
                 timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
                 allow_redirects=False,
-                proxies=_proxies_for(url),
+                proxies=proxies_for(url),
             )
             status = response.status_code
             body = _json_or_none(response)
@@ -322,18 +314,6 @@ def _token_problem(token: Secret) -> str | None:
 def _headers(token: Secret) -> dict[str, str]:
     # The one place the token is revealed: a header value already checked by _token_problem.
     return {"Authorization": f"Bot {token.reveal()}", "User-Agent": USER_AGENT, "Accept": "application/json"}
-
-
-def _proxies_for(url: str) -> dict[str, str]:
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback:
-        return {}
-    # trust_env is off (for .netrc); still honour the operator's proxy settings for the real Discord.
-    return requests.utils.get_environ_proxies(url)
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from harness.evidence.jsonfiles import write_bytes_atomic
 from harness.evidence.redact import SecretSet, redact_text
 from harness.report import node_tools
 
@@ -359,12 +360,6 @@ def build(runs: Mapping[str, Any], target: Path, *, picture: Picture | None, sec
         if not page.is_file():
             raise node_tools.ToolError(f"allure generate wrote no index.html (Allure {node_tools.ALLURE_VERSION})")
         html = without_analytics(page.read_text(encoding="utf-8"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        try:
-            _write_text(tmp, html)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_bytes_atomic(target, html.encode("utf-8"))
         shutil.rmtree(output, ignore_errors=True)
     return count

@@ -13,6 +13,8 @@ import argparse
 import os
 from pathlib import Path
 
+from harness.evidence.jsonfiles import write_bytes_atomic
+
 HELP = ("Write the evidence a person opens: one self-contained HTML report, the transition log "
         "(docs/Task_4_3_Transition_Log.md) and the board card, from the latest run of each phase")
 REPORT_DIR = "report"
@@ -83,17 +85,6 @@ def _paper_account(runs):
         if facts:
             return facts
     return None
-
-
-def _write_bytes(target: Path, data: bytes) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
 
 
 def _same_place(a: Path, b: Path) -> bool:
@@ -172,7 +163,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
             from harness.report import paper_picture
 
             picture = allure_html.Picture(PICTURE_TITLE, paper_picture.render(facts), "image/png")
-            written.add(_write_bytes(report_dir / PICTURE_FILE, picture.data))
+            written.add(write_bytes_atomic(report_dir / PICTURE_FILE, picture.data))
     suffix = ".jpg" if picture is not None and picture.mime == "image/jpeg" else ".png"
 
     # The transition log, where the bot keeps it and in the evidence; each refers to a picture beside it.
@@ -186,7 +177,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
                 picture_name = PICTURE_FILE
             else:
                 picture_name = PICTURE_BESIDE_LOG + suffix
-                written.add(_write_bytes(target.parent / picture_name, picture.data))
+                written.add(write_bytes_atomic(target.parent / picture_name, picture.data))
         # Scrubbed again with the .env's secret values, as the HTML's inputs are: the evidence was, when written.
         text = redact_text(transition_log.build(runs, attestations, picture=picture_name), secrets)
         written.add(*transition_log.write(text, [target]))

@@ -8,16 +8,15 @@ never repeated, so a comment is never posted twice. A failure is one line in `Gi
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from harness import __version__
 from harness.evidence.redact import Secret, SecretSet, redact_text
+from harness.http import bounded_session, proxies_for
 
 DEFAULT_API_BASE = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -105,13 +104,9 @@ def _post(api_base: str, path: str, payload: dict[str, Any], token: str | Secret
     headers = {"Authorization": f"Bearer {secret.reveal()}", "Accept": "application/vnd.github+json",
                "X-GitHub-Api-Version": API_VERSION, "User-Agent": USER_AGENT}
     try:
-        with requests.Session() as session:
-            session.trust_env = False
-            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            session.mount("http://", HTTPAdapter(max_retries=retry))
-            session.mount("https://", HTTPAdapter(max_retries=retry))
+        with bounded_session(retry) as session:
             response = session.post(base + path, json=payload, headers=headers, timeout=(min(5.0, timeout), timeout),
-                                    allow_redirects=False)
+                                    allow_redirects=False, proxies=proxies_for(base))
             status = response.status_code
             try:
                 reply = response.json()

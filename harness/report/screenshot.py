@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import os
 import warnings
 from pathlib import Path
+
+from harness.evidence.jsonfiles import write_bytes_atomic
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -81,14 +82,7 @@ def attach(evidence_dir: Path, source: Path) -> Path:
         cleaned = clean_image(data, kind)
     except ValueError as exc:
         raise ValueError(f"{source}: {exc}") from None
-    target = Path(evidence_dir) / NAMES[kind]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(cleaned)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    target = write_bytes_atomic(Path(evidence_dir) / NAMES[kind], cleaned)
     for other in NAMES.values():  # one screenshot: the newest
         if other != target.name:
             (target.parent / other).unlink(missing_ok=True)

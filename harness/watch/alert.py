@@ -8,16 +8,15 @@ operator's to confirm, and the summary says so.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from harness.checks import HALT
+from harness.http import bounded_session, proxies_for
 
 MAX_CONTENT_CHARS = 2000  # Discord's limit for a message's content
 CONNECT_TIMEOUT_S = 5.0
@@ -28,15 +27,6 @@ USERNAME = "harness watch"
 class AlertResult:
     sent: bool
     problem: str | None = None  # why it was not sent; never holds the URL
-
-
-def _proxies_for(url: str) -> dict[str, str]:
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    return {} if loopback else requests.utils.get_environ_proxies(url)
 
 
 def post_alert(webhook_url: str, content: str, *, timeout: float, redact: Callable[[str], str] = str) -> AlertResult:
@@ -52,12 +42,9 @@ def post_alert(webhook_url: str, content: str, *, timeout: float, redact: Callab
     payload = {"content": redact(content)[:MAX_CONTENT_CHARS], "username": USERNAME,
                "allowed_mentions": {"parse": []}}
     try:
-        with requests.Session() as session:
-            session.trust_env = False  # no .netrc; the operator's proxies are passed explicitly below
-            session.mount("http://", HTTPAdapter(max_retries=retry))
-            session.mount("https://", HTTPAdapter(max_retries=retry))
+        with bounded_session(retry) as session:
             response = session.post(webhook_url.strip(), json=payload, timeout=(min(CONNECT_TIMEOUT_S, timeout),
-                                    timeout), allow_redirects=False, proxies=_proxies_for(webhook_url))
+                                    timeout), allow_redirects=False, proxies=proxies_for(webhook_url))
     except requests.Timeout:
         return AlertResult(False, f"the webhook did not answer within {timeout:g} s")
     except (requests.RequestException, ValueError) as exc:
