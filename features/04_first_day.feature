@@ -47,8 +47,8 @@ Feature: The first trading day after the switch (the seed's "Stability Maintaine
     Given the bot's log of the first trading day after the switch
     And the scheduled start of the first day
     And the bot's Discord notifications around the scheduled start
-    Then a message says PAPER TRADING near the scheduled start
-    And no message near the scheduled start announces DRY-RUN or LIVE mode
+    Then no message near the scheduled start announces DRY-RUN or LIVE mode
+    And a message says PAPER TRADING near the scheduled start
 
   @dod_orders_paper @needs_gateway @needs_logs
   Scenario: The bot's orders of the first day reached the paper account

@@ -92,6 +92,15 @@ def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_b
     assert box(text, "No crashes or unexpected shutdowns").startswith("- [✅]")  # the watch's rounds
     assert box(text, "Bot auto-started via Task Scheduler").startswith("- [✅]")  # the first day
     assert box(text, "Gateway reconnection after 4:30 PM ET restart").startswith("- [✅]")
+    first_day = text.split("## First 24 Hours Post-Transition")[1].split("\n---\n")[0]
+    assert "operator to confirm" not in first_day, first_day  # every first-day box was seen
+    assert box(first_day, "Discord notification confirmed paper trading mode").startswith(
+        '- [✅] Discord notification confirmed paper trading mode — "Bot started in PAPER TRADING mode at ')
+    assert 'scenario "The scheduled start\'s Discord notification says paper trading mode" passed' in first_day
+    assert box(first_day, "Orders executed in paper account").startswith("- [✅]")
+    assert box(first_day, "NO orders in live account").startswith("- [✅]")
+    assert text.splitlines()[2] == transition_log.EMBEDDED_BANNER  # the embedded world is a demonstration
+    assert "**Next Step:** Run the procedure on your bot (README: Use it on your bot)" in text
     assert "Paper trading mode ACTIVE" in text and re.search(r"bot\.log:\d+ ", text)
     assert "Bot started in PAPER TRADING mode at" in text
     assert not RAW_ACCOUNT.search(text) and "DU****567" in text
@@ -118,6 +127,29 @@ def test_a_faulty_world_needs_remediation_naming_its_item(shared_runs, world):
     assert status(text) == "NEEDS REMEDIATION"
     assert re.search(rf"^- ❌ transition: {failed_item}: ", text, re.M), text[-3000:]
     assert f"FAILED: {failed_item}:" in text
+    assert not RAW_ACCOUNT.search(text)
+
+
+FIRST_DAY_FAULTY = {
+    "Discord says dry-run on the first day": ("first-day-discord-dry-run", "Discord notification confirmed"),
+    "an order the bot never logged": ("first-day-unlogged-order", "Orders executed in paper account"),
+    "an order in the live account": ("live-account-activity", "NO orders in live account"),
+}
+
+
+@pytest.mark.parametrize("world", sorted(FIRST_DAY_FAULTY))
+def test_a_faulty_first_day_turns_its_own_first_day_box_red(shared_runs, world):
+    fault, start = FIRST_DAY_FAULTY[world]
+    run = shared_runs.features(f"transition log: first day, {world}", "--phase", "first-day",
+                               env={FAULTS_VARIABLE: fault})
+    text = log_of(run.evidence)
+    assert status(text) == "NEEDS REMEDIATION"
+    first_day = text.split("## First 24 Hours Post-Transition")[1].split("\n---\n")[0]
+    red = [line for line in first_day.splitlines() if line.startswith("- [❌]")]
+    assert box(first_day, start).startswith("- [❌]"), first_day
+    # The other red boxes are those of the item that holds the failing scenario (dod_autostart holds Discord's).
+    autostart = ("Bot auto-started", "Logs show successful startup") if "Discord" in start else ()
+    assert all(start in line or any(other in line for other in autostart) for line in red), red
     assert not RAW_ACCOUNT.search(text)
 
 
