@@ -156,7 +156,13 @@ def test_daily_pnl_is_read_per_account_and_cancelled(ib_log_guard) -> None:
         assert facts.ok, facts.problem
         assert facts.pnl == (AccountPnL("DU1000001", -1500.0, -1000.0, -500.0),
                              AccountPnL("DU1000002", 20.0, None, None))
-        probe_requests = [r.name for r in fake.requests if r.client_id == 917]
+        # The cancels are the probe's last messages before it disconnects: the fake may still be reading them.
+        deadline = time.monotonic() + 10
+        while True:
+            probe_requests = [r.name for r in fake.requests if r.client_id == 917]
+            if probe_requests.count("cancelPnL") >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
         assert probe_requests.count("reqPnL") == 2 and probe_requests.count("cancelPnL") == 2
         fake.check()
 
