@@ -283,7 +283,7 @@ class StandInBot:
                           side, qty, symbol, price)
         if "phantom-order" in self.faults:
             self.log.info("Order submitted: id=999 ref=strategy-B BUY 3 DIA @ 1.00")
-        ib.sleep(1.0 if self.clock is None else 0.3)  # order statuses arrive
+        self._await_statuses(ib, 1.0 if self.clock is None else 0.3)
         for trade in ib.trades():
             if trade.order.orderId in hidden:
                 continue
@@ -293,6 +293,16 @@ class StandInBot:
                     self.log.info("Order rejected: id=%s code=%s reason=%s", trade.order.orderId, entry.errorCode,
                                   entry.message)
         self.log.info("Gameplan complete: %d orders submitted", len(STRATEGY_ORDERS))
+
+    @staticmethod
+    def _await_statuses(ib, at_most: float) -> None:
+        """Until the gateway has answered every order sent (a status past PendingSubmit), at most `at_most` s: a
+        fake gateway answers in milliseconds, one told to stay silent never does."""
+        deadline = time.monotonic() + at_most
+        while time.monotonic() < deadline:
+            if all(trade.orderStatus.status not in ("", "PendingSubmit") for trade in ib.trades()):
+                return
+            ib.sleep(0.02)
 
     def _loop(self, ib) -> int:
         if self.clock is not None:

@@ -44,6 +44,15 @@ EMBEDDED_NEXT_STEP = "Run the procedure on your bot (README: Use it on your bot)
 FIRST_DAY_DISCORD = ("Discord notification confirmed paper trading mode",
                      "test_the_scheduled_starts_discord_notification_says_paper_trading_mode",
                      "The scheduled start's Discord notification says paper trading mode")
+# dod_autostart holds the start's time, its mode, its Discord notification and the scheduler's task: each of the
+# template's Auto-Start boxes is decided by the scenarios that speak to it, so one failure reddens only its box.
+FIRST_DAY_AUTOSTARTED = (
+    ("test_the_bot_was_autostarted_at_0600_et_on_the_first_trading_day",
+     "The bot was auto-started at 06:00 ET on the first trading day"),
+    ("test_the_scheduler_starts_the_bot_at_0600_americanew_york_on_trading_days_in_paper_mode",
+     "The scheduler starts the bot at 06:00 America/New_York on trading days, in paper mode"))
+FIRST_DAY_STARTUP_LOGS = (("test_the_scheduled_start_was_in_paper_trading_mode",
+                           "The scheduled start was in paper trading mode"),)
 
 
 class RunLike(Protocol):
@@ -203,32 +212,41 @@ def scenario_rows(run: RunLike | None, name: str) -> list[dict]:
 
 
 def judge_scenario(text: str, name: str, title: str, phase: str, run: RunLike | None) -> Box:
-    """One box from one scenario's result in `phase`'s run: ✅ only when it ran and passed (every row of it), ❌ when
-    it failed, "operator to confirm" otherwise (skipped, not run, no such scenario in the run)."""
+    """One box from one scenario's result in `phase`'s run (judge_scenarios of that one)."""
+    return judge_scenarios(text, ((name, title),), phase, run)
+
+
+def judge_scenarios(text: str, scenarios: Sequence[tuple[str, str]], phase: str, run: RunLike | None) -> Box:
+    """One box from the results of `scenarios` ((pytest-bdd name, title) each) in `phase`'s run: ✅ only when every
+    one ran and passed (every row of it), ❌ when one failed, "operator to confirm" otherwise (skipped, not run, no
+    such scenario in the run)."""
     if run is None:
         return Box(" ", text, f"the {phase} run has not been made yet (`{PHASE_COMMANDS[phase]}`)")
-    rows = scenario_rows(run, name)
-    if not rows:
-        return Box(" ", text, f'the {phase} run has no result of the scenario "{title}"')
-    outcomes = [str(row.get("outcome") or "no outcome").lower() for row in rows]
-    failed = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome in ("failed", "error")]
-    if failed:
-        return Box("❌", text, f'scenario "{title}": {clean(failed[0].get("message") or "failed")}')
-    if all(outcome == "passed" for outcome in outcomes):
-        shown = ""
-        notification = next((record.get("facts") for row in rows for record in row.get("records") or ()
-                             if isinstance(record, dict) and record.get("name") == "startup notification"), None)
-        match = notification.get("match") if isinstance(notification, dict) else None
-        if isinstance(match, dict) and match.get("content"):
-            shown = f'"{clean(match.get("content"))}" (posted {when(match.get("timestamp"))}); '
-        return Box("✅", text, f'{shown}scenario "{title}" passed ({phase} run)')
-    open_ = next(row for row, outcome in zip(rows, outcomes, strict=True) if outcome != "passed")
-    why = clean(open_.get("message") or "")
-    for prefix in (CONFIRM + ": ", CONFIRM):
-        if why.lower().startswith(prefix):
-            why = why[len(prefix):].lstrip()
-    return Box(" ", text, f'scenario "{title}" {clean(open_.get("outcome") or "no outcome", 40)}'
-                          + (f": {why}" if why else ""))
+    judged = [(title, scenario_rows(run, name)) for name, title in scenarios]
+    for title, rows in judged:
+        failed = [row for row in rows if str(row.get("outcome") or "").lower() in ("failed", "error")]
+        if failed:
+            return Box("❌", text, f'scenario "{title}": {clean(failed[0].get("message") or "failed")}')
+    for title, rows in judged:
+        if not rows:
+            return Box(" ", text, f'the {phase} run has no result of the scenario "{title}"')
+        open_ = next((row for row in rows if str(row.get("outcome") or "").lower() != "passed"), None)
+        if open_ is not None:
+            why = clean(open_.get("message") or "")
+            for prefix in (CONFIRM + ": ", CONFIRM):
+                if why.lower().startswith(prefix):
+                    why = why[len(prefix):].lstrip()
+            return Box(" ", text, f'scenario "{title}" {clean(open_.get("outcome") or "no outcome", 40)}'
+                                  + (f": {why}" if why else ""))
+    rows = [row for _title, found in judged for row in found]
+    shown = ""
+    notification = next((record.get("facts") for row in rows for record in row.get("records") or ()
+                         if isinstance(record, dict) and record.get("name") == "startup notification"), None)
+    match = notification.get("match") if isinstance(notification, dict) else None
+    if isinstance(match, dict) and match.get("content"):
+        shown = f'"{clean(match.get("content"))}" (posted {when(match.get("timestamp"))}); '
+    titles = "; ".join(f'"{title}"' for title, _rows in judged)
+    return Box("✅", text, f"{shown}scenario{'s' if len(judged) > 1 else ''} {titles} passed ({phase} run)")
 
 
 def open_reason(entry: Mapping[str, Any]) -> str:
@@ -573,12 +591,14 @@ def _first_day(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestati
     run = runs.get("first-day")
     lines = ["## First 24 Hours Post-Transition", "", _from_run("first-day", run), ""]
     discord_box, discord_scenario, discord_title = FIRST_DAY_DISCORD
+    by_scenarios = {"Bot auto-started via Task Scheduler": FIRST_DAY_AUTOSTARTED,
+                    discord_box: ((discord_scenario, discord_title),),
+                    "Logs show successful startup": FIRST_DAY_STARTUP_LOGS}
     groups = (
         ("Auto-Start (6:00 AM ET)", (
-            ("Bot auto-started via Task Scheduler", ("dod_autostart",)),
-            # dod_autostart holds the start's time, mode and task too: only its Discord scenario may tick this box.
+            ("Bot auto-started via Task Scheduler", ()),
             (discord_box, ()),
-            ("Logs show successful startup", ("dod_log_paper", "dod_autostart")))),
+            ("Logs show successful startup", ()))),
         ("Order Execution", (
             ("Orders executed in paper account (if market open)", ("dod_orders_paper",)),
             ("NO orders in live account", ("dod_no_live_orders",)))),
@@ -590,7 +610,7 @@ def _first_day(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestati
     items = verdict_items(run)
     for title, spec in groups:
         lines.append(f"**{title}:**")
-        lines += [judge_scenario(text, discord_scenario, discord_title, "first-day", run).render() if not ids
+        lines += [judge_scenarios(text, by_scenarios[text], "first-day", run).render() if not ids
                   else judge(text, ids, "first-day", items, attestations).render() for text, ids in spec]
         lines.append("")
     if run is None:

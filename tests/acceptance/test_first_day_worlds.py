@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.report import transition_log
 from tests.acceptance.matrix import Fault, knobs
-from tests.acceptance.runner import Run, run_features
+from tests.acceptance.runner import Run, SharedRuns
 
 FAULTS = "HARNESS_EMBEDDED_FAULTS"
 AUTOSTART = "test_the_bot_was_autostarted_at_0600_et_on_the_first_trading_day"
@@ -29,9 +29,11 @@ ALL = {AUTOSTART, PAPER_START, SCHEDULER, RECONNECT, RELOGIN, NO_CRASH, DISCORD,
 _MODULE = "test_first_day_worlds.py::"
 
 
-def _first_day_run(root: Path, faults: str = "") -> Run:
-    return run_features(root, "--phase", "first-day", "--evidence-dir", str(root / "evidence"),
-                        env={FAULTS: faults} if faults else {})
+def _first_day_run(shared_runs: SharedRuns, faults: str = "") -> Run:
+    """The first-day phase on the world with `faults`, run once per session (the transition log's tests read the
+    same runs)."""
+    return shared_runs.features(f"first day: {faults or 'clean'}", "--phase", "first-day",
+                                env={FAULTS: faults} if faults else {})
 
 
 def _verdict(root: Path) -> dict:
@@ -51,17 +53,17 @@ def _row(name: str) -> Fault:
     return next(fault for fault in MATRIX if fault.test == _MODULE + name)
 
 
-def test_the_clean_first_day_is_verified(tmp_path):
-    run = _first_day_run(tmp_path)
+def test_the_clean_first_day_is_verified(shared_runs):
+    run = _first_day_run(shared_runs)
     assert run.code == 0, run.output[-3000:]
     assert set(run.outcomes) == ALL and run.passed() == ALL
-    verdict = _verdict(tmp_path)
+    verdict = _verdict(run.evidence.parent)
     assert verdict["overall"] == "TRANSITION VERIFIED" and verdict["world"] == "embedded"
     assert {row["item"]: row["status"] for row in verdict["items"]} == {
         "dod_autostart": "VERIFIED", "dod_reconnect": "VERIFIED", "dod_no_crashes": "VERIFIED",
         "dod_orders_paper": "VERIFIED", "dod_no_live_orders": "VERIFIED"}
     assert "TRANSITION VERIFIED (first-day)" in run.output
-    rows = {row["scenario"]: row for path in (tmp_path / "evidence" / "runs").glob("*/evidence*.jsonl")
+    rows = {row["scenario"]: row for path in (run.evidence / "runs").glob("*/evidence*.jsonl")
             for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
     notification = next(r["facts"] for r in rows[DISCORD]["records"] if r["name"] == "startup notification")
     # Posted on the world's clock at the scheduled start, and found there (not at the time the run was made).
@@ -70,66 +72,66 @@ def test_the_clean_first_day_is_verified(tmp_path):
     assert len(reconciled["matched"]) == 3 and not reconciled["missing"] and not reconciled["unknown"]
 
 
-def test_a_dry_run_discord_notification_fails_the_discord_scenario(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-discord-dry-run")
+def test_a_dry_run_discord_notification_fails_the_discord_scenario(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-discord-dry-run")
     _fails_exactly(run, _row("test_a_dry_run_discord_notification_fails_the_discord_scenario"))
     assert "DRY-RUN" in run.outcomes[DISCORD].message
 
 
-def test_no_discord_notification_fails_the_discord_scenario(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-no-discord")
+def test_no_discord_notification_fails_the_discord_scenario(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-no-discord")
     _fails_exactly(run, _row("test_no_discord_notification_fails_the_discord_scenario"))
     assert "No PAPER TRADING notification" in run.outcomes[DISCORD].message
 
 
-def test_an_order_the_bot_never_logged_fails_the_day_orders(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-unlogged-order")
+def test_an_order_the_bot_never_logged_fails_the_day_orders(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-unlogged-order")
     _fails_exactly(run, _row("test_an_order_the_bot_never_logged_fails_the_day_orders"))
     assert "DIA" in run.outcomes[DAY_ORDERS].message and "never logged" in run.outcomes[DAY_ORDERS].message
 
 
-def test_an_order_in_the_live_account_fails_the_live_account_check(tmp_path):
-    run = _first_day_run(tmp_path, "live-account-activity")
+def test_an_order_in_the_live_account_fails_the_live_account_check(shared_runs):
+    run = _first_day_run(shared_runs, "live-account-activity")
     _fails_exactly(run, _row("test_an_order_in_the_live_account_fails_the_live_account_check"))
     assert "ORDERS IN THE LIVE ACCOUNT" in run.outcomes[NO_LIVE].message
 
 
-def test_a_bot_started_by_hand_fails_the_autostart(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-no-autostart")
+def test_a_bot_started_by_hand_fails_the_autostart(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-no-autostart")
     _fails_exactly(run, _row("test_a_bot_started_by_hand_fails_the_autostart"))
     assert "09:12" in run.outcomes[AUTOSTART].message
 
 
-def test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start(tmp_path):
+def test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start(shared_runs):
     """The task's environment reaches the bot: its 06:00 start ran in dry-run mode, and the task says why."""
-    run = _first_day_run(tmp_path, "first-day-task-env-dry-run")
+    run = _first_day_run(shared_runs, "first-day-task-env-dry-run")
     _fails_exactly(run, _row("test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start"))
     assert "DRY_RUN=true" in run.outcomes[SCHEDULER].message
     assert "DRY_RUN=true" in run.outcomes[PAPER_START].message
     assert "DRY-RUN" in run.outcomes[DISCORD].message  # the dry-run bot announced its mode too
 
 
-def test_a_trigger_at_a_fixed_offset_fails_the_scheduler(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-trigger-wrong-zone")
+def test_a_trigger_at_a_fixed_offset_fails_the_scheduler(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-trigger-wrong-zone")
     _fails_exactly(run, _row("test_a_trigger_at_a_fixed_offset_fails_the_scheduler"))
     assert "does not follow daylight saving time" in run.outcomes[SCHEDULER].message
 
 
-def test_a_bot_that_never_reconnects_fails_the_reconnect(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-no-reconnect")
+def test_a_bot_that_never_reconnects_fails_the_reconnect(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-no-reconnect")
     _fails_exactly(run, _row("test_a_bot_that_never_reconnects_fails_the_reconnect"))
     assert "16:30" in run.outcomes[RECONNECT].message
 
 
-def test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-crash-at-noon")
+def test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-crash-at-noon")
     _fails_exactly(run, _row("test_a_crash_at_noon_and_a_restart_fail_no_crash_with_both_times"))
     message = run.outcomes[NO_CRASH].message
     assert "12:00" in message and "12:03" in message
 
 
-def test_a_missed_weekly_relogin_fails_the_relogin(tmp_path):
-    run = _first_day_run(tmp_path, "first-day-relogin-missed")
+def test_a_missed_weekly_relogin_fails_the_relogin(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-relogin-missed")
     _fails_exactly(run, _row("test_a_missed_weekly_relogin_fails_the_relogin"))
     assert "08:40" in run.outcomes[RELOGIN].message
 

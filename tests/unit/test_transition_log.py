@@ -9,6 +9,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from harness import dod
 from harness.actions.attest import Attestation
 from harness.evidence import runs as run_files
@@ -66,14 +68,25 @@ def paper_account() -> dict:
             "observed_at": "2026-11-24T22:21:00+00:00"}
 
 
-def first_day_rows(outcome: str = "passed", message: str = "") -> list[dict]:
-    """The first-day run's row of the scheduled start's Discord scenario."""
-    name = transition_log.FIRST_DAY_DISCORD[1]
-    return [{"nodeid": f"features/04_first_day.feature::{name}", "scenario": name,
-             "tags": ["dod_autostart", "needs_discord"], "outcome": outcome, "message": message, "records": [
-                 {"name": "startup notification", "facts": {"looked": True, "match": {
-                     "content": "Bot started in PAPER TRADING mode at 2026-11-23 06:00:00 EST",
-                     "timestamp": "2026-11-23T11:00:00+00:00", "author": "Trading Bot"}}}]}]
+AUTOSTART_SCENARIOS = (*transition_log.FIRST_DAY_AUTOSTARTED, *transition_log.FIRST_DAY_STARTUP_LOGS,
+                       transition_log.FIRST_DAY_DISCORD[1:])
+
+
+def first_day_rows(outcome: str = "passed", message: str = "", scenario: str | None = None) -> list[dict]:
+    """The first-day run's rows of the scenarios its Auto-Start boxes read; `scenario` (default: the scheduled
+    start's Discord scenario) has `outcome`, the others passed."""
+    scenario = scenario or transition_log.FIRST_DAY_DISCORD[1]
+    rows = []
+    for name, _title in AUTOSTART_SCENARIOS:
+        row = {"nodeid": f"features/04_first_day.feature::{name}", "scenario": name, "tags": ["dod_autostart"],
+               "outcome": outcome if name == scenario else "passed", "message": message if name == scenario else "",
+               "records": []}
+        if name == transition_log.FIRST_DAY_DISCORD[1]:
+            row["records"] = [{"name": "startup notification", "facts": {"looked": True, "match": {
+                "content": "Bot started in PAPER TRADING mode at 2026-11-23 06:00:00 EST",
+                "timestamp": "2026-11-23T11:00:00+00:00", "author": "Trading Bot"}}}]
+        rows.append(row)
+    return rows
 
 
 def make_run(evidence: Path, phase: str, overall: str = "TRANSITION VERIFIED", items: list[dict] | None = None,
@@ -238,7 +251,8 @@ def test_a_run_without_a_verdict_is_not_success(tmp_path):
     text = build(tmp_path)
     assert status(text) == "INCOMPLETE"
     assert "recorded no verdict" in text
-    assert "- [ ] Bot auto-started via Task Scheduler — operator to confirm: no check of dod_autostart" in text
+    assert ("- [ ] Bot auto-started via Task Scheduler — operator to confirm: the first-day run has no result of "
+            "the scenario") in text
 
 
 def test_a_rollback_after_the_transition_is_not_success_and_has_its_section(tmp_path):
@@ -369,7 +383,23 @@ def test_the_discord_box_names_a_scenario_of_the_first_day_feature():
     from pytest_bdd.parser import FeatureParser
     from pytest_bdd.scenario import make_python_name
 
-    _box, name, title = transition_log.FIRST_DAY_DISCORD
     features = Path(__file__).resolve().parents[2] / "features"
     titles = FeatureParser(str(features), "04_first_day.feature").parse().scenarios
-    assert title in titles and name == f"test_{make_python_name(title)}"
+    for name, title in AUTOSTART_SCENARIOS:
+        assert title in titles and name == f"test_{make_python_name(title)}"
+
+
+@pytest.mark.parametrize(("failing", "red_box"), [
+    (transition_log.FIRST_DAY_DISCORD[1], "Discord notification confirmed paper trading mode"),
+    (transition_log.FIRST_DAY_AUTOSTARTED[1][0], "Bot auto-started via Task Scheduler"),
+    (transition_log.FIRST_DAY_STARTUP_LOGS[0][0], "Logs show successful startup"),
+])
+def test_one_failed_autostart_scenario_reddens_only_its_own_box(tmp_path, failing, red_box):
+    verified_world(tmp_path, skip=("first-day",))
+    make_run(tmp_path, "first-day", overall="NEEDS REMEDIATION",
+             rows=first_day_rows("failed", "the world was wrong", scenario=failing))
+    text = build(tmp_path)
+    section = text[text.index("**Auto-Start (6:00 AM ET):**"):text.index("**Order Execution:**")]
+    boxes = {line.split("] ", 1)[1].split(" — ")[0]: line[3] for line in section.splitlines() if line.startswith("- [")}
+    assert boxes.pop(red_box) == "❌", section
+    assert set(boxes.values()) == {"✅"}, section
