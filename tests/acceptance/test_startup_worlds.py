@@ -39,6 +39,12 @@ def clean_embedded_run(shared_runs: SharedRuns) -> Run:
     return shared_runs.features(CLEAN_WORLD)
 
 
+def startup_run(shared_runs: SharedRuns, env: dict[str, str]) -> Run:
+    """The startup feature alone on the world `env` sets up, run once per session (the transition log's tests read
+    the same runs)."""
+    return shared_runs.features(f"startup {sorted(env.items())}", env=env, paths=STARTUP_FEATURE)
+
+
 @dataclass(frozen=True)
 class BotWorld:
     id: str
@@ -86,8 +92,8 @@ def test_clean_bot_is_green(shared_runs):
 
 
 @pytest.mark.parametrize("world", WORLDS, ids=[w.id for w in WORLDS])
-def test_bot_fault_fails_the_right_startup_scenario(tmp_path, world: BotWorld):
-    run = run_features(tmp_path, "--evidence-dir", str(tmp_path / "evidence"), env=world.env, paths=STARTUP_FEATURE)
+def test_bot_fault_fails_the_right_startup_scenario(shared_runs, world: BotWorld):
+    run = startup_run(shared_runs, world.env)
     assert run.failed() & STARTUP == world.failing, f"{world.id}\n{run.output[-4000:]}"
     assert any(world.says in run.outcomes[name].message for name in world.failing), \
         {n: run.outcomes[n].message for n in world.failing}

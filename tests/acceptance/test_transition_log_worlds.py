@@ -19,6 +19,8 @@ from harness.evidence import runs as run_files
 from harness.fakes.embedded import FAULTS_VARIABLE
 from harness.report import board_card, transition_log
 from tests.acceptance.runner import REPO, Run, SharedRuns, run_features
+from tests.acceptance.test_order_worlds import ROUTING
+from tests.acceptance.test_startup_worlds import STARTUP_FEATURE
 
 MANUAL_PREFLIGHT = ("pre_task_4_2_approved", "pre_stability_criteria", "pre_operator_authorized")
 RAW_ACCOUNT = re.compile(r"\b(DU|DF|U|F)\d{5,9}\b")
@@ -111,18 +113,20 @@ def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_b
     assert "✅ SUCCESS" in card.splitlines()[0]
 
 
+# Each faulty world is run with the feature that breaks it, the very run the order and startup worlds assert on
+# (shared): the log of a partial run must still name the failed item.
 FAULTY = {
-    "live account activity": ({FAULTS_VARIABLE: "live-account-activity"}, "dod_no_live_orders"),
-    "gateway on a live account": ({FAULTS_VARIABLE: "gateway-live-account"}, "dod_orders_paper"),
-    "bot logs live mode": ({"BOT_FAULTS": "live-log"}, "dod_log_paper"),
-    "Discord says dry-run": ({"BOT_FAULTS": "discord-dry-run"}, "dod_discord_paper"),
+    "live account activity": ({FAULTS_VARIABLE: "live-account-activity"}, "dod_no_live_orders", ROUTING),
+    "gateway on a live account": ({FAULTS_VARIABLE: "gateway-live-account"}, "dod_orders_paper", ROUTING),
+    "bot logs live mode": ({"BOT_FAULTS": "live-log"}, "dod_log_paper", STARTUP_FEATURE),
+    "Discord says dry-run": ({"BOT_FAULTS": "discord-dry-run"}, "dod_discord_paper", STARTUP_FEATURE),
 }
 
 
 @pytest.mark.parametrize("world", sorted(FAULTY))
 def test_a_faulty_world_needs_remediation_naming_its_item(shared_runs, world):
-    env, failed_item = FAULTY[world]
-    run = shared_runs.features(f"transition log: {world}", "--phase", "transition", env=env)
+    env, failed_item, paths = FAULTY[world]
+    run = shared_runs.features(f"transition log: {world}", env=env, paths=paths)
     text = log_of(run.evidence)
     assert status(text) == "NEEDS REMEDIATION"
     assert re.search(rf"^- ❌ transition: {failed_item}: ", text, re.M), text[-3000:]
