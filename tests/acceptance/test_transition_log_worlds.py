@@ -1,15 +1,12 @@
-"""The transition log built from real runs of the operator's command on the embedded world (`pytest features/
---phase X --evidence-dir D` and `harness watch` in subprocesses, in the seed's order): the clean world says
-SUCCESS, each faulty world NEEDS REMEDIATION naming its item, and a paper gateway that is down leaves no paper
+"""The transition log built from real runs of the operator's commands on the embedded world: the README's demo
+(`harness demo`) for the clean procedure, which says SUCCESS; `pytest features/ --phase X --evidence-dir D` for
+the faulty worlds, each NEEDS REMEDIATION naming its item; and a paper gateway that is down leaves no paper
 gateway box green."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,11 +15,10 @@ from harness.actions import attest
 from harness.evidence import runs as run_files
 from harness.fakes.embedded import FAULTS_VARIABLE
 from harness.report import board_card, transition_log
-from tests.acceptance.runner import REPO, Run, SharedRuns, run_features
+from tests.acceptance.runner import Run, SharedRuns, harness_demo
 from tests.acceptance.test_order_worlds import ROUTING
 from tests.acceptance.test_startup_worlds import STARTUP_FEATURE
 
-MANUAL_PREFLIGHT = ("pre_task_4_2_approved", "pre_stability_criteria", "pre_operator_authorized")
 RAW_ACCOUNT = re.compile(r"\b(DU|DF|U|F)\d{5,9}\b")
 # Boxes whose checks read the paper gateway. (The live account is read from the live gateway, which the
 # gateway-down fault leaves up: its box may rightly stay green.)
@@ -30,31 +26,11 @@ GATEWAY_BOXES = ("IBKR paper trading account accessible", "Zero open positions i
                  "Orders submitted to IBKR paper account", "Paper account activity reflects bot behavior")
 
 
-def _watch(evidence: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    subprocess.run([sys.executable, "-m", "harness.cli", "watch", "--for", "3s", "--every", "1s",
-                    "--evidence-dir", str(evidence)], cwd=REPO, env=environ, capture_output=True, text=True,
-                   timeout=180)
-
-
-def _clean_procedure(root: Path) -> Run:
-    """The manual items attested first, then preflight, transition, a compressed first hour and a compressed first
-    day, into one evidence directory (root/evidence), as the operator runs them."""
-    evidence = root / "evidence"
-    for item in MANUAL_PREFLIGHT:
-        attest.record(evidence, item, "Ana Operator")
-    for phase in ("preflight", "transition"):
-        (root / phase).mkdir()
-        last = run_features(root / phase, "--evidence-dir", str(evidence), "--phase", phase)
-    _watch(evidence)
-    (root / "first-day").mkdir()
-    run_features(root / "first-day", "--evidence-dir", str(evidence), "--phase", "first-day")
-    return Run(last.code, last.outcomes, last.output, root)
-
-
 @pytest.fixture(scope="module")
 def clean(shared_runs: SharedRuns) -> Run:
-    return shared_runs.made("transition log: clean procedure", _clean_procedure)
+    """The README's demo: the three attestations, preflight, transition, a compressed first hour (harness watch)
+    and first day, and harness report, into one evidence directory, as the operator runs them."""
+    return shared_runs.made("the README's demo", harness_demo)
 
 
 def status(text: str) -> str:
@@ -89,7 +65,7 @@ def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_b
         assert re.search(rf"^\| {phase} \| `\d{{8}}T\d{{6}}Z-{phase}-embedded` \| embedded \| .* \| TRANSITION "
                          rf"VERIFIED \|$", text, re.M)
     assert box(text, "Task 4.2 stability summary").startswith("- [✅]")
-    assert "attested by Ana Operator" in text
+    assert "attested by demo operator (harness demo)" in text
     assert box(text, "Orders submitted to IBKR paper account").startswith("- [✅]")
     assert box(text, "No crashes or unexpected shutdowns").startswith("- [✅]")  # the watch's rounds
     assert box(text, "Bot auto-started via Task Scheduler").startswith("- [✅]")  # the first day

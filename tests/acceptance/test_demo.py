@@ -1,0 +1,68 @@
+"""The README's demo command, as a newcomer runs it: `harness demo` leaves an HTML report a browser opens and shows
+every scenario of every phase with its state, and a transition log saying SUCCESS, with none of the embedded
+world's secrets (its Discord webhook's token, full account ids) in either."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness.evidence.runs import latest_runs
+from tests.acceptance.runner import Run, SharedRuns, harness_demo
+from tests.acceptance.test_report_html import _chromium, _embedded_data, read_report
+
+PHASES = ("preflight", "transition", "first-hour", "first-day")
+FULL_ACCOUNT = re.compile(r"\b(DU|DF|U|F)\d{5,9}\b")
+WEBHOOK_TOKEN = re.compile(r"api/webhooks/\d+/[A-Za-z0-9_-]{16,}")
+
+
+@pytest.fixture(scope="module")
+def demo(shared_runs: SharedRuns) -> Run:
+    return shared_runs.made("the README's demo", harness_demo)
+
+
+def test_the_demo_exits_0_and_says_where_its_report_and_log_are(demo):
+    assert demo.code == 0, demo.output[-4000:]
+    assert f"HTML report:    {(demo.evidence / 'report' / 'index.html').resolve()}" in demo.output
+    assert f"Transition log: {(demo.evidence / 'Task_4_3_Transition_Log.md').resolve()}" in demo.output
+    assert set(latest_runs(demo.evidence)) == set(PHASES)
+
+
+def test_the_demos_transition_log_says_success(demo):
+    text = (demo.evidence / "Task_4_3_Transition_Log.md").read_text(encoding="utf-8")
+    assert "**Status:** SUCCESS" in text
+    assert "Embedded world" in text.splitlines()[2]  # and says it demonstrates the harness, not a transition
+
+
+def test_a_browser_shows_every_scenario_of_the_demo_with_its_state(demo):
+    _chromium()
+    expected = []
+    for phase, run in latest_runs(demo.evidence).items():
+        results = run.allure_results()
+        if results is None:
+            assert phase == "first-hour"  # harness watch writes rounds, not Allure results
+            continue
+        expected += [(body["name"], body["status"]) for body in
+                     (json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*-result.json"))]
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as scratch:
+        seen = read_report(demo.evidence / "report" / "index.html", Path(scratch))
+    assert sorted(tuple(leaf) for leaf in seen["leaves"]) == sorted(expected)
+    assert {"preflight", "transition", "first-day"} <= set(seen["groups"])
+    assert {status for _name, status in expected} <= {"passed", "skipped"}
+    assert "first-day: TRANSITION VERIFIED" in seen["title"]
+
+
+def test_no_secret_of_the_demos_world_is_in_its_report_or_log(demo):
+    written = [demo.evidence / "report" / name for name in ("index.html", "board-card.md",
+                                                            "Task_4_3_Transition_Log.md", "paper-account.png")]
+    written.append(demo.evidence / "Task_4_3_Transition_Log.md")
+    for path in written:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".html":
+            text += _embedded_data(text)
+        assert not FULL_ACCOUNT.search(text), (path, FULL_ACCOUNT.search(text))
+        assert not WEBHOOK_TOKEN.search(text), path
