@@ -15,6 +15,14 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return cores + 1
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported for collection lives as long as the session: frozen, it is left out of every later
+    collection, so the collection after each test below scans only what tests made (about 18 ms a test with
+    pandas, ib_async and hypothesis loaded, against microseconds frozen)."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def _collect_garbage_between_tests():
     """Run finalizers (asyncio futures, sockets, ib_async events) between tests, at a known moment.
