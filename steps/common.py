@@ -29,6 +29,18 @@ def startup_notification(world, start, evidence, **expect):
     return found
 
 
+def check_gateway_lines_of(block, env, world, evidence) -> None:
+    """Every gateway line of a startup `block` names the .env's gateway on a paper port (recorded, then checked)."""
+    from harness.checks import startup as startup_checks
+    from harness.probes import logs
+
+    text = world.settings.log_gateway_line
+    found = logs.gateway_lines(block, text)
+    evidence.record("gateway lines", found)
+    evidence.note(startup_checks.check_gateway_lines(found, block, text, env.values.get("IBKR_HOST"),
+                                                     env.values.get("IBKR_PORT")))
+
+
 def when_started(start, what: str) -> str:
     """"startup at <time>, log times read as <zone>", for a message that depends on the time."""
     started = start.started_at

@@ -17,7 +17,7 @@ from harness.checks import startup as startup_checks
 from harness.probes import bot_day, logs, reconcile
 from harness.probes.processes import find_bot_processes
 from harness.probes.scheduler import read_scheduled_task
-from steps.common import gateway_facts, startup_notification, when_started
+from steps.common import check_gateway_lines_of, gateway_facts, startup_notification, when_started
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,7 @@ def no_wrong_mode(first_day, evidence) -> None:
 
 @then("every gateway line of that start names the .env's gateway on a paper port")
 def start_gateway(scheduled_start, env, world, evidence) -> None:
-    text = world.settings.log_gateway_line
-    found = logs.gateway_lines(scheduled_start.block, text)
-    evidence.record("gateway lines", found)
-    evidence.note(startup_checks.check_gateway_lines(found, scheduled_start.block, text, env.values.get("IBKR_HOST"),
-                                                     env.values.get("IBKR_PORT")))
+    check_gateway_lines_of(scheduled_start.block, env, world, evidence)
 
 
 @given("the bot's scheduled task and the bot's Python environment", target_fixture="scheduled_task")

@@ -6,7 +6,7 @@ from pytest_bdd import given, then
 
 from harness.checks import startup as checks
 from harness.probes import logs
-from steps.common import startup_notification, when_started
+from steps.common import check_gateway_lines_of, startup_notification, when_started
 
 
 @given("the newest startup block of the bot's log", target_fixture="startup")
@@ -42,11 +42,7 @@ def configuration_paper(startup, evidence) -> None:
 
 @then("every gateway line names the .env's gateway on a paper port")
 def gateway_line(startup, env, world, evidence) -> None:
-    text = world.settings.log_gateway_line
-    found = logs.gateway_lines(startup.block, text)
-    evidence.record("gateway lines", found)
-    evidence.note(checks.check_gateway_lines(found, startup.block, text, env.values.get("IBKR_HOST"),
-                                             env.values.get("IBKR_PORT")))
+    check_gateway_lines_of(startup.block, env, world, evidence)
 
 
 def _check_absent_since_startup(startup, evidence, markers, title, *, critical, advice, meaning) -> None:

@@ -24,6 +24,14 @@ def write_bytes_atomic(target: Path, data: bytes) -> Path:
     return target
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (links and relative paths resolved where they can be)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return Path(a) == Path(b)
+
+
 def write_json_atomic(target: Path, body: Any, *, sort_keys: bool = False) -> None:
     """Write `body` as UTF-8 JSON atomically (write_bytes_atomic). Raises OSError."""
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n"

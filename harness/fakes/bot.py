@@ -72,6 +72,21 @@ STRATEGY_ORDERS = (  # (strategy, symbol, side, quantity, limit price)
 )
 
 
+def replace_shared_file(path: Path, text: str) -> bool:
+    """Replace `path` with `text` through a temp file and a rename, as the world and the bot pass the clock to each
+    other; False when the rename kept failing. Windows refuses to replace a file the other side is reading this
+    very moment, so a refused rename is tried again, briefly."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8", newline="\n")
+    for _ in range(50):
+        try:
+            os.replace(temporary, path)
+            return True
+        except PermissionError:
+            time.sleep(0.002)
+    return False
+
+
 @dataclass(frozen=True)
 class BotConfig:
     dry_run: bool
@@ -138,14 +153,7 @@ class WorldClock:
     def tell(self, instant: datetime, state: str) -> None:
         if self._told == (instant, state):
             return
-        temporary = self.seen_path.with_name(self.seen_path.name + ".tmp")
-        temporary.write_text(f"{instant.isoformat()} {state}\n", encoding="utf-8", newline="\n")
-        for _ in range(50):  # Windows refuses to replace a file the world is reading this very moment
-            try:
-                os.replace(temporary, self.seen_path)
-                break
-            except PermissionError:
-                time.sleep(0.002)
+        replace_shared_file(self.seen_path, f"{instant.isoformat()} {state}\n")
         self._told = (instant, state)
 
 

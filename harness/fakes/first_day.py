@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from harness.fakes.bot import HEARTBEAT_TEXT, SEED_PAPER_STARTUP
+from harness.fakes.bot import HEARTBEAT_TEXT, SEED_PAPER_STARTUP, replace_shared_file
 from harness.fakes.botdir import BotDir, append_log
 from harness.probes.market import NEW_YORK, session_at
 
@@ -129,15 +129,8 @@ class FirstDay:
     # -- the clock -------------------------------------------------------------------------------------------
     def set(self, instant: datetime) -> None:
         self.now = instant
-        temporary = self.clock_file.with_name(self.clock_file.name + ".tmp")
-        temporary.write_text(instant.isoformat() + "\n", encoding="utf-8", newline="\n")
-        for _ in range(50):  # Windows refuses to replace a file the bot is reading this very moment
-            try:
-                os.replace(temporary, self.clock_file)
-                return
-            except PermissionError:
-                clock_time.sleep(0.002)
-        raise FirstDayError(f"cannot move the world's clock ({self.clock_file})")
+        if not replace_shared_file(self.clock_file, instant.isoformat() + "\n"):
+            raise FirstDayError(f"cannot move the world's clock ({self.clock_file})")
 
     def seen(self) -> tuple[datetime, str] | None:
         try:

@@ -13,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from harness.evidence.jsonfiles import write_bytes_atomic
+from harness.evidence.jsonfiles import same_file, write_bytes_atomic
 
 HELP = ("Write the evidence a person opens: one self-contained HTML report, the transition log "
         "(docs/Task_4_3_Transition_Log.md) and the board card, from the latest run of each phase")
@@ -85,13 +85,6 @@ def _paper_account(runs):
         if facts:
             return facts
     return None
-
-
-def _same_place(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return a == b
 
 
 def _github_target(args):
@@ -173,7 +166,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
             continue
         picture_name = None
         if picture is not None:
-            if _same_place(target.parent, report_dir) and screenshot is None:
+            if same_file(target.parent, report_dir) and screenshot is None:
                 picture_name = PICTURE_FILE
             else:
                 picture_name = PICTURE_BESIDE_LOG + suffix
@@ -214,7 +207,7 @@ class _Written:
         self.paths: list[Path] = []
 
     def has(self, path: Path) -> bool:
-        return any(_same_place(path, done) for done in self.paths)
+        return any(same_file(path, done) for done in self.paths)
 
     def add(self, *paths: Path) -> None:
         for path in paths:

@@ -8,7 +8,6 @@ bytes: no "generated at" time, everything in a fixed order, every text from the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 
 from harness import dod
 from harness.actions.attest import Attestation
+from harness.evidence.jsonfiles import same_file, write_bytes_atomic
 from harness.evidence.redact import redact_text
 from harness.verdict.decide import Overall, Status
 
@@ -689,22 +689,7 @@ def write(text: str, targets: Sequence[Path]) -> list[Path]:
     data = text.replace("\r\n", "\n").encode("utf-8")
     for target in targets:
         target = Path(target)
-        if any(_same(target, done) for done in written):
+        if any(same_file(target, done) for done in written):
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        written.append(target)
+        written.append(write_bytes_atomic(target, data))
     return written
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return a == b
