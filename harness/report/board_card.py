@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 from harness.actions.attest import Attestation
 from harness.report.transition_log import (
+    EMBEDDED_BANNER,
+    EMBEDDED_WORLD,
     INCOMPLETE,
     NEEDS_REMEDIATION,
     PHASE_COMMANDS,
@@ -39,8 +41,10 @@ def render(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation],
     """Overall status, each phase's verdict, the failing and the unconfirmed items, and the links."""
     runs = {phase: run for phase, run in runs.items() if run is not None}
     result = outcome(runs, attestations)
-    lines = [f"### Task 4.3 — Transition to Paper Trading: {MARKS[result.status]} {result.status}", "",
-             "| Phase | Verdict | Run |", "|---|---|---|"]
+    lines = [f"### Task 4.3 — Transition to Paper Trading: {MARKS[result.status]} {result.status}", ""]
+    if any(run.world == EMBEDDED_WORLD for run in runs.values()):
+        lines += [EMBEDDED_BANNER, ""]  # a demonstration's card must never pass for a transition's on the board
+    lines += ["| Phase | Verdict | Run |", "|---|---|---|"]
     failing: list[str] = []
     for phase in PHASE_ORDER:
         run = runs.get(phase)

@@ -55,3 +55,13 @@ def test_the_declaration_is_shown_when_recorded(tmp_path):
     declared = Attestation("dod_operator_declared", "Ana", "2026-11-26T09:00:00+00:00")
     assert "**Operator declaration:** Ana, 2026-11-26T09:00:00+00:00" in card(tmp_path, {"dod_operator_declared":
                                                                                           declared})
+
+
+def test_a_card_of_the_embedded_world_says_it_is_a_demonstration(tmp_path):
+    from harness.report.transition_log import EMBEDDED_BANNER
+
+    verified_world(tmp_path)
+    assert EMBEDDED_BANNER not in card(tmp_path)
+    verified_world(tmp_path / "demo", world="embedded")
+    text = card(tmp_path / "demo")
+    assert text.splitlines()[2] == EMBEDDED_BANNER and "✅ SUCCESS" in text.splitlines()[0]
