@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.settings import SPECS, Settings, SettingsError, resolve
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class Refused(Exception):
@@ -412,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Refused as exc:
             print(f"harness: fake-gateway: {exc}", file=sys.stderr)
             return EXIT_REFUSED
+        except Exception as exc:
+            return _internal_error("fake-gateway", exc, None)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "force", False):
@@ -419,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "--force-market-hours (switch while the NYSE regular session is open) and/or --force-running-bot "
               "(switch while the bot's process runs)", file=sys.stderr)
         return EXIT_USAGE
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         if args.command == "snapshot":
@@ -450,8 +453,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        return _internal_error(args.command, exc, settings)
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE
+
+
+def _internal_error(command: str, exc: Exception, settings: Settings | None) -> int:
+    """A defect, not a fault of the world: one redacted line (a raw traceback may quote a token from the .env
+    or a full account id); the traceback, redacted, only with HARNESS_DEBUG=1."""
+    import traceback
+
+    from harness.evidence.redact import SecretSet, redact_excerpt, redact_text
+
+    try:
+        from harness.world import known_secrets
+
+        secrets = (known_secrets(settings.env_file, settings.discord_token) if settings is not None
+                   else known_secrets(None, os.environ.get("DISCORD_BOT_TOKEN")))
+    except Exception:  # an unreadable .env: the patterns (account ids, webhooks, bot tokens) still apply
+        secrets = SecretSet([os.environ.get("DISCORD_BOT_TOKEN")])
+    if os.environ.get("HARNESS_DEBUG") == "1":
+        print(redact_text("".join(traceback.format_exception(exc)), secrets), file=sys.stderr, end="")
+    message = " ".join(redact_excerpt(f"{type(exc).__name__}: {exc}", secrets, 500).splitlines())
+    print(f"harness: {command}: internal error: {message} (run with HARNESS_DEBUG=1 for the traceback)",
+          file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

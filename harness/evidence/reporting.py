@@ -6,13 +6,19 @@
 - Every log record is redacted as it is made (ib_async logs `account='DU1234567'`).
 - Allure results are redacted as they are written, through allure-python's own plugin hooks; step parameters
   are reduced to redacted scalars (see `_guard_allure_step_parameters`).
+- An internal error (a hook or plugin that raised inside pytest's own machinery) is redacted before pytest prints
+  its INTERNALERROR lines or JUnit records it.
+- What is printed once the session is over (other plugins' terminal summaries, the final warnings summary, a
+  warning pytest shows on stderr while it unconfigures) goes through the redactor too.
 The known secret values come from `Evidence.redactor`, which learns the run's values as the world is built.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import sys
 import warnings
 from collections.abc import Callable, Generator
 from typing import Any
@@ -87,22 +93,43 @@ class ReportRedaction:
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self.active = False  # True once the session collected a scenario: only harness runs are redacted
-        self._uninstall_logging: Callable[[], None] | None = None
+        self._undo: list[Callable[[], None]] = []
 
     def activate(self) -> None:
         if not self.active:
             self.active = True
-            self._uninstall_logging = install_log_redaction(self.redactor)
+            self._undo.append(install_log_redaction(self.redactor))
 
     def deactivate(self) -> None:
-        if self._uninstall_logging is not None:
-            self._uninstall_logging()
-            self._uninstall_logging = None
+        while self._undo:
+            self._undo.pop()()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if any(_is_scenario(item) for item in items):
             self.activate()
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Runs before the terminal reporter prints the summaries (its hook wraps this one): from here on, every
+        # line it prints (other plugins' summaries, warnings recorded at the end, an internal error) is redacted.
+        if self.active:
+            self._undo.append(install_terminal_redaction(session.config, self.redactor.text))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_unconfigure(self) -> None:
+        # Not sooner: until the session ends, pytest records warnings itself, and each of its recordings puts
+        # back the `showwarning` it found when it began. From here to the end of the config's cleanup (where
+        # pytest reports the unraisable exceptions it collected), Python shows them on stderr itself.
+        if self.active:
+            self._undo.append(install_warning_redaction(self.redactor.text))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_internalerror(self, excrepr: Any) -> None:
+        # Always, as a failed collection: an internal error can come before the run is known to be a harness
+        # run. Redacted in place, first, so that every printer (the terminal's INTERNALERROR lines, pytest's own
+        # fallback to stderr, JUnit, an xdist worker's message to the controller) renders the redacted text,
+        # with the traceback's shape unchanged.
+        redact_tree(excrepr, self.redactor.text)
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Generator:
@@ -125,8 +152,9 @@ class ReportRedaction:
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator:
         report = yield
-        # Collection happens before we know what the session runs: a failed collection is always redacted.
-        if report.failed or self.active:
+        # Collection happens before we know what the session runs: a failed or skipped collection (its reason
+        # is printed by `-rs`) is always redacted.
+        if not report.passed or self.active:
             redact_report(report, self.redactor.text)
         return report
 
@@ -153,6 +181,55 @@ def redact_warning(warning_message: warnings.WarningMessage, redact: Redact) -> 
         message.args = tuple(redact(a) if isinstance(a, str) else redact(repr(a)) for a in message.args)
     elif isinstance(message, str):
         warning_message.message = redact(message)  # type: ignore[assignment]
+
+
+def install_warning_redaction(redact: Redact) -> Callable[[], None]:
+    """Redact a warning Python shows itself (on stderr): one warned while pytest unconfigures, an unraisable
+    exception pytest reports at its cleanup. Warnings pytest records go through `pytest_warning_recorded`
+    instead (its recording replaces `showwarning` for the while). Returns the function that undoes it."""
+    previous = warnings.showwarning
+
+    def redacted_showwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                             file: Any = None, line: str | None = None) -> None:
+        text = redact(warnings.formatwarning(message, category, filename, lineno, line))
+        stream = sys.stderr if file is None else file
+        if stream is None:  # pythonw: nowhere to show it, as warnings itself does
+            return
+        with contextlib.suppress(OSError):  # a closed stderr: as warnings itself, say nothing
+            stream.write(text)
+
+    warnings.showwarning = redacted_showwarning
+
+    def uninstall() -> None:
+        if warnings.showwarning is redacted_showwarning:
+            warnings.showwarning = previous
+
+    return uninstall
+
+
+def install_terminal_redaction(config: pytest.Config, redact: Redact) -> Callable[[], None]:
+    """Redact every text the terminal reporter writes from now on; returns the function that undoes it.
+
+    Its writer is the one object every line passes through, whoever prints it (a plugin's terminal summary
+    writes free text). Each write is redacted whole; a write is a line or a run of one colour.
+    """
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    writer = getattr(reporter, "_tw", None)
+    if writer is None or getattr(writer.write, "harness_redacting", False):
+        return lambda: None
+    original = writer.write
+
+    def redacted_write(msg: str, **markup: Any) -> None:
+        original(redact(msg) if msg else msg, **markup)
+
+    redacted_write.harness_redacting = True  # type: ignore[attr-defined]
+    writer.write = redacted_write
+
+    def uninstall() -> None:
+        if writer.__dict__.get("write") is redacted_write:
+            del writer.write
+
+    return uninstall
 
 
 def redact_longrepr(longrepr: Any, redact: Redact) -> Any:

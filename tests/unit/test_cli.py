@@ -295,3 +295,59 @@ def test_the_parser_takes_every_setting_of_the_plugin(command):
         argv = [*command, spec.option] if spec.flag else [*command, spec.option, "x"]
         parsed = parser.parse_args(argv)
         assert getattr(parsed, spec.name) == (True if spec.flag else "x"), spec.option
+
+
+# -- a defect in a command: one redacted line, exit 3 ---------------------------------------------------------
+ENV_PASSWORD = "pw-Ünïcode\"quoted'-9f3K"
+DISCORD_TOKEN = "MTk4NjIy.Gx-cli-token_Ab9Cd"
+
+
+@pytest.fixture
+def broken_snapshot(bot, monkeypatch):
+    """`harness snapshot` whose command raises an exception quoting the .env's password, the Discord token and a
+    full account id, as a defect deep in a probe might."""
+    with (bot / ".env").open("a", encoding="utf-8", newline="\n") as env:
+        env.write('IBKR_PASSWORD="' + ENV_PASSWORD.replace('"', '\\"') + '"\n')  # python-dotenv's escaping
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", DISCORD_TOKEN)
+    monkeypatch.delenv("HARNESS_DEBUG", raising=False)
+
+    def explode(settings, args):
+        raise KeyError(f"login as DU1234567 with {ENV_PASSWORD!r} and\n{DISCORD_TOKEN} failed")
+
+    monkeypatch.setattr(cli, "cmd_snapshot", explode)
+    from harness.probes.envfile import read_env
+
+    assert read_env(bot / ".env").values["IBKR_PASSWORD"] == ENV_PASSWORD, "planting failed"
+    return bot
+
+
+def _leaked(text: str) -> list[str]:
+    return [value for value in (ENV_PASSWORD, repr(ENV_PASSWORD)[1:-1], DISCORD_TOKEN, "DU1234567", "Ünïcode")
+            if value in text]
+
+
+def test_an_unexpected_exception_is_one_redacted_line_and_exit_3(broken_snapshot, capsys):
+    code, out, err = run(capsys, "snapshot", "--bot-dir", str(broken_snapshot))
+    assert code == cli.EXIT_INTERNAL == 3
+    assert out == "" and err.count("\n") == 1, err
+    assert err.startswith("harness: snapshot: internal error: KeyError: "), err
+    assert err.rstrip().endswith("(run with HARNESS_DEBUG=1 for the traceback)"), err
+    assert "DU****567" in err and "Traceback" not in err
+    assert not _leaked(err), err
+
+
+def test_harness_debug_shows_the_traceback_redacted(broken_snapshot, capsys, monkeypatch):
+    monkeypatch.setenv("HARNESS_DEBUG", "1")
+    code, _, err = run(capsys, "snapshot", "--bot-dir", str(broken_snapshot))
+    assert code == 3
+    assert "Traceback (most recent call last)" in err and "in explode" in err, err
+    assert err.rstrip().splitlines()[-1].startswith("harness: snapshot: internal error: KeyError: ")
+    assert not _leaked(err), err
+
+
+def test_a_refusal_and_a_usage_error_are_not_internal_errors(bot, capsys, monkeypatch):
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", DISCORD_TOKEN)
+    code, _, err = run(capsys, "snapshot")  # which .env?
+    assert code == cli.EXIT_REFUSED and "internal error" not in err, err
+    code, _, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--client-id", "not-a-number")
+    assert code == cli.EXIT_USAGE and "internal error" not in err, err
