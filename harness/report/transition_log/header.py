@@ -1,0 +1,52 @@
+"""The log's head (title, the embedded world's banner, Task 4.2 and the authorization, the run of each phase) and
+the line under each section naming the run it is filled from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from harness.actions.attest import Attestation
+from harness.report.transition_log.run_evidence import PHASE_COMMANDS, PHASE_ORDER, RunLike, embedded, run_overall
+from harness.report.transition_log.text import CONFIRM, attested, clean, when
+
+EMBEDDED_BANNER = ("> ⚠ Embedded world: these runs checked the harness's own fakes, not a real bot. This log "
+                   "demonstrates the harness; it is not evidence of a transition.")
+
+
+def from_run(phase: str, run: RunLike | None) -> str:
+    """`_From the transition run ... : headline_`, or that the phase's run is still to be made."""
+    if run is None:
+        return f"_The {phase} run has not been made yet (`{PHASE_COMMANDS[phase]}`): this section is to be filled._"
+    verdict = run.verdict() or {}
+    headline = clean(verdict.get("headline") or "no verdict recorded")
+    return (f"_From the {phase} run `{clean(run.run_id, 120)}` ({clean(run.world, 40)} world, started "
+            f"{when(run.started_at)}): {headline}_")
+
+
+def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
+    transition = runs.get("transition")
+    date = when(transition.started_at) if transition else "not yet (no transition run recorded)"
+    approved = attestations.get("pre_task_4_2_approved")
+    authorized = attestations.get("pre_operator_authorized")
+    lines = [
+        "# Task 4.3 Transition Log — Paper Trading Mode Activation",
+        "",
+        *([EMBEDDED_BANNER, ""] if embedded(runs) else []),
+        f"**Transition Date:** {date}",
+        f"**Task 4.2 Completion:** {attested(approved) if approved else CONFIRM + ' (`harness confirm pre_task_4_2_approved --by NAME`)'}",  # noqa: E501
+        f"**Operator Authorization:** {attested(authorized) if authorized else CONFIRM + ' (`harness confirm pre_operator_authorized --by NAME`)'}",  # noqa: E501
+        "",
+        "> Filled by the harness from the recorded evidence of the latest run of each phase. ✅ = a check looked and "
+        "passed, or a named person attested it; ❌ = a check failed; \"operator to confirm\" = nothing was seen.",
+        "",
+        "| Phase | Run | World | Started | Verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for phase in PHASE_ORDER:
+        run = runs.get(phase)
+        if run is None:
+            lines.append(f"| {phase} | not run yet | | | |")
+            continue
+        lines.append(f"| {phase} | `{clean(run.run_id, 120)}` | {clean(run.world, 40)} | {when(run.started_at)} | "
+                     f"{clean(run_overall(run) or 'no verdict recorded')} |")
+    return [*lines, "", "---", ""]

@@ -1,0 +1,80 @@
+"""The whole transition's status from the latest run of each phase: SUCCESS, NEEDS REMEDIATION or INCOMPLETE,
+with the failed items and what is still open."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from harness.actions.attest import Attestation
+from harness.report.transition_log.boxes import manual_attestation, open_reason
+from harness.report.transition_log.run_evidence import (
+    PHASE_COMMANDS,
+    PHASE_ORDER,
+    REQUIRED_PHASES,
+    RunLike,
+    run_overall,
+    verdict_items,
+)
+from harness.report.transition_log.text import attested, clean
+from harness.verdict.decide import Overall, Status
+
+SUCCESS, NEEDS_REMEDIATION, INCOMPLETE = "SUCCESS", "NEEDS REMEDIATION", "INCOMPLETE"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # SUCCESS, NEEDS REMEDIATION, INCOMPLETE
+    failed: tuple[str, ...]  # "phase: item: why"
+    open: tuple[str, ...]  # phases not run, items to confirm
+
+
+def outcome(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> Outcome:
+    """SUCCESS only when the preflight, transition, first-hour and first-day runs are all TRANSITION VERIFIED (and
+    no later rollback undid the transition); NEEDS REMEDIATION when any run needs remediation; else INCOMPLETE."""
+    failed: list[str] = []
+    open_: list[str] = []
+    remediation = False
+    for phase in PHASE_ORDER:
+        run = runs.get(phase)
+        if run is None:
+            if phase in REQUIRED_PHASES:
+                open_.append(f"{phase}: not run yet (`{PHASE_COMMANDS[phase]}`)")
+            continue
+        overall = run_overall(run)
+        items = verdict_items(run) or {}
+        if overall == Overall.NEEDS_REMEDIATION.value:
+            remediation = True
+            named = [i for i in items.values() if i.get("status") == Status.FAILED.value]
+            failed.extend(f"{phase}: {i['item']}: {clean(i.get('why', ''))}" for i in named)
+            if not named:
+                failed.append(f"{phase}: {clean((run.verdict() or {}).get('headline', 'needs remediation'))}")
+        elif overall == Overall.VERIFIED.value:
+            continue
+        elif phase in REQUIRED_PHASES or overall is not None:
+            if overall is None:
+                open_.append(f"{phase}: run {clean(run.run_id, 80)} recorded no verdict")
+            for item in items.values():
+                if item.get("status") in (Status.VERIFIED.value, Status.ATTESTED.value, Status.FAILED.value):
+                    continue
+                late = manual_attestation((str(item["item"]),), attestations)
+                if item.get("status") == Status.OPERATOR_TO_CONFIRM.value and late is not None:
+                    open_.append(f"{phase}: {item['item']} was {attested(late)} after the run: run the {phase} "
+                                 "phase again so that its verdict includes it")
+                else:
+                    open_.append(f"{phase}: {open_reason(item)}")
+    rollback, transition = runs.get("rollback"), runs.get("transition")
+    if rollback is not None and (transition is None or _later(rollback.started_at, transition.started_at)):
+        open_.append(f"rollback: the transition was rolled back (run {clean(rollback.run_id, 80)}); re-attempt the "
+                     "transition after the remediation")
+    if remediation:
+        return Outcome(NEEDS_REMEDIATION, tuple(failed), tuple(open_))
+    return Outcome(INCOMPLETE if open_ else SUCCESS, (), tuple(open_))
+
+
+def _later(a: str, b: str) -> bool:
+    try:
+        return datetime.fromisoformat(a) > datetime.fromisoformat(b)
+    except (TypeError, ValueError):
+        return str(a) > str(b)

@@ -1,0 +1,99 @@
+"""What the transition log reads of a run: the phases in the seed's order, and a run's verdict items, evidence
+records and recorded gateway facts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+# The phases of the procedure in the seed's order; `first-hour` is written by `harness watch`.
+PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
+REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
+PHASE_COMMANDS = {
+    "preflight": "pytest features/ --phase preflight",
+    "transition": "pytest features/ --phase transition",
+    "first-hour": "harness watch",
+    "first-day": "pytest features/ --phase first-day",
+    "rollback": "pytest features/ --phase rollback",
+}
+EMBEDDED_WORLD = "embedded"  # RunRecord.world of a run against the harness's own fakes
+
+
+class RunLike(Protocol):
+    """What the log reads of a run (harness.evidence.runs.RunRecord)."""
+
+    run_id: str
+    phase: str
+    world: str
+    started_at: str
+    finished_at: str | None
+
+    def verdict(self) -> dict | None: ...
+    def rows(self) -> list[dict]: ...
+    def paper_account(self) -> dict | None: ...
+    def watch_rounds(self) -> list[dict]: ...
+
+
+def embedded(runs: Mapping[str, RunLike]) -> bool:
+    """Any run of the log checked the embedded world (the harness's own fakes)."""
+    return any(run.world == EMBEDDED_WORLD for run in runs.values())
+
+
+def run_overall(run: RunLike) -> str | None:
+    """The run's overall verdict (TRANSITION VERIFIED, ...), None when it recorded none."""
+    verdict = run.verdict()
+    overall = verdict.get("overall") if isinstance(verdict, dict) else None
+    return overall if isinstance(overall, str) else None
+
+
+def verdict_items(run: RunLike | None) -> dict[str, dict] | None:
+    """item id -> the run's verdict of it; None when there is no run; {} when the run recorded no verdict."""
+    if run is None:
+        return None
+    verdict = run.verdict() or {}
+    items = verdict.get("items") if isinstance(verdict, dict) else None
+    return {str(i.get("item")): i for i in items or () if isinstance(i, dict) and i.get("item")}
+
+
+def records(run: RunLike | None, name: str) -> list[Any]:
+    """The facts of every record called `name` in the run's evidence rows (rows in node-id order)."""
+    if run is None:
+        return []
+    return [record.get("facts") for row in run.rows() for record in row.get("records") or ()
+            if isinstance(record, dict) and record.get("name") == name]
+
+
+def first_record(run: RunLike | None, name: str) -> Any:
+    found = [facts for facts in records(run, name) if facts]
+    return found[0] if found else None
+
+
+def scenario_rows(run: RunLike | None, name: str) -> list[dict]:
+    """The run's evidence rows of the scenario `name` (pytest-bdd's test name), in node-id order."""
+    if run is None:
+        return []
+    return [row for row in run.rows() if isinstance(row, dict)
+            and (row.get("scenario") == name or str(row.get("nodeid") or "").endswith("::" + name))]
+
+
+def paper_account(run: RunLike | None) -> dict | None:
+    """The paper gateway's facts: the run's paper-account.json, else the newest "paper gateway" record."""
+    if run is None:
+        return None
+    recorded = run.paper_account()
+    if isinstance(recorded, dict):
+        return recorded
+    seen = [facts for facts in records(run, "paper gateway") if isinstance(facts, dict)]
+    return max(seen, key=lambda facts: str(facts.get("observed_at") or "")) if seen else None
+
+
+def live_account(run: RunLike | None) -> dict | None:
+    """The live gateway's facts (read-only): the run's live-account.json, else the newest recorded read."""
+    if run is None:
+        return None
+    reader = getattr(run, "live_account", None)
+    recorded = reader() if callable(reader) else None
+    if isinstance(recorded, dict):
+        return recorded
+    seen = [facts for facts in records(run, "live gateway (read-only)") if isinstance(facts, dict)]
+    return max(seen, key=lambda facts: str(facts.get("observed_at") or "")) if seen else None
