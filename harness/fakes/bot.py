@@ -309,6 +309,7 @@ class StandInBot:
         deadline = time.monotonic() + at_most
         while time.monotonic() < deadline:
             if all(trade.orderStatus.status not in ("", "PendingSubmit") for trade in ib.trades()):
+                ib.sleep(0.05)  # the rest of the answer (PreSubmitted, then Submitted) comes in the same burst
                 return
             ib.sleep(0.02)
 
