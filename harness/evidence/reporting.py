@@ -109,11 +109,22 @@ class ReportRedaction:
         if any(_is_scenario(item) for item in items):
             self.activate()
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # Runs before the terminal reporter prints the summaries (its hook wraps this one): from here on, every
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator:
+        # Before the terminal reporter prints the summaries (its hook is inside this one): from here on, every
         # line it prints (other plugins' summaries, warnings recorded at the end, an internal error) is redacted.
         if self.active:
             self._undo.append(install_terminal_redaction(session.config, self.redactor.text))
+        try:
+            return (yield)
+        except Exception:
+            if not self.active:
+                raise
+            # pytest lets an exception of this hook (a plugin's terminal summary, the evidence's writing) out as
+            # Python's own traceback, unredacted: report it as the internal error it is, redacted.
+            session.config.notify_exception(pytest.ExceptionInfo.from_current(), session.config.option)
+            raise pytest.exit.Exception("harness: a hook failed as the session finished (INTERNALERROR above)",
+                                        returncode=pytest.ExitCode.INTERNAL_ERROR) from None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self) -> None:

@@ -6,6 +6,8 @@ Discord token (known to the harness from DISCORD_BOT_TOKEN), a password (known o
 account id in what it raises, warns and prints:
 - "internal": a hook raises inside pytest's run loop, so pytest prints INTERNALERROR lines (and JUnit records
   them), in its native traceback and in its long one with locals (--fulltrace -l);
+- "finish": a plugin's terminal summary raises, which pytest would let out as Python's own traceback: the harness
+  reports it as an internal error;
 - "after the session": a warning while collecting (the warnings summary), a module skipped at collection (`-ra`,
   and JUnit), a plugin's terminal summary line and a warning in it (the final warnings summary), and, while pytest
   unconfigures, a warning and an unraisable exception (which Python shows on stderr).
@@ -55,6 +57,8 @@ def pytest_runtest_logfinish(nodeid):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if PLANT == "finish":
+        raise ValueError(f"the summary hook saw {SAID}")
     if PLANT == "after":
         terminalreporter.write_line(f"a plugin's summary saw {SAID}")
         warnings.warn(UserWarning(f"the terminal summary saw {SAID}"))
@@ -79,8 +83,13 @@ SKIPPED_MODULE = 'import os\nimport pytest\n\npytest.skip(f"module skipped: {os.
 RUNS = {
     "internal error": ("internal", ()),
     "internal error, long traceback with locals": ("internal", ("--fulltrace", "-l")),
+    "a hook raising as the session finishes": ("finish", ()),
     "after the session": ("after", ("-ra",)),
 }
+# Where each internal error is raised: a hook of the run loop, and a terminal summary (which pytest would let out
+# as Python's own traceback).
+RAISED_IN = {"internal": ("pytest_runtest_logfinish", "ValueError: the hook saw token"),
+             "finish": ("pytest_terminal_summary", "ValueError: the summary hook saw token")}
 
 
 def _dotenv_quoted(value: str) -> str:
@@ -136,13 +145,17 @@ def test_no_secret_in_an_internal_error_or_after_the_session(tmp_path, run):
     shown = out + err
     found = _leaks(texts)
     assert not found, "\n".join(found[:40])
-    if plant == "internal":
+    if plant in RAISED_IN:
         assert texts["exit code"] == "3", shown[-3000:]
         lines = [line for line in shown.splitlines() if line.startswith("INTERNALERROR>")]
         # The traceback's shape stays: the frames down to the hook that raised, and the exception's own line.
-        assert any("pytest_runtest_logfinish" in line for line in lines), shown[-3000:]
-        assert any("ValueError: the hook saw token" in line for line in lines), shown[-3000:]
-        assert "DU****567" in "\n".join(lines) and "internal error" in texts.get("junit", ""), shown[-3000:]
+        frame, exception = RAISED_IN[plant]
+        assert any(frame in line for line in lines), shown[-3000:]
+        assert any(exception in line for line in lines), shown[-3000:]
+        assert "DU****567" in "\n".join(lines), shown[-3000:]
+        assert "Traceback (most recent call last)" not in err, err[-3000:]
+        if plant == "internal":  # JUnit is written before the summary: an error there is not in it
+            assert "internal error" in texts.get("junit", ""), shown[-3000:]
     else:
         assert "1 passed" in out and "1 skipped" in out, shown[-3000:]
         for said in ("collection saw", "a plugin's summary saw", "the terminal summary saw", "module skipped"):
