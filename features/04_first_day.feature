@@ -26,6 +26,7 @@ Feature: The first trading day after the switch (the seed's "Stability Maintaine
     Then the scheduler's task could be read
     And the scheduler's task starts the bot at the scheduled time on trading days
     And the scheduler's task keeps paper mode
+    And the scheduler's task lets the bot run past the gateway's daily restart
 
   @dod_reconnect @needs_logs
   Scenario: The bot reconnected after the gateway's 16:30 ET restart

@@ -138,6 +138,15 @@ def task_keeps_paper(scheduled_task, world, evidence) -> None:
     evidence.note(f"{scheduled_task.source}: its command, working directory and environment keep paper mode")
 
 
+@then("the scheduler's task lets the bot run past the gateway's daily restart")
+def task_runs_all_day(scheduled_task, world, evidence) -> None:
+    from harness.checks import scheduler as scheduler_checks
+
+    start, until = world.settings.autostart_at, world.settings.gateway_restart
+    scheduler_checks.check_runs_all_day(scheduled_task, start=start, until=until)
+    evidence.note(f"{scheduled_task.source}: no time limit stops the bot between {start:%H:%M} and {until:%H:%M}")
+
+
 @then("the bot reconnected after the gateway's daily restart in time")
 def reconnected(first_day, world, paper_gateway, evidence) -> None:
     evidence.note(checks.check_reconnected(first_day, timedelta(minutes=world.settings.reconnect_within)))

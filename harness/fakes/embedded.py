@@ -51,6 +51,9 @@ WORLD_FAULTS = {
                                   "in dry-run mode",
     "first-day-trigger-wrong-zone": "(first-day phase) the task's trigger is 06:00 at a fixed UTC offset (right on the "
                                     "first day, an hour off after the next DST change) instead of New York time",
+    "first-day-task-time-limit": "(first-day phase) the task stops what it starts after 8 hours (Task Scheduler's "
+                                 "\"Stop the task if it runs longer than\"): started at 06:00, the bot would be "
+                                 "stopped at 14:00, before the gateway's 16:30 restart",
     "first-day-no-reconnect": "(first-day phase) the bot gives up on the gateway after its 16:30 restart and runs "
                               "on disconnected",
     "first-day-crash-at-noon": "(first-day phase) the bot crashes with a traceback at 12:00 and is started again at "
@@ -192,10 +195,11 @@ def _roll_back(bot: BotDir, faults: set[str]) -> None:
 
 
 def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool, *, start: str = "2026-01-05T06:00:00",
-                          dry_run_env: bool = False) -> Path:
+                          dry_run_env: bool = False, time_limit: str | None = None) -> Path:
     """The task that starts the stand-in bot at 6:00 on weekdays, as `schtasks /Query /XML` exports it (UTF-16).
     `start`: the trigger's StartBoundary (no offset: the machine's local time); `dry_run_env`: the action is
-    `cmd /c "set DRY_RUN=true&& python ..."`, an environment that wins over the .env."""
+    `cmd /c "set DRY_RUN=true&& python ..."`, an environment that wins over the .env; `time_limit`: the task's
+    ExecutionTimeLimit (an ISO duration such as PT8H; absent, Task Scheduler's own default of 72 hours)."""
     from xml.sax.saxutils import escape
 
     command, arguments = sys.executable, f'-m harness.fakes.bot --bot-dir "{bot.root}"'
@@ -211,7 +215,8 @@ def _write_scheduled_task(root: Path, bot: BotDir, enabled: bool, *, start: str 
         f"  <Triggers><CalendarTrigger><StartBoundary>{start}</StartBoundary><Enabled>true</Enabled>"
         f"<ScheduleByWeek><DaysOfWeek>{days}</DaysOfWeek><WeeksInterval>1</WeeksInterval></ScheduleByWeek>"
         "</CalendarTrigger></Triggers>\n"
-        f"  <Settings><Enabled>{flag}</Enabled><StartWhenAvailable>true</StartWhenAvailable></Settings>\n"
+        f"  <Settings><Enabled>{flag}</Enabled><StartWhenAvailable>true</StartWhenAvailable>"
+        + (f"<ExecutionTimeLimit>{time_limit}</ExecutionTimeLimit>" if time_limit else "") + "</Settings>\n"
         '  <Actions Context="Author"><Exec>'
         f"<Command>{escape(command)}</Command>"
         f"<Arguments>{escape(arguments, {chr(34): '&quot;'})}</Arguments>"
@@ -270,7 +275,8 @@ def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults:
         offset = dates.at(autostart_at).isoformat()[-6:]  # right on the first day only: "-05:00" in winter
         trigger += offset
     scheduled_task = _write_scheduled_task(root, bot, enabled="scheduler-disabled" not in faults, start=trigger,
-                                           dry_run_env="first-day-task-env-dry-run" in faults)
+                                           dry_run_env="first-day-task-env-dry-run" in faults,
+                                           time_limit="PT8H" if "first-day-task-time-limit" in faults else None)
     env = dict(environ)
     env["PYTHONIOENCODING"] = "utf-8"
     if "first-day-task-env-dry-run" in faults:

@@ -117,6 +117,12 @@ def test_a_trigger_at_a_fixed_offset_fails_the_scheduler(shared_runs):
     assert "does not follow daylight saving time" in run.outcomes[SCHEDULER].message
 
 
+def test_a_task_that_stops_the_bot_after_8_hours_fails_the_scheduler(shared_runs):
+    run = _first_day_run(shared_runs, "first-day-task-time-limit")
+    _fails_exactly(run, _row("test_a_task_that_stops_the_bot_after_8_hours_fails_the_scheduler"))
+    assert "the bot is stopped at 14:00, before 16:30" in run.outcomes[SCHEDULER].message
+
+
 def test_a_bot_that_never_reconnects_fails_the_reconnect(shared_runs):
     run = _first_day_run(shared_runs, "first-day-no-reconnect")
     _fails_exactly(run, _row("test_a_bot_that_never_reconnects_fails_the_reconnect"))
@@ -147,6 +153,8 @@ MATRIX = [
           _MODULE + "test_a_task_that_sets_dry_run_fails_the_scheduler_and_the_paper_start", skips={DAY_ORDERS}),
     Fault("trigger at a fixed offset", knobs({FAULTS: "first-day-trigger-wrong-zone"}), {SCHEDULER},
           _MODULE + "test_a_trigger_at_a_fixed_offset_fails_the_scheduler"),
+    Fault("task stops the bot after 8 hours", knobs({FAULTS: "first-day-task-time-limit"}), {SCHEDULER},
+          _MODULE + "test_a_task_that_stops_the_bot_after_8_hours_fails_the_scheduler"),
     Fault("no reconnection", knobs({FAULTS: "first-day-no-reconnect"}), {RECONNECT},
           _MODULE + "test_a_bot_that_never_reconnects_fails_the_reconnect"),
     Fault("crash at noon", knobs({FAULTS: "first-day-crash-at-noon"}), {NO_CRASH},
