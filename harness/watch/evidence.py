@@ -18,7 +18,7 @@ from harness.evidence import runs
 from harness.evidence.jsonfiles import write_json_atomic
 from harness.evidence.records import Redactor
 from harness.verdict import decide as verdicts
-from harness.verdict.record import verdict_path, write_verdict
+from harness.verdict.record import write_verdict
 from harness.watch.rounds import CHECKS, FAILED, PASSED, TO_CONFIRM, Round
 
 PHASE = "first-hour"
@@ -78,11 +78,8 @@ class WatchEvidence:
         safe = verdicts.Verdict(verdict.phase, verdict.overall, tuple(
             verdicts.ItemVerdict(i.item, i.text, i.status, self.redactor.text(i.why), i.critical, i.scenarios)
             for i in verdict.items))
-        target = None
-        if write_verdict(self.evidence_dir, safe, self.world) is not None:
-            body = json.loads(verdict_path(self.evidence_dir, PHASE).read_text(encoding="utf-8"))
-            target = self.run_dir / runs.VERDICT_FILE
-            write_json_atomic(target, body)
+        written = write_verdict(self.evidence_dir, safe, self.world, run_dir=self.run_dir)
         runs.finish_run(self.run_dir, overall=safe.overall.value, exit_status=safe.exit_status,
                         **self.redactor.data(fields))
-        return target
+        target = self.run_dir / runs.VERDICT_FILE
+        return target if written is not None and target.is_file() else None
