@@ -224,22 +224,6 @@ def generate_environment(environ: Mapping[str, str] | None = None) -> dict[str, 
     return kept
 
 
-def run_allure(node: Node, cli: Path, args: list[str], cwd: Path, timeout: float = GENERATE_TIMEOUT) -> None:
-    """Run `allure ARGS` with this Node, in `cwd`, with only the environment it needs; ToolError when it fails."""
-    command = [str(node.executable), str(cli), *args]
-    try:
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                                stdin=subprocess.DEVNULL, env=generate_environment(), encoding="utf-8",
-                                errors="replace")
-    except subprocess.TimeoutExpired:
-        raise ToolError(f"allure {args[0]} did not finish within {timeout:g} s") from None
-    except OSError as exc:
-        raise ToolError(f"cannot run {node.describe()}: {exc.strerror or exc}") from None
-    if result.returncode != 0:
-        raise ToolError(f"allure {args[0]} failed (exit {result.returncode}): "
-                        f"{_one_line(result.stderr.strip() or result.stdout.strip() or 'no output')}")
-
-
 # Started before its inputs are ready: loads Allure's modules (most of a small report's time), then reads its
 # arguments from stdin (a JSON list, up to EOF) and runs Allure's command line with them.
 EARLY_START_JS = """\
