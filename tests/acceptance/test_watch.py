@@ -5,6 +5,7 @@ in bounded time; no planted secret reaches the output or the evidence. No order 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -108,6 +109,8 @@ def test_ctrl_c_mid_watch_prints_a_summary_writes_the_evidence_and_exits_6(tmp_p
                 break
             time.sleep(0.2)
         assert watch.poll() is None, "the watch ended before it could be interrupted"
+        stand_in_bots = _stand_in_bots(watch.pid)
+        assert stand_in_bots, "the embedded world's stand-in bot is not a child of the watch"
         watch.send_signal(signal.SIGINT)
         out, err = watch.communicate(timeout=60)
     finally:
@@ -120,6 +123,27 @@ def test_ctrl_c_mid_watch_prints_a_summary_writes_the_evidence_and_exits_6(tmp_p
     run = latest_runs(evidence)["first-hour"]
     assert len(run.watch_rounds()) >= 2 and run.info["stopped_early"] is True
     assert run.verdict()["overall"] == "INCOMPLETE"
+    assert not [bot.pid for bot in stand_in_bots if _alive(bot)], "Ctrl-C left the stand-in bot running"
+
+
+def _stand_in_bots(pid: int) -> list:
+    import psutil
+
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "harness.fakes.bot" in child.cmdline():
+                found.append(child)
+    return found
+
+
+def _alive(process) -> bool:
+    import psutil
+
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _operators_bot(tmp_path: Path, *extra_lines: str) -> Path:
