@@ -75,24 +75,21 @@ def _world(settings, say) -> Iterator:
     if settings.world_kind == "bot directory":
         say("harness: --bot-dir without --live-gateway: only the bot's log is watched; the gateway and Discord are "
             "not contacted, so their checks are 'operator to confirm'")
-    if settings.world_kind != "embedded":
-        with tempfile.TemporaryDirectory(prefix="harness-watch-", ignore_cleanup_errors=True) as scratch, \
-                build_world(settings, Path(scratch)) as world:
-            yield world
-        return
-    say("harness: no --live-gateway or --bot-dir: watching an EMBEDDED world started for the watch (fakes and "
-        "the stand-in bot, not your bot)...")
+    embedded = settings.world_kind == "embedded"
+    if embedded:
+        say("harness: no --live-gateway or --bot-dir: watching an EMBEDDED world started for the watch (fakes and "
+            "the stand-in bot, not your bot)...")
+        settings = replace(settings, phase="transition")
     # The stand-in bot may still hold a file when the folder goes (Windows): that must not fail the watch.
-    with tempfile.TemporaryDirectory(prefix="harness-watch-", ignore_cleanup_errors=True) as scratch:
+    with tempfile.TemporaryDirectory(prefix="harness-watch-", ignore_cleanup_errors=True) as scratch, \
+            contextlib.ExitStack() as stack:
         try:
-            built = build_world(replace(settings, phase="transition"), Path(scratch))
-            world = built.__enter__()
+            world = stack.enter_context(build_world(settings, Path(scratch)))
         except RuntimeError as exc:  # the embedded world could not start; its message says why
+            if not embedded:
+                raise
             raise Refused(f"the watch's embedded world could not start: {exc}") from None
-        try:
-            yield world
-        finally:
-            built.__exit__(None, None, None)
+        yield world
 
 
 def _replace_unprintable() -> None:
