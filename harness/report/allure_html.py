@@ -115,8 +115,8 @@ def _write_text(target: Path, text: str) -> None:
 
 def _read_json(source: Path) -> Any:
     try:
-        return json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return _json_of(source.read_bytes())
+    except OSError:
         return None
 
 
@@ -135,8 +135,13 @@ def _place(source: Path, target: Path, data: bytes | None) -> None:
 def _copy_result(source: Path, target: Path, phase: str | None, window: tuple[float, float] | None,
                  secrets: SecretSet) -> bool:
     """One test result, when it belongs to the run; labelled with `phase` (None: no label needed). A result
-    that needs no new label is linked like an attachment (writing a thousand files costs more than Allure)."""
-    body = _read_json(source)
+    that needs no new label is linked like an attachment (writing a thousand files costs more than Allure).
+    The file is read once: its bytes are parsed, and scrubbed when they are placed as they are."""
+    try:
+        data = source.read_bytes()
+    except OSError:
+        return False
+    body = _json_of(data)
     if not isinstance(body, dict):
         return False
     if window is not None:
@@ -145,7 +150,7 @@ def _copy_result(source: Path, target: Path, phase: str | None, window: tuple[fl
             return False
     labels = [label for label in body.get("labels") or () if isinstance(label, dict)]
     if phase is None or [label.get("value") for label in labels if label.get("name") == PHASE_LABEL] == [phase]:
-        _place(source, target, _scrubbed(source, secrets))
+        _place(source, target, _scrubbed(source.suffix, data, secrets))
         return True
     body["labels"] = [*(label for label in labels if label.get("name") != PHASE_LABEL),
                       {"name": PHASE_LABEL, "value": phase}]
@@ -153,11 +158,17 @@ def _copy_result(source: Path, target: Path, phase: str | None, window: tuple[fl
     return True
 
 
-def _scrubbed(source: Path, secrets: SecretSet) -> bytes | None:
-    """An attachment or container with its text scrubbed again; None when nothing changed (or it is not text:
-    an image is copied as it is)."""
-    data = source.read_bytes()
-    if source.suffix.lower() not in TEXT_SUFFIXES and b"\0" in data[:4096]:
+def _json_of(data: bytes | str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _scrubbed(suffix: str, data: bytes, secrets: SecretSet) -> bytes | None:
+    """A file's bytes (an attachment, a container, a result) with their text scrubbed again; None when nothing
+    changed (or it is not text: an image is copied as it is)."""
+    if suffix.lower() not in TEXT_SUFFIXES and b"\0" in data[:4096]:
         return None
     try:
         text = data.decode("utf-8")
@@ -166,18 +177,18 @@ def _scrubbed(source: Path, secrets: SecretSet) -> bytes | None:
     cleaned = redact_text(text, secrets)
     if cleaned == text:
         return None
-    if source.suffix.lower() == ".json":
+    if suffix.lower() == ".json":
         try:
             json.loads(cleaned)
         except json.JSONDecodeError:  # a removal broke the JSON: scrub each string instead
-            body = _read_json(source)
+            body = _json_of(text)
             if body is not None:
                 cleaned = json.dumps(_scrub(body, secrets), ensure_ascii=False)
     return cleaned.encode("utf-8")
 
 
 def _copy_other(source: Path, target: Path, secrets: SecretSet) -> None:
-    _place(source, target, _scrubbed(source, secrets))
+    _place(source, target, _scrubbed(source.suffix, source.read_bytes(), secrets))
 
 
 def _read_properties(source: Path) -> list[tuple[str, str]]:
