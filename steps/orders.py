@@ -6,10 +6,9 @@ import pytest
 from pytest_bdd import given, then
 
 from harness.actions import test_order as test_orders
-from harness.checks import CouldNotLook
 from harness.checks import orders as checks
 from harness.probes import bot_log as bot_logs
-from harness.probes import market, reconcile
+from harness.probes import market
 from steps.common import gateway_facts
 
 
@@ -41,12 +40,7 @@ def live(live_gateway, evidence):
 @pytest.fixture
 def reconciliation(world, env, paper, bot_log, evidence):
     """The bot's logged orders against the paper account, once per scenario that needs it."""
-    facts = checks.require_readable(paper, world.why_no_gateway)
-    client_id = env.int_value("IBKR_CLIENT_ID")
-    if client_id is None:
-        raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's orders cannot be told")
-    found = bot_log.orders
-    result = reconcile.reconcile(found.orders, reconcile.broker_orders(facts), client_id, found.rejections)
+    result = checks.reconcile_with_paper(bot_log.orders, paper, world.why_no_gateway, env.int_value("IBKR_CLIENT_ID"))
     evidence.record("reconciliation", result)
     return result
 

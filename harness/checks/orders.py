@@ -15,7 +15,15 @@ from harness.ibkr import account_is_paper
 from harness.probes.bot_log import NewestStart
 from harness.probes.gateway import GatewayFacts
 from harness.probes.market import SessionFacts
-from harness.probes.reconcile import BotOrderLog, LoggedOrder, Reconciliation, describe_broker, describe_logged
+from harness.probes.reconcile import (
+    BotOrderLog,
+    LoggedOrder,
+    Reconciliation,
+    broker_orders,
+    describe_broker,
+    describe_logged,
+    reconcile,
+)
 
 LIVE_HINT = "give --live-gateway-port PORT (a gateway logged into the LIVE account, read-only)"
 
@@ -32,6 +40,16 @@ def require_readable(facts: GatewayFacts | None, why_not: str) -> GatewayFacts:
         raise CouldNotLook(f"the gateway at {facts.host}:{facts.port} could not be read: "
                            f"{redact_text(facts.problem or 'no handshake')}")
     return facts
+
+
+def reconcile_with_paper(bot: BotOrderLog, facts: GatewayFacts | None, why_not: str,
+                         client_id: int | None) -> Reconciliation:
+    """The bot's logged orders against the paper account's, for check_orders_in_paper and the checks after it;
+    CouldNotLook when the gateway was not read or the .env's IBKR_CLIENT_ID is not an integer."""
+    readable = require_readable(facts, why_not)
+    if client_id is None:
+        raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's orders cannot be told")
+    return reconcile(bot.orders, broker_orders(readable), client_id, bot.rejections)
 
 
 def check_gateway_answers(facts: GatewayFacts | None, why_not: str) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as order_checks
 from harness.checks import startup as startup_checks
-from harness.probes import bot_log, discord, logs, reconcile
+from harness.probes import bot_log, discord, logs
 from harness.probes.envfile import read_env
 from harness.probes.gateway import GatewayFacts
 from harness.probes.gateway_session import executions_since, read_gateway_once
@@ -248,13 +248,8 @@ class Watcher:
     def _orders(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
                 why_no_gateway: str) -> list[str]:
         order_checks.require_started(facts.start)
-        readable = order_checks.require_readable(paper, why_no_gateway)
-        if facts.env_client_id is None:
-            raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's orders cannot be told")
-        found = activity.orders
-        result = reconcile.reconcile(found.orders, reconcile.broker_orders(readable), facts.env_client_id,
-                                     found.rejections)
-        return order_checks.check_orders_in_paper(found, result, readable)
+        result = order_checks.reconcile_with_paper(activity.orders, paper, why_no_gateway, facts.env_client_id)
+        return order_checks.check_orders_in_paper(activity.orders, result, paper)
 
     def _discord_check(self, facts: RoundFacts) -> str:
         if facts.notification is None:

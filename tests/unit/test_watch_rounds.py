@@ -134,6 +134,15 @@ def test_an_order_the_gateway_never_saw_fails_paper_orders(tmp_path, gateway):
     assert orders["paper orders"].status == FAILED and "id=8" in orders["paper orders"].message
 
 
+def test_a_client_id_that_is_not_an_integer_leaves_paper_orders_to_confirm(tmp_path, gateway):
+    root = _bot_dir(tmp_path, gateway.host, gateway.port)
+    env = root / ".env"
+    env.write_text(env.read_text(encoding="utf-8").replace("IBKR_CLIENT_ID=1", "IBKR_CLIENT_ID=one"),
+                   encoding="utf-8", newline="\n")
+    orders = _by_name(Watcher(_world(root, GatewayAddress(gateway.host, gateway.port)), _redact).run_round(1))
+    assert orders["paper orders"].status == TO_CONFIRM and "IBKR_CLIENT_ID" in orders["paper orders"].message
+
+
 def test_a_gateway_that_cannot_be_read_is_operator_to_confirm_never_passed(tmp_path, gateway):
     root = _bot_dir(tmp_path, gateway.host, gateway.port)
     address = GatewayAddress(gateway.host, gateway.port)
