@@ -114,8 +114,11 @@ def start_gateway(scheduled_start, env, world, evidence) -> None:
     check_gateway_lines_of(scheduled_start.block, env, world, evidence)
 
 
+@given("the bot's scheduled task", target_fixture="scheduled_task")
 @given("the bot's scheduled task and the bot's Python environment", target_fixture="scheduled_task")
-def scheduled_task_with_python(world, evidence):
+def scheduled_task(world, evidence):
+    # One step for the first day and the rollback (features/05): the bot's Python environment, read with the task
+    # for the interpreter check (a look for its venv folder and its pyproject.toml), is not used by the rollback.
     task = read_scheduled_task(world.scheduler_task, timeout=world.settings.timeout, bot_dir=world.bot_dir)
     evidence.record("scheduled task", task)
     return task

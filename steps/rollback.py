@@ -1,6 +1,6 @@
 """Steps for the rollback feature (the seed's Rollback Plan): each reads facts through a probe, records them,
-runs one check. The .env, the baseline, the newest startup block and the paper gateway are the other features'
-givens (steps.configuration, steps.startup, steps.preflight)."""
+runs one check. The .env, the baseline, the newest startup block, the paper gateway and the scheduled task are the
+other features' givens (steps.configuration, steps.startup, steps.preflight, steps.first_day)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from harness.checks import orders as gateway_checks
 from harness.checks import rollback as checks
 from harness.checks.startup import check_absent
 from harness.probes import logs
-from harness.probes.scheduler import read_scheduled_task
 from steps.common import startup_notification, when_started
 
 
@@ -80,13 +79,6 @@ def positions_closed(world, paper, evidence) -> None:
     note = checks.check_positions_closed(facts, world.settings.declared_positions)
     if note:
         evidence.note(note)
-
-
-@given("the bot's scheduled task", target_fixture="scheduled_task")
-def scheduled_task(world, evidence):
-    task = read_scheduled_task(world.scheduler_task, timeout=world.settings.timeout)
-    evidence.record("scheduled task", task)
-    return task
 
 
 @then("the task is enabled and starts the bot from its directory")
