@@ -47,11 +47,8 @@ def reconciliation(world, env, paper, bot_log, evidence):
 
 @then("the gateway has seen the bot's client id since its newest start")
 def bot_connected(world, env, paper, bot_log, evidence) -> None:
-    claim = bot_log.connected_claim
-    ids = [order.order_id for order in bot_log.orders.orders]
-    evidence.note(checks.check_bot_connected(
-        env.int_value("IBKR_CLIENT_ID"), paper, world.why_no_gateway, bot_log.since, ids,
-        claim.where if claim is not None else None, bot_log.where, bot_log.start.zone))
+    evidence.note(checks.check_bot_connected_since_start(bot_log, env.int_value("IBKR_CLIENT_ID"), paper,
+                                                         world.why_no_gateway))
 
 
 @then("every logged order is in the paper account and no unknown order is")

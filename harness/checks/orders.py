@@ -12,7 +12,7 @@ from datetime import datetime
 from harness.checks import CheckFailed, CouldNotLook
 from harness.evidence.redact import mask_account, redact_text
 from harness.ibkr import account_is_paper
-from harness.probes.bot_log import NewestStart
+from harness.probes.bot_log import BotActivity, NewestStart
 from harness.probes.gateway import GatewayFacts
 from harness.probes.market import SessionFacts
 from harness.probes.reconcile import (
@@ -197,6 +197,16 @@ def check_bot_connected(client_id: int | None, facts: GatewayFacts | None, why_n
         f"the gateway at {facts.host}:{facts.port} shows no order or execution from client id {client_id} "
         f"{started}, and a gateway does not list its other API clients: look in the gateway's window for an API "
         f"connection with client id {client_id} ({claim})")
+
+
+def check_bot_connected_since_start(activity: BotActivity, client_id: int | None, facts: GatewayFacts | None,
+                                    why_no_gateway: str) -> str:
+    """check_bot_connected on what the bot logged since its newest start: its orders' ids and its 'connection
+    established' line."""
+    claim = activity.connected_claim
+    return check_bot_connected(client_id, facts, why_no_gateway, activity.since,
+                               [order.order_id for order in activity.orders.orders],
+                               claim.where if claim is not None else None, activity.where, activity.start.zone)
 
 
 def check_orders_in_paper(bot: BotOrderLog, rec: Reconciliation, facts: GatewayFacts) -> list[str]:

@@ -239,11 +239,7 @@ class Watcher:
     def _connection(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
                     why_no_gateway: str) -> str:
         order_checks.require_started(facts.start)
-        claim = activity.connected_claim
-        return order_checks.check_bot_connected(
-            facts.env_client_id, paper, why_no_gateway, activity.since,
-            [order.order_id for order in activity.orders.orders], claim.where if claim is not None else None,
-            activity.where, facts.start.zone)
+        return order_checks.check_bot_connected_since_start(activity, facts.env_client_id, paper, why_no_gateway)
 
     def _orders(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
                 why_no_gateway: str) -> list[str]:
