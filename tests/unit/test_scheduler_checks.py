@@ -3,6 +3,7 @@ year, and what it runs keeps paper mode. Every check has a world in which it fai
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -124,6 +125,13 @@ def check(task: ScheduledTask, bot: Path) -> None:
 def test_the_bot_s_own_python_in_its_directory_passes(bot):
     check(task_for(bot, str(bot / ".venv" / "bin" / "python")), bot)
     check(task_for(bot, ".venv/bin/python"), bot)  # relative to the working directory
+
+
+def test_a_task_that_runs_no_program_fails(bot):
+    task = replace(task_for(bot, str(bot / ".venv" / "bin" / "python")), actions=())  # e.g. only a COM handler
+    with pytest.raises(CheckFailed, match="starts nothing") as failed:
+        check(task, bot)
+    assert "has no program to start" in str(failed.value)
 
 
 @pytest.mark.parametrize(("arguments", "title", "critical"), [
