@@ -88,13 +88,14 @@ def _inside(folder: Path, parent: Path) -> bool:
     return True
 
 
-def _scrub(value: Any, secrets: SecretSet) -> Any:
+def scrub(value: Any, secrets: SecretSet) -> Any:
+    """`value` (JSON-like) with every string, keys too, scrubbed of `secrets` and the patterns redact_text knows."""
     if isinstance(value, str):
         return redact_text(value, secrets)
     if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
+        return [scrub(item, secrets) for item in value]
     if isinstance(value, dict):
-        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
+        return {scrub(key, secrets): scrub(item, secrets) for key, item in value.items()}
     return value
 
 
@@ -104,7 +105,7 @@ def _scrubbed_json(body: Any, secrets: SecretSet) -> str:
     try:
         json.loads(text)
     except json.JSONDecodeError:
-        text = json.dumps(_scrub(body, secrets), ensure_ascii=False)
+        text = json.dumps(scrub(body, secrets), ensure_ascii=False)
     return text
 
 
@@ -183,7 +184,7 @@ def _scrubbed(suffix: str, data: bytes, secrets: SecretSet) -> bytes | None:
         except json.JSONDecodeError:  # a removal broke the JSON: scrub each string instead
             body = _json_of(text)
             if body is not None:
-                cleaned = json.dumps(_scrub(body, secrets), ensure_ascii=False)
+                cleaned = json.dumps(scrub(body, secrets), ensure_ascii=False)
     return cleaned.encode("utf-8")
 
 
@@ -280,7 +281,7 @@ def categories_of(runs: Mapping[str, Any], secrets: SecretSet) -> list[dict[str,
         body = _read_json(source / "categories.json") if source is not None else None
         for rule in body if isinstance(body, list) else ():
             if isinstance(rule, dict) and isinstance(rule.get("name"), str) and rule["name"].strip():
-                rule = _scrub(rule, secrets)
+                rule = scrub(rule, secrets)
                 if all(rule["name"] != known["name"] for known in rules):
                     rules.append(rule)
     return rules

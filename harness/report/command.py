@@ -155,7 +155,9 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
         if facts is not None:
             from harness.report import paper_picture
 
-            picture = allure_html.Picture(PICTURE_TITLE, paper_picture.render(facts), "image/png")
+            # Drawn from the facts scrubbed with the .env's secret values: pixels cannot be scrubbed afterwards.
+            picture = allure_html.Picture(PICTURE_TITLE, paper_picture.render(allure_html.scrub(facts, secrets)),
+                                          "image/png")
             written.add(write_bytes_atomic(report_dir / PICTURE_FILE, picture.data))
     suffix = ".jpg" if picture is not None and picture.mime == "image/jpeg" else ".png"
 

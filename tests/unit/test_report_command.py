@@ -496,6 +496,24 @@ def test_the_drawn_picture_when_no_screenshot(tmp_path: Path, capsys: pytest.Cap
     assert "(paper-account.png)" in (tmp_path / "report" / command.CARD_FILE).read_text(encoding="utf-8")
 
 
+def test_the_picture_is_drawn_from_facts_scrubbed_with_the_env_secrets(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                      no_node: None) -> None:
+    from harness.report import paper_picture
+
+    evidence = tmp_path / "evidence"
+    order = {"order_id": 1, "account": "DU12****", "order_ref": SECRET, "action": "BUY", "quantity": 1,
+             "symbol": "SPY", "status": "Submitted"}
+    facts = {"accounts": ["DU12****"], "all_paper": True, "open_orders": [order]}
+    (_run(evidence, "transition") / "paper-account.json").write_text(json.dumps(facts), encoding="utf-8")
+    env_file = tmp_path / "bot.env"
+    env_file.write_text(f"DRY_RUN=false\nPAPER_TRADING=true\nDISCORD_BOT_TOKEN={SECRET}\n", encoding="utf-8")
+    code, _out, err = _main(capsys, "--evidence-dir", str(evidence), "--bot-env", str(env_file), "--no-html")
+    assert code == cli.EXIT_OK, err
+    drawn = (evidence / "report" / command.PICTURE_FILE).read_bytes()
+    assert drawn == paper_picture.render({**facts, "open_orders": [{**order, "order_ref": "****"}]})
+    assert drawn != paper_picture.render(facts)
+
+
 def test_the_log_and_the_card_are_scrubbed_with_the_env_secrets(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                                 no_node: None) -> None:
     evidence = tmp_path / "evidence"
