@@ -79,10 +79,6 @@ class Alerter:
         self._alerted = False
         self._alerted_critical = False
 
-    @property
-    def configured(self) -> bool:
-        return bool(self._url)
-
     def consider(self, round_) -> str | None:
         """Alert for `round_` if it is due; returns a line for the terminal, or None when nothing was done."""
         failures = round_.failures

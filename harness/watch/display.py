@@ -124,10 +124,8 @@ class LiveDisplay:
         return Group(*parts)
 
 
-def make_display(interactive: bool | None = None):
+def make_display(interactive: bool):
     """The live table on a terminal, lines elsewhere."""
-    if interactive is None:
-        interactive = sys.stdout.isatty()
     return LiveDisplay() if interactive else LineDisplay()
 
 
