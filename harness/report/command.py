@@ -141,6 +141,8 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
     from harness.world import known_secrets
 
     secrets = known_secrets(settings.env_file, settings.discord_token)
+    if github_target is not None:  # the token the card is posted with is scrubbed from every file, like the .env's
+        secrets.add(github_target[2])
     report_dir = evidence_dir / REPORT_DIR
     written = _Written()
 

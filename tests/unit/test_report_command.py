@@ -408,6 +408,20 @@ def test_no_remediation_issue_on_a_verified_transition(tmp_path: Path, capsys: p
     assert "no remediation issue opened" in out
 
 
+def test_the_github_token_is_scrubbed_from_every_file_and_the_posted_card(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture,
+                                                                         github_api: _FakeGitHub) -> None:
+    _run(tmp_path, "transition", "NEEDS REMEDIATION",
+         [{"item": "dod_log_paper", "status": "FAILED", "why": f"the log printed {SECRET}"}])
+    code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
+                           "--github-api", github_api.url)
+    assert code == cli.EXIT_OK, err
+    [(_, _, comment)] = github_api.calls
+    assert "the log printed" in comment["body"] and SECRET not in comment["body"]
+    for written in (line.removeprefix("wrote ") for line in out.splitlines() if line.startswith("wrote ")):
+        assert SECRET not in Path(written).read_text(encoding="utf-8")
+
+
 def test_a_github_failure_is_one_line_after_the_files_are_written(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     _run(tmp_path, "transition")
