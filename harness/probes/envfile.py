@@ -262,6 +262,13 @@ class BoolSetting:
     problem: str | None = None
 
 
+def strict_bool(raw: str | None) -> bool | None:
+    """The bot's boolean rule: exactly `true` or `false` in any case, nothing around it; anything else is None."""
+    if raw is None or raw != raw.strip():
+        return None
+    return {"true": True, "false": False}.get(raw.lower())
+
+
 def read_bool(facts: EnvFileFacts, key: str) -> BoolSetting:
     """Strict: `true`/`false` in any case; anything else is a problem naming the key and the line."""
     line = facts.line_of(key)
@@ -278,10 +285,9 @@ def read_bool(facts: EnvFileFacts, key: str) -> BoolSetting:
     where = f"{key} ({facts.path} line {line})"
     if raw is None:
         return BoolSetting(key, None, line, None, f"{where} has no '=' and no value")
-    if raw.strip().lower() == "true" and raw == raw.strip():
-        return BoolSetting(key, raw, line, True)
-    if raw.strip().lower() == "false" and raw == raw.strip():
-        return BoolSetting(key, raw, line, False)
+    value = strict_bool(raw)
+    if value is not None:
+        return BoolSetting(key, raw, line, value)
     return BoolSetting(key, raw, line, None, f"{where} is {raw!r}: write exactly true or false")
 
 
