@@ -101,9 +101,7 @@ def _outcome(name: str, check: Callable[[], object], redact: Callable[[str], str
     return CheckOutcome(name, item, PASSED, redact(str(note or "passed")))
 
 
-def _block_key(block: logs.StartupBlock | None) -> tuple | None:
-    if block is None:
-        return None
+def _block_key(block: logs.StartupBlock) -> tuple:
     return (block.path, block.first_lineno, block.started_at)
 
 
@@ -114,9 +112,8 @@ class Watcher:
         self.world = world
         self.settings = world.settings
         self.redact = redact
-        self._previous_block: tuple | None = None
+        self._previous_block: logs.StartupBlock | None = None
         self._previous_counts: Mapping[str, int] | None = None
-        self._previous_started: datetime | None = None
         self.error_patterns = logs.error_markers(self.settings.log_error_markers)
         self.live_patterns = logs.markers(self.settings.log_live_markers)
         self.dry_run_patterns = logs.markers(self.settings.log_dry_run_markers)
@@ -190,8 +187,7 @@ class Watcher:
     def _remember(self, facts: RoundFacts) -> None:
         if facts.start.block is None or facts.scan is None:
             return
-        self._previous_block = _block_key(facts.start.block)
-        self._previous_started = facts.start.started_at
+        self._previous_block = facts.start.block
         self._previous_counts = {p.pattern: p.count for p in facts.scan.patterns}
 
     def _group(self, scan: logs.ScanFacts, patterns) -> logs.ScanFacts:
@@ -202,9 +198,9 @@ class Watcher:
         block = startup_checks.check_startup_found(facts.start)
         assert facts.scan is not None  # scanned whenever there is a block
         errors = self._group(facts.scan, self.error_patterns)
-        restarted = self._previous_block is not None and _block_key(block) != self._previous_block
-        if restarted:
-            before = self._previous_started.isoformat() if self._previous_started else "an unreadable time"
+        previous = self._previous_block
+        if previous is not None and _block_key(block) != _block_key(previous):
+            before = previous.started_at.isoformat() if previous.started_at else "an unreadable time"
             now = block.started_at.isoformat() if block.started_at else "an unreadable time"
             since_then = f"; {errors.total} error line(s) since that start" if errors.total else ""
             raise CheckFailed("The bot started again during the watch",
