@@ -14,7 +14,7 @@ from harness.checks.configuration import check_not_live
 from harness.checks.startup import quote
 from harness.evidence.redact import mask_account
 from harness.probes.discord import NotificationFacts
-from harness.probes.envfile import EnvFileFacts, read_bool
+from harness.probes.envfile import EnvFileFacts, read_bool, strict_bool
 from harness.probes.gateway import GatewayFacts
 from harness.probes.logs import ConfigurationLine, LogLine, Pattern, StartupBlock
 from harness.probes.scheduler import ScheduledTask
@@ -65,12 +65,6 @@ def check_dry_run_line(block: StartupBlock, dry_run: Sequence[Pattern], config: 
                       "dry-run mode active", critical=True)
 
 
-def _strict(raw: str | None) -> bool | None:
-    if raw is None or raw != raw.strip():
-        return None
-    return {"true": True, "false": False}.get(raw.lower())
-
-
 def check_configuration_dry_run(config: ConfigurationLine | None, block: StartupBlock) -> str:
     """The startup line says DRY_RUN=true and PAPER_TRADING=false (strict booleans). Returns a note."""
     if config is None:
@@ -80,9 +74,9 @@ def check_configuration_dry_run(config: ConfigurationLine | None, block: Startup
         raw = config.value(key)
         if raw is None:
             problems.append(f"it does not say {key}")
-        elif _strict(raw) is None:
+        elif strict_bool(raw) is None:
             problems.append(f"{key}={raw!r} is not true or false")
-        elif _strict(raw) is not wanted:
+        elif strict_bool(raw) is not wanted:
             problems.append(f"{key}={raw} (expected {str(wanted).lower()})")
     if problems:
         raise CheckFailed("The bot did not load the rolled-back configuration",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.ibkr import LIVE_PORTS, PAPER_PORTS
-from harness.probes.envfile import same_file_path
+from harness.probes.envfile import same_file_path, strict_bool
 from harness.probes.scheduler import TASK_SCHEDULER, WEEKDAYS, ScheduledTask, TaskAction, TaskTrigger
 
 NEW_YORK = "America/New_York"
@@ -152,10 +152,6 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
 
 # --- what it runs ---------------------------------------------------------------------------------------------
 
-def _strict(raw: str) -> bool | None:
-    return {"true": True, "false": False}.get(raw.lower()) if raw == raw.strip() else None
-
-
 def _environment_faults(action: TaskAction, windows: bool) -> list[tuple[str, str, bool]]:
     """(title, text, critical) for each mode setting the action's environment or wrapper changes."""
     # The last assignment wins; Windows names are case-insensitive (os.environ upper-cases them there).
@@ -164,19 +160,19 @@ def _environment_faults(action: TaskAction, windows: bool) -> list[tuple[str, st
     faults: list[tuple[str, str, bool]] = []
     dry, paper = values.get("DRY_RUN"), values.get("PAPER_TRADING")
     if dry is not None:
-        if _strict(dry) is True:
+        if strict_bool(dry) is True:
             faults.append(("The scheduled task brings back dry-run mode",
                            f"it sets DRY_RUN=true{where}: {ENV_WINS}", False))
-        elif _strict(dry) is None:
+        elif strict_bool(dry) is None:
             faults.append(("The scheduled task sets an unclear mode",
                            f"it sets DRY_RUN={dry!r}{where}, not exactly true or false (cmd's `set X=v && ...` keeps "
                            f"the space before &&): {ENV_WINS}", False))
     if paper is not None:
-        if _strict(paper) is False:
+        if strict_bool(paper) is False:
             faults.append(("The scheduled task starts the bot in LIVE mode",
                            f"it sets PAPER_TRADING=false{where}: with DRY_RUN=false that is live trading; "
                            f"{ENV_WINS}", True))
-        elif _strict(paper) is None:
+        elif strict_bool(paper) is None:
             faults.append(("The scheduled task may start the bot in LIVE mode",
                            f"it sets PAPER_TRADING={paper!r}{where}, not exactly true or false: a bot that reads it "
                            f"as false trades live; {ENV_WINS}", True))

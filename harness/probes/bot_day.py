@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from harness.probes import logs, market, reconcile
+from harness.probes.envfile import strict_bool
 from harness.probes.logs import files as _files
 from harness.probes.logs import timestamps as _timestamps
 from harness.probes.market import NEW_YORK
@@ -239,14 +240,10 @@ def _first_paper_start(paths: list[str], startup_text: str, since: datetime | No
             continue
         block = logs.StartupBlock(line.path, line.lineno, line.timestamp, (line,))
         config = logs.configuration_line(block)
-        if config is not None and _strict(config.value("DRY_RUN")) is False and \
-                _strict(config.value("PAPER_TRADING")) is True:
+        if config is not None and strict_bool(config.value("DRY_RUN")) is False and \
+                strict_bool(config.value("PAPER_TRADING")) is True:
             return line
     return None
-
-
-def _strict(raw: str | None) -> bool | None:
-    return {"true": True, "false": False}.get(raw.lower()) if raw is not None and raw == raw.strip() else None
 
 
 _NO_TIME = timedelta(0)
