@@ -209,8 +209,8 @@ def _read_properties(source: Path) -> list[tuple[str, str]]:
 
 
 def _submit_runs(runs: Mapping[str, Any], target: Path, secrets: SecretSet, pool: ThreadPoolExecutor,
-                 results: list[Future[bool]], others: list[Future[None]], environment: dict[str, dict[str, str]],
-                 categories: list[Any]) -> None:
+                 results: list[Future[bool]], others: list[Future[None]],
+                 environment: dict[str, dict[str, str]]) -> None:
     labelled = len(phases_with_results(runs)) > 1
     for index, (phase, run) in enumerate(_ordered(runs), start=1):
         source = run.allure_results()
@@ -227,11 +227,8 @@ def _submit_runs(runs: Mapping[str, Any], target: Path, secrets: SecretSet, pool
             if name == "environment.properties":
                 for key, value in _read_properties(entry):
                     environment.setdefault(key, {})[phase] = value
-            elif name == "categories.json":
-                body = _read_json(entry)
-                for category in body if isinstance(body, list) else ():
-                    if category not in categories:
-                        categories.append(category)
+            elif name == "categories.json":  # read by categories_of, for the configuration
+                continue
             elif name.endswith("-result.json"):
                 results.append(pool.submit(_copy_result, entry, folder / name, phase if labelled else None, window,
                                            secrets))
@@ -244,18 +241,17 @@ def phases_with_results(runs: Mapping[str, Any]) -> list[str]:
 
 
 def merge_results(runs: Mapping[str, Any], target: Path, secrets: SecretSet) -> int:
-    """Copy each run's Allure results into `target/<n>-<phase>/`; the shared files (environment, categories) into
+    """Copy each run's Allure results into `target/<n>-<phase>/`; the shared environment into
     `target/harness/`. The number of test results copied. With several phases each result gets a `phase` label
     (unless it has it), which the tree groups by. The files are handled by a few threads: most of the
     time goes in waiting for the disk or scrubbing text."""
     shared = target / "harness"
     shared.mkdir(parents=True, exist_ok=True)
     environment: dict[str, dict[str, str]] = {}
-    categories: list[Any] = []
     with ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="report-copy") as pool:
         results: list[Future[bool]] = []
         others: list[Future[None]] = []
-        _submit_runs(runs, target, secrets, pool, results, others, environment, categories)
+        _submit_runs(runs, target, secrets, pool, results, others, environment)
         copied = sum(future.result() for future in results)
         for future in others:
             future.result()
@@ -267,8 +263,6 @@ def merge_results(runs: Mapping[str, Any], target: Path, secrets: SecretSet) -> 
         else:
             lines.extend(f"{key}.{phase}={value}" for phase, value in values.items())  # a key ends at a space
     _write_text(shared / "environment.properties", redact_text("\n".join(lines) + "\n", secrets))
-    if categories:
-        _write_text(shared / "categories.json", _scrubbed_json(categories, secrets))
     return copied
 
 
