@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,12 @@ def write_json_atomic(target: Path, body: Any, *, sort_keys: bool = False) -> No
     """Write `body` as UTF-8 JSON atomically (write_bytes_atomic). Raises OSError."""
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n"
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def write_jsonl_atomic(target: Path, rows: Iterable[Any]) -> Path:
+    """Write `rows` as UTF-8 JSON lines (one object a line, LF) atomically (write_bytes_atomic). Raises OSError."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return write_bytes_atomic(target, text.encode("utf-8"))
 
 
 def read_log_rows(source: Path, key: str, what: str) -> tuple[list[dict[str, Any]], str | None]:

@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from harness.evidence.jsonfiles import write_json_atomic
+from harness.evidence.jsonfiles import write_json_atomic, write_jsonl_atomic
 from harness.evidence.redact import (
     MASK,
     MAX_EXCERPT_CHARS,
@@ -173,11 +173,7 @@ class Evidence:
             return None
         folder = self.run_dir if self.run_dir is not None else self.evidence_dir
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / self._own_name(EVIDENCE_FILE)
-            with target.open("w", encoding="utf-8", newline="\n") as out:
-                for row in self._rows:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            target = write_jsonl_atomic(folder / self._own_name(EVIDENCE_FILE), self._rows)
             for file_name, text in self._texts.items():
                 (folder / self._own_name(file_name)).write_text(text, encoding="utf-8", newline="\n")
             if self.run_dir is not None:

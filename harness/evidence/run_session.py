@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 
 from harness import __version__
 from harness.evidence import allure_labels
+from harness.evidence.jsonfiles import write_jsonl_atomic
 from harness.evidence.records import EVIDENCE_FILE, Evidence
 from harness.evidence.runs import (
     ALLURE_RESULTS_DIR,
@@ -153,7 +153,7 @@ class RunPlugin:
         rows = record.rows() if record is not None else []
         # Each write on its own: one that fails (a full disk) still lets the others record what they can.
         with contextlib.suppress(OSError):
-            _write_rows(self.top_rows, rows)
+            write_jsonl_atomic(self.top_rows, rows)
         if self.run.allure_dir is not None:
             with contextlib.suppress(OSError):
                 self._write_allure_extras(rows, record)
@@ -196,14 +196,3 @@ def _address(facts: dict[str, Any] | None) -> str | None:
 def _rmdir_quietly(folder: Path) -> None:
     with contextlib.suppress(OSError):
         folder.rmdir()  # only when empty: whatever another run put there stays
-
-
-def _write_rows(target: Path, rows: list[dict[str, Any]]) -> None:
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as out:
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
