@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness import __version__, dod
+from harness.evidence.jsonfiles import write_bytes_atomic
 
 EPIC = "Task 4.3"
 # The transition log's anchor per checklist item: the label's link names the item whatever the log's path is.
@@ -91,18 +92,13 @@ def write_environment(results_dir: Path, props: Mapping[str, str], redact: Calla
     """environment.properties (ASCII, LF, sorted) in `results_dir`. Raises OSError."""
     lines = [f"{_escape(redact(key), key=True)}={_escape(redact(value), key=False)}"
              for key, value in sorted(props.items())]
-    target = Path(results_dir) / ENVIRONMENT_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("\n".join(lines) + "\n", encoding="ascii", newline="\n")
-    return target
+    return write_bytes_atomic(Path(results_dir) / ENVIRONMENT_FILE, ("\n".join(lines) + "\n").encode("ascii"))
 
 
 def write_categories(results_dir: Path) -> Path:
     """categories.json in `results_dir`. Raises OSError."""
-    target = Path(results_dir) / CATEGORIES_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(list(CATEGORIES), indent=2) + "\n", encoding="utf-8", newline="\n")
-    return target
+    return write_bytes_atomic(Path(results_dir) / CATEGORIES_FILE,
+                              (json.dumps(list(CATEGORIES), indent=2) + "\n").encode("utf-8"))
 
 
 def env_mode(rows: Iterable[Mapping[str, Any]]) -> str:

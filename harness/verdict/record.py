@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.evidence.jsonfiles import write_json_atomic
+from harness.evidence.runs import VERDICT_FILE as RUN_VERDICT_FILE  # the run directory's, read back there
 from harness.verdict.decide import Verdict
 
 VERDICT_FILE = "verdict-{phase}.json"
-RUN_VERDICT_FILE = "verdict.json"  # in the run's directory (harness.evidence.runs reads it back)
 
 
 def verdict_path(evidence_dir: Path, phase: str) -> Path:
