@@ -161,9 +161,11 @@ def installed_allure(home: Path) -> Path | None:
 
 
 def install_command(node: Node, prefix: Path) -> list[str]:
-    """npm install of the pinned Allure into `prefix`; quiet, no audit or funding calls, bounded retries."""
+    """npm install of the pinned Allure into `prefix`; quiet, no audit or funding calls, bounded retries. No
+    package's install script runs (Allure's tree has none): npm inherits the caller's environment, which may hold
+    GITHUB_TOKEN or the bot's secrets, and a script would see it."""
     return [*node.npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-update-notifier",
-            "--prefer-offline", "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=60000",
+            "--ignore-scripts", "--prefer-offline", "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=60000",
             f"{ALLURE_PACKAGE}@{ALLURE_VERSION}"]
 
 

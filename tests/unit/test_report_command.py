@@ -90,7 +90,7 @@ def test_the_install_command_pins_allure_and_stays_quiet(tmp_path: Path) -> None
     assert command_line[:3] == ["/n/node", "/n/npm-cli.js", "install"]
     assert command_line[command_line.index("--prefix") + 1] == str(tmp_path)
     assert command_line[-1] == "allure@3.18.0"
-    assert {"--no-audit", "--no-fund", "--no-update-notifier"} <= set(command_line)
+    assert {"--no-audit", "--no-fund", "--no-update-notifier", "--ignore-scripts"} <= set(command_line)
 
 
 FAKE_NPM = """
