@@ -13,6 +13,7 @@ import pytest
 from harness import cli
 from harness.evidence.redact import SecretSet
 from harness.evidence.runs import finish_run, latest_runs, new_run_dir
+from harness.fakes.github import FakeGitHub
 from harness.report import allure_html, command, node_tools
 from harness.report.node_tools import ALLURE_VERSION, Node, ToolError
 
@@ -339,84 +340,54 @@ def test_github_options_are_checked_before_anything_is_written(tmp_path: Path, c
 
 
 # -- the board card on GitHub (a local fake of the REST API) ---------------------------------------------------
-class _FakeGitHub:
-    """Answers POST /repos/O/R/issues/N/comments and POST /repos/O/R/issues as GitHub does; records the calls."""
-
-    def __init__(self) -> None:
-        import http.server
-        import threading
-
-        self.calls: list[tuple[str, str, dict]] = []
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.calls.append((self.path, self.headers.get("Authorization", ""), body))
-                kind = "issuecomment-1" if self.path.endswith("/comments") else "issues/9"
-                reply = json.dumps({"html_url": f"https://github.example/me/bot/{kind}"}).encode()
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def github_api(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
-    fake = _FakeGitHub()
-    yield fake
-    fake.close()
+    with FakeGitHub(token=SECRET, repos={"me/bot": [3]}) as fake:
+        yield fake
+
+
+def _calls(fake: FakeGitHub) -> list[tuple[str, str, dict]]:
+    """(path, Authorization header, JSON body) of each request the fake received."""
+    return [(request.path, request.headers.get("Authorization", ""), request.body) for request in fake.requests]
 
 
 def test_the_card_is_posted_and_a_remediation_issue_opened(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                           github_api: _FakeGitHub) -> None:
+                                                           github_api: FakeGitHub) -> None:
     _run(tmp_path, "transition", "NEEDS REMEDIATION",
          [{"item": "dod_log_paper", "status": "FAILED", "why": "the log says LIVE"}])
     code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
-                           "--open-remediation-issue", "--github-api", github_api.url)
+                           "--open-remediation-issue", "--github-api", github_api.api_base)
     assert code == cli.EXIT_OK, err
     card = (tmp_path / "report" / command.CARD_FILE).read_text(encoding="utf-8")
-    (comment_path, auth, comment), (issue_path, _, issue) = github_api.calls
+    (comment_path, auth, comment), (issue_path, _, issue) = _calls(github_api)
     assert (comment_path, comment) == ("/repos/me/bot/issues/3/comments", {"body": card})
     assert auth == f"Bearer {SECRET}"
     assert issue_path == "/repos/me/bot/issues" and "remediation" in issue["title"] and issue["body"] == card
-    assert "posted the board card: https://github.example/me/bot/issuecomment-1" in out
-    assert "opened the remediation issue: https://github.example/me/bot/issues/9" in out
+    assert "posted the board card: https://github.com/me/bot/issues/3#issuecomment-1001" in out
+    assert "opened the remediation issue: https://github.com/me/bot/issues/4" in out
     assert SECRET not in out + err
 
 
 def test_no_remediation_issue_on_a_verified_transition(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                       github_api: _FakeGitHub) -> None:
+                                                       github_api: FakeGitHub) -> None:
     _run(tmp_path, "transition")
     code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
-                           "--open-remediation-issue", "--github-api", github_api.url)
+                           "--open-remediation-issue", "--github-api", github_api.api_base)
     assert code == cli.EXIT_OK, err
-    assert [path for path, _, _ in github_api.calls] == ["/repos/me/bot/issues/3/comments"]
+    assert [path for path, _, _ in _calls(github_api)] == ["/repos/me/bot/issues/3/comments"]
     assert "no remediation issue opened" in out
 
 
 def test_the_github_token_is_scrubbed_from_every_file_and_the_posted_card(tmp_path: Path,
                                                                          capsys: pytest.CaptureFixture,
-                                                                         github_api: _FakeGitHub) -> None:
+                                                                         github_api: FakeGitHub) -> None:
     _run(tmp_path, "transition", "NEEDS REMEDIATION",
          [{"item": "dod_log_paper", "status": "FAILED", "why": f"the log printed {SECRET}"}])
     code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html", "--github-issue", "me/bot#3",
-                           "--github-api", github_api.url)
+                           "--github-api", github_api.api_base)
     assert code == cli.EXIT_OK, err
-    [(_, _, comment)] = github_api.calls
+    [(_, _, comment)] = _calls(github_api)
     assert "the log printed" in comment["body"] and SECRET not in comment["body"]
     for written in (line.removeprefix("wrote ") for line in out.splitlines() if line.startswith("wrote ")):
         assert SECRET not in Path(written).read_text(encoding="utf-8")
