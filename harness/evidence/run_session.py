@@ -8,7 +8,8 @@
   says where the results went.
 - At the end the owner adds `finished_at`, the verdict's headline and the exit status to run.json, writes
   environment.properties and categories.json beside the Allure results, and copies the run's rows to the
-  top-level evidence.jsonl (the newest run's). A run that ran no scenario (unit tests only) removes what it made.
+  top-level evidence.jsonl (the newest run's). A run that ran no scenario (unit tests only, or no session at all:
+  `pytest --help`) removes what it made as pytest unconfigures.
 """
 
 from __future__ import annotations
@@ -141,12 +142,15 @@ class RunPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> Generator:
         # A wrapper: what it does after `yield` comes after the evidence and the verdict were written.
         result = yield
-        if self.run.owner:
-            if self.ran_scenario:
-                self._finish(int(session.exitstatus))
-            else:
-                self._discard()
+        if self.run.owner and self.ran_scenario:
+            self._finish(int(session.exitstatus))
         return result
+
+    def pytest_unconfigure(self) -> None:
+        # Not at the session's end: `pytest --help` or `--markers` configures (the directory is made) but never
+        # starts a session.
+        if self.run.owner and not self.ran_scenario:
+            self._discard()
 
     def _finish(self, exit_status: int) -> None:
         record = read_run(self.run.dir)

@@ -140,3 +140,12 @@ def test_a_run_of_no_scenario_leaves_no_run_directory(tmp_path):
     result = _pytest(tmp_path, "tests/unit/test_runs.py", "-p", "no:xdist", "--evidence-dir", str(evidence))
     assert result.returncode == 0, result.stdout[-3000:]
     assert not evidence.exists(), sorted(str(p) for p in evidence.rglob("*"))
+
+
+def test_a_pytest_run_with_no_session_leaves_no_run_directory(tmp_path):
+    # `--help` and `--markers` configure the plugins (the run directory is made then) but never start a session.
+    for option in ("--help", "--markers"):
+        evidence = tmp_path / option.strip("-")
+        result = _pytest(tmp_path, option, "--evidence-dir", str(evidence))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert not evidence.exists(), (option, sorted(str(p) for p in evidence.rglob("*")))
