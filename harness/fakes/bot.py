@@ -157,6 +157,11 @@ class WorldClock:
         self._told = (instant, state)
 
 
+def log_stamp(wall: datetime) -> str:
+    """How the bot writes a time in its log: the wall time, with milliseconds (logging's default format)."""
+    return f"{wall:%Y-%m-%d %H:%M:%S},{wall.microsecond // 1000:03d}"
+
+
 class _ClockFormatter(logging.Formatter):
     """Log times from the world's clock instead of the process's."""
 
@@ -165,8 +170,7 @@ class _ClockFormatter(logging.Formatter):
         self.clock = clock
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        wall = self.clock.wall()
-        return f"{wall:%Y-%m-%d %H:%M:%S},{wall.microsecond // 1000:03d}"
+        return log_stamp(self.clock.wall())
 
 
 def _setup_logging(log_dir: Path, clock: WorldClock | None = None) -> logging.Logger:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.actions.baseline import snapshot, write_baseline
 from harness.actions.switch import apply_switch, plan_switch
+from harness.fakes.bot import log_stamp
 from harness.probes.envfile import BACKUP_DIR, read_env
 from harness.probes.market import NEW_YORK, session_at
 
@@ -62,16 +63,11 @@ def _last_close_before(now: datetime) -> datetime:
     return (day - timedelta(days=1)).replace(hour=16, minute=45)
 
 
-def log_stamp(instant: datetime, zone: tzinfo | None = None) -> str:
-    """How the stand-in bot writes a time: wall time of its machine (`zone`, else this machine's), milliseconds."""
-    wall = instant.astimezone(zone)
-    return f"{wall:%Y-%m-%d %H:%M:%S},{wall.microsecond // 1000:03d}"
-
-
 def append_log(bot: BotDir, lines: Iterable[tuple[datetime, str, str]], zone: tzinfo | None = None) -> None:
-    """Append (instant, level, message) lines to the bot's log, in the stand-in bot's own format."""
+    """Append (instant, level, message) lines to the bot's log, in the stand-in bot's own format (the wall time of
+    its machine: `zone`, else this machine's)."""
     with bot.log_file.open("a", encoding="utf-8", newline="\n") as log:
-        log.writelines(f"{log_stamp(at, zone)} {level} bot: {text}\n" for at, level, text in lines)
+        log.writelines(f"{log_stamp(at.astimezone(zone))} {level} bot: {text}\n" for at, level, text in lines)
 
 
 def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | None = None,
