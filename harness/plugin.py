@@ -18,7 +18,7 @@ from harness import dod
 from harness.settings import SPECS, Settings, SettingsError, resolve
 
 if TYPE_CHECKING:  # the evidence layer loads with the plugin's configure, not with every pytest run
-    pass
+    from harness.evidence.records import Evidence
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 EVIDENCE_KEY = pytest.StashKey["Evidence"]()
@@ -149,7 +149,7 @@ def harness_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def evidence(pytestconfig: pytest.Config):
+def evidence(pytestconfig: pytest.Config) -> Evidence:
     return pytestconfig.stash[EVIDENCE_KEY]
 
 
