@@ -7,13 +7,14 @@ passed explicitly: the CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) and proxie
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from harness.settings import is_loopback_host
 
 
 def bounded_session(retry: Retry) -> requests.Session:
@@ -28,14 +29,6 @@ def bounded_session(retry: Retry) -> requests.Session:
     return session
 
 
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def proxies_for(url: str) -> dict[str, str]:
     """The operator's proxies for `url` (HTTPS_PROXY, NO_PROXY, ...), none for a loopback address."""
-    return {} if is_loopback_url(url) else requests.utils.get_environ_proxies(url)
+    return {} if is_loopback_host(urlsplit(url).hostname or "") else requests.utils.get_environ_proxies(url)
