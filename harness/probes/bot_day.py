@@ -212,12 +212,17 @@ def read_first_day(
                         problem=f"no startup line saying DRY_RUN=false, PAPER_TRADING=true {where} "
                                 f"({', '.join(paths)}; log times read as {zone}): when the switch was cannot be told")
     switched_on = switch.timestamp.astimezone(NEW_YORK).date()  # type: ignore[union-attr]
-    day, closed = first_trading_day_after(switched_on)
-    window = _Window(
-        start=datetime.combine(day, time(0, 0), NEW_YORK),
-        end=datetime.combine(day + timedelta(days=1), autostart_at, NEW_YORK),
-        autostart=datetime.combine(day, autostart_at, NEW_YORK),
-    )
+    try:
+        day, closed = first_trading_day_after(switched_on)
+        window = _Window(
+            start=datetime.combine(day, time(0, 0), NEW_YORK),
+            end=datetime.combine(day + timedelta(days=1), autostart_at, NEW_YORK),
+            autostart=datetime.combine(day, autostart_at, NEW_YORK),
+        )
+    except (OverflowError, ValueError) as error:  # a log dated at the end of the calendar (9999-12-31)
+        return FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis,
+                        problem=f"the switch at {switched_on} ({switch.where}) leaves no first trading day to read: "
+                                f"{error}")
     session_open, session_close = regular_session(day)
     base = FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis, day=day, closed_days=closed,
                     window_start=window.start, window_end=window.end, autostart=window.autostart,

@@ -211,6 +211,15 @@ def test_no_paper_start_is_a_problem_not_a_guess(tmp_path):
                                   shutdown_markers=("shutdown",), gateway_line="x", tz=None, zone="local").problem
 
 
+def test_a_switch_at_the_end_of_the_calendar_is_a_problem_not_a_traceback(tmp_path):
+    path = tmp_path / "bot.log"
+    path.write_text("9999-12-31 10:00:00,000 INFO bot: Configuration loaded: DRY_RUN=false, PAPER_TRADING=true\n",
+                    encoding="utf-8", newline="\n")
+    day = read(path)
+    assert day.problem is not None and "the switch at 9999-12-31 (" in day.problem
+    assert "leaves no first trading day to read" in day.problem and day.day is None
+
+
 def test_a_missing_log_is_a_problem(tmp_path):
     day = read(tmp_path / "nothing.log")
     assert day.problem is not None and day.starts == ()
