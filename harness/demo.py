@@ -16,6 +16,7 @@ Only the embedded world: a demo never looks at a real bot or gateway.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -100,9 +101,14 @@ def overall_status(statuses: Sequence[int]) -> int:
     return EXIT_VERIFIED
 
 
+# What would reach beyond the embedded world: the operator's real Discord webhook (harness watch's alert).
+NOT_FOR_THE_DEMO = ("DISCORD_ALERT_WEBHOOK",)
+
+
 def _run_step(step: DemoStep, root: Path) -> int:
+    environ = {name: value for name, value in os.environ.items() if name not in NOT_FOR_THE_DEMO}
     try:
-        done = subprocess.run(step.argv, cwd=root, timeout=PHASE_TIMEOUT, check=False)
+        done = subprocess.run(step.argv, cwd=root, env=environ, timeout=PHASE_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         print(f"harness demo: {step.title} did not finish within {PHASE_TIMEOUT:g} s", file=sys.stderr)
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,16 @@ def test_the_demo_runs_the_phases_in_the_seeds_order_into_one_evidence_dir(tmp_p
 def test_the_demo_refuses_a_real_bot(tmp_path: Path, capsys):
     assert cli.main(["demo", "--bot-dir", str(tmp_path)]) == cli.EXIT_REFUSED
     assert "embedded world only" in capsys.readouterr().err
+
+
+def test_the_demo_never_hands_the_operators_alert_webhook_to_its_steps(tmp_path: Path, monkeypatch):
+    seen = {}
+
+    def run(argv, **kwargs):
+        seen["env"] = kwargs["env"]
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setenv("DISCORD_ALERT_WEBHOOK", "https://discord.com/api/webhooks/1/real-operators-token")
+    monkeypatch.setattr(demo.subprocess, "run", run)
+    assert demo._run_step(demo.demo_steps(tmp_path)[0], tmp_path) == 0
+    assert "DISCORD_ALERT_WEBHOOK" not in seen["env"] and "PATH" in seen["env"]
