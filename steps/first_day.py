@@ -13,6 +13,7 @@ from harness.actions import baseline as baselines
 from harness.checks import CouldNotLook
 from harness.checks import first_day as checks
 from harness.checks import orders as order_checks
+from harness.checks import scheduler as scheduler_checks
 from harness.checks import startup as startup_checks
 from harness.probes import bot_day, logs, reconcile
 from harness.probes.processes import find_bot_processes
@@ -126,8 +127,6 @@ def scheduled_task(world, evidence):
 
 @then("the scheduler's task starts the bot at the scheduled time on trading days")
 def task_starts_at(scheduled_task, world, evidence) -> None:
-    from harness.checks import scheduler as scheduler_checks
-
     at = world.settings.autostart_at
     scheduler_checks.check_starts_at(scheduled_task, at, machine_zone=world.settings.bot_log_tz)
     evidence.note(f"{scheduled_task.source}: starts the bot at {at:%H:%M} America/New_York on trading days")
@@ -135,16 +134,12 @@ def task_starts_at(scheduled_task, world, evidence) -> None:
 
 @then("the scheduler's task keeps paper mode")
 def task_keeps_paper(scheduled_task, world, evidence) -> None:
-    from harness.checks import scheduler as scheduler_checks
-
     scheduler_checks.check_keeps_paper_mode(scheduled_task, bot_dir=world.bot_dir, bot_env=world.env_file)
     evidence.note(f"{scheduled_task.source}: its command, working directory and environment keep paper mode")
 
 
 @then("the scheduler's task lets the bot run past the gateway's daily restart")
 def task_runs_all_day(scheduled_task, world, evidence) -> None:
-    from harness.checks import scheduler as scheduler_checks
-
     start, until = world.settings.autostart_at, world.settings.gateway_restart
     scheduler_checks.check_runs_all_day(scheduled_task, start=start, until=until)
     evidence.note(f"{scheduled_task.source}: no time limit stops the bot between {start:%H:%M} and {until:%H:%M}")
