@@ -38,6 +38,7 @@ from harness.evidence.runs import (
     read_run,
 )
 from harness.settings import Settings
+from harness.verdict.hooks import is_scenario_nodeid
 
 RUN_KEY = pytest.StashKey["RunSession | None"]()
 WORKERINPUT_KEY = "harness_run_dir"  # what the controller tells each pytest-xdist worker
@@ -135,7 +136,7 @@ class RunPlugin:
                     item.add_marker(mark)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if ".feature::" in report.nodeid.replace("\\", "/"):
+        if is_scenario_nodeid(report.nodeid):
             self.ran_scenario = True
 
     @pytest.hookimpl(wrapper=True)

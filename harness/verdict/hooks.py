@@ -31,7 +31,8 @@ from harness.verdict.record import write_verdict
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
 
-def _is_scenario(nodeid: str) -> bool:
+def is_scenario_nodeid(nodeid: str) -> bool:
+    """Whether a node id (an item's or a report's, from any worker) names a `.feature` file's scenario."""
     return ".feature::" in nodeid.replace("\\", "/")
 
 
@@ -113,7 +114,7 @@ class VerdictPlugin:
         self.verdict: Verdict | None = None
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
-        if _is_scenario(item.nodeid):
+        if is_scenario_nodeid(item.nodeid):
             self._feature_dirs.add(Path(item.path).parent)
 
     @pytest.hookimpl(optionalhook=True)
@@ -122,11 +123,11 @@ class VerdictPlugin:
         a partial parallel run is still NOT RUN, never verified."""
         root = Path(node.config.rootpath)
         for nodeid in ids:
-            if _is_scenario(nodeid):
+            if is_scenario_nodeid(nodeid):
                 self._feature_dirs.add((root / nodeid.split("::", 1)[0]).parent)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not _is_scenario(report.nodeid):
+        if not is_scenario_nodeid(report.nodeid):
             return
         if report.passed:
             outcome = "passed"
