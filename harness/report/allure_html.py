@@ -168,13 +168,19 @@ def _json_of(data: bytes | str) -> Any:
 
 def _scrubbed(suffix: str, data: bytes, secrets: SecretSet) -> bytes | None:
     """A file's bytes (an attachment, a container, a result) with their text scrubbed again; None when nothing
-    changed (or it is not text: an image is copied as it is)."""
-    if suffix.lower() not in TEXT_SUFFIXES and b"\0" in data[:4096]:
+    changed (or it is not text: an image is copied as it is). A text file not in UTF-8 (a log in cp1252) is
+    scrubbed too: its bytes that are not UTF-8 are carried through as they are."""
+    textual = suffix.lower() in TEXT_SUFFIXES
+    if not textual and b"\0" in data[:4096]:
         return None
+    errors = "strict"
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return None
+        if not textual:  # binary: copied as it is
+            return None
+        errors = "surrogateescape"
+        text = data.decode("utf-8", errors)
     cleaned = redact_text(text, secrets)
     if cleaned == text:
         return None
@@ -185,7 +191,7 @@ def _scrubbed(suffix: str, data: bytes, secrets: SecretSet) -> bytes | None:
             body = _json_of(text)
             if body is not None:
                 cleaned = json.dumps(scrub(body, secrets), ensure_ascii=False)
-    return cleaned.encode("utf-8")
+    return cleaned.encode("utf-8", errors)
 
 
 def _copy_other(source: Path, target: Path, secrets: SecretSet) -> None:

@@ -241,6 +241,18 @@ def test_one_phase_is_linked_not_rewritten_unless_the_scrub_changes_it(tmp_path:
     assert "phase" not in (folder / "clean-result.json").read_text(encoding="utf-8")
 
 
+def test_a_text_attachment_not_in_utf8_is_scrubbed_too(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    cp1252 = f"caf\u00e9 log: token {SECRET}\n".encode("cp1252")
+    _results(_run(evidence, "transition"), ("r-result.json", json.dumps(_result("r", 0))),
+             ("log-attachment.txt", cp1252))
+    target = tmp_path / "merged"
+    assert allure_html.merge_results(latest_runs(evidence), target, SecretSet([SECRET])) == 1
+    merged = (target / "1-transition" / "log-attachment.txt").read_bytes()
+    assert SECRET.encode() not in merged
+    assert merged.startswith(b"caf\xe9 log: token ")  # the bytes that are not UTF-8 are kept as they are
+
+
 def test_a_shared_alluredir_gives_each_run_only_its_own_results(tmp_path: Path) -> None:
     evidence, shared = tmp_path / "evidence", tmp_path / "allure-results"
     shared.mkdir()
