@@ -248,6 +248,16 @@ def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, t
     )
 
 
+def _bot_environ(root: Path, environ: Mapping[str, str], extra: Mapping[str, str] | None = None
+                 ) -> tuple[dict[str, str], Path]:
+    """The stand-in bot's process environment (`environ` and `extra`, its output in UTF-8) and the file it is
+    written to, for the checks that read the bot's environment."""
+    env = {**environ, "PYTHONIOENCODING": "utf-8", **(extra or {})}
+    environ_dump = root / "bot-environ.txt"
+    environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
+    return env, environ_dump
+
+
 def _require_phase_faults(faults: set[str], phase: str) -> None:
     """A first-day knob makes sense only on the first day, and the first day needs a paper gateway to live it on."""
     first_day_knobs = sorted(f for f in faults if f.startswith("first-day-"))
@@ -277,12 +287,8 @@ def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults:
     scheduled_task = _write_scheduled_task(root, bot, enabled="scheduler-disabled" not in faults, start=trigger,
                                            dry_run_env="first-day-task-env-dry-run" in faults,
                                            time_limit="PT8H" if "first-day-task-time-limit" in faults else None)
-    env = dict(environ)
-    env["PYTHONIOENCODING"] = "utf-8"
-    if "first-day-task-env-dry-run" in faults:
-        env["DRY_RUN"] = "true"
-    environ_dump = root / "bot-environ.txt"
-    environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
+    task_environ = {"DRY_RUN": "true"} if "first-day-task-env-dry-run" in faults else {}  # as the task sets it
+    env, environ_dump = _bot_environ(root, environ, task_environ)
     stdout = root / "bot-stdout.txt"
     day = FirstDay(root, bot, paper, env, stdout, dates)
     discord.clock = lambda: day.now  # the bot's notifications are dated on the world's clock, as its log is
@@ -339,10 +345,7 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
         scheduled_task = _write_scheduled_task(root, bot, enabled="scheduler-disabled" not in faults)
         stdout = root / "bot-stdout.txt"
         process = None
-        env = dict(environ)
-        env["PYTHONIOENCODING"] = "utf-8"
-        environ_dump = root / "bot-environ.txt"
-        environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
+        env, environ_dump = _bot_environ(root, environ)
         if after_switch:
             if rolled_back and "rollback-not-restarted" not in faults:
                 _roll_back(bot, faults)
