@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.util.retry import Retry
@@ -17,6 +18,7 @@ from urllib3.util.retry import Retry
 from harness import __version__
 from harness.evidence.redact import Secret, SecretSet, redact_text
 from harness.http import bounded_session, proxies_for
+from harness.settings import is_loopback_host
 
 DEFAULT_API_BASE = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -98,6 +100,9 @@ def _post(api_base: str, path: str, payload: dict[str, Any], token: str | Secret
     base = str(api_base).rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise GitHubError(f"{doing}: {say(base)!r} is not an http(s) API address")
+    if base.startswith("http://") and not is_loopback_host(urlsplit(base).hostname or ""):
+        raise GitHubError(f"{doing}: {say(base)!r} is plain http: the token is sent over https only (http only to "
+                          "this machine)")
     # Only failures to connect are retried: GitHub cannot have acted on a request it never received.
     retry = Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES, read=0, status=0, other=0, redirect=0,
                   backoff_factor=BACKOFF_FACTOR_S, allowed_methods=frozenset({"POST"}), raise_on_status=False)

@@ -110,3 +110,11 @@ def test_bad_targets_are_refused():
         github.post_comment("http://127.0.0.1:1", "../etc", 1, "b", TOKEN, 1.0)
     with pytest.raises(GitHubError, match="issue number"):
         github.post_comment("http://127.0.0.1:1", "acme/bot", 0, "b", TOKEN, 1.0)
+
+
+def test_the_token_is_never_sent_over_plain_http_to_another_machine(fake):
+    for base in ("http://github.example.com/api/v3", "http://10.0.0.5:8080"):
+        with pytest.raises(GitHubError, match="plain http") as error:
+            github.post_comment(base, "acme/bot", 7, "body", TOKEN, 2.0)
+        assert TOKEN not in str(error.value)
+    assert github.post_comment(fake.api_base, "acme/bot", 7, "body", TOKEN, 5.0).startswith("https://")  # loopback
