@@ -287,7 +287,9 @@ def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults:
     scheduled_task = _write_scheduled_task(root, bot, enabled="scheduler-disabled" not in faults, start=trigger,
                                            dry_run_env="first-day-task-env-dry-run" in faults,
                                            time_limit="PT8H" if "first-day-task-time-limit" in faults else None)
-    task_environ = {"DRY_RUN": "true"} if "first-day-task-env-dry-run" in faults else {}  # as the task sets it
+    # The task's own environment reaches the bot (every start of the day): `set DRY_RUN=true&& python ...` wins
+    # over the .env.
+    task_environ = {"DRY_RUN": "true"} if "first-day-task-env-dry-run" in faults else {}
     env, environ_dump = _bot_environ(root, environ, task_environ)
     stdout = root / "bot-stdout.txt"
     day = FirstDay(root, bot, paper, env, stdout, dates)

@@ -165,9 +165,8 @@ class FirstDay:
 
 
     # -- the bot ---------------------------------------------------------------------------------------------
-    def start_bot(self, bot_faults: set[str], extra_env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    def start_bot(self, bot_faults: set[str]) -> subprocess.Popen:
         env = dict(self.env)
-        env.update(extra_env or {})
         knobs = {f for f in env.get("BOT_FAULTS", "").split(",") if f} | bot_faults
         env["BOT_FAULTS"] = ",".join(sorted(knobs))
         with self.stdout.open("ab") as out:
@@ -205,13 +204,11 @@ class FirstDay:
         self.set(dates.at(autostart_at))
         self.step_to(start, None)
         bot_faults = {knob for fault, knob in BOT_KNOBS if fault in faults}
-        # The task's own environment reaches the bot: `set DRY_RUN=true&& python ...` wins over the .env.
-        extra = {"DRY_RUN": "true"} if "first-day-task-env-dry-run" in faults else {}
         relogin_missed = "first-day-relogin-missed" in faults
         if relogin_missed:
             self.gateway.go_down()  # restarted on Sunday, waiting for a re-login nobody did
         since = self.log_size()
-        process = self.start_bot(bot_faults, extra)
+        process = self.start_bot(bot_faults)
         if relogin_missed:
             self.await_log(process, since, ("Connect attempt 1 failed",))
             self.step_to(dates.at(RELOGIN_AT), process)
@@ -222,7 +219,7 @@ class FirstDay:
             process.wait(timeout=WAIT_SECONDS)  # the bot raised at noon: its traceback is in the log
             self.step_to(dates.at(RESTARTED_AT), None, timedelta(minutes=1))
             since = self.log_size()
-            process = self.start_bot(bot_faults - {"crash-at-noon"}, extra)  # started again (by hand or a watchdog)
+            process = self.start_bot(bot_faults - {"crash-at-noon"})  # started again (by hand or a watchdog)
             self.await_log(process, since, READY_MARKERS)
         restart = dates.at(gateway_restart)
         if restart > self.now:
