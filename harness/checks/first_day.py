@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from harness.checks import CheckFailed, CouldNotLook
-from harness.checks.startup import HALT_TEXT, quote
+from harness.checks.startup import HALT_TEXT, MAX_EXAMPLES, quote
 from harness.evidence.redact import mask_account
 from harness.ibkr import account_is_paper
 from harness.probes.bot_day import (
@@ -28,7 +28,6 @@ from harness.probes.market import NEW_YORK
 from harness.probes.processes import ProcessFacts
 from harness.probes.reconcile import Reconciliation, describe_broker, describe_logged
 
-MAX_EXAMPLES = 5
 NOTIFICATION_WINDOW = timedelta(minutes=15)  # a start's Discord notification within this of it (or its connection)
 DST_HINT = ("exactly one hour off: the trigger keeps standard time (EST, UTC-5) or a fixed offset while New York "
             "changed to or from daylight saving time; set the trigger in America/New_York (the machine's local "
