@@ -300,6 +300,9 @@ def check_runs_all_day(task: ScheduledTask, *, start: time, until: time) -> None
     a task that runs whether or not the user is logged on (else it is operator to confirm)."""
     _require_readable(task)
     name = _name(task)
+    if task.time_limit_unread:
+        raise CouldNotLook(f"{name}'s time limit {task.time_limit_unread!r} (ExecutionTimeLimit, RuntimeMaxSec=) "
+                           f"cannot be read: confirm it lets the bot started at {start:%H:%M} run past {until:%H:%M}")
     day = datetime.combine(date(2000, 1, 3), until) - datetime.combine(date(2000, 1, 3), start)
     if task.time_limit is not None and task.time_limit < day:
         stopped = (datetime.combine(date(2000, 1, 3), start) + task.time_limit).time()

@@ -310,6 +310,22 @@ def test_the_default_three_day_limit_passes_and_a_short_one_fails(tmp_path):
         check_runs_all_day(read_scheduled_task(None), start=SIX, until=time(16, 30))
 
 
+def test_a_time_limit_that_cannot_be_read_is_operator_to_confirm_not_no_limit(tmp_path):
+    unreadable = task_xml().replace("<Settings>", "<Settings><ExecutionTimeLimit>8 hours</ExecutionTimeLimit>")
+    task = parse_task_xml(unreadable.encode("utf-16"), "t")
+    assert task.time_limit is None and task.time_limit_unread == "8 hours"
+    with pytest.raises(CouldNotLook, match=r"time limit '8 hours' .* cannot be read"):
+        check_runs_all_day(task, start=SIX, until=time(16, 30))
+    service = "[Service]\nRuntimeMaxSec=8 fortnights\nExecStart=/usr/bin/python3 -m src.main\n"
+    with pytest.raises(CouldNotLook, match="'8 fortnights'"):
+        check_runs_all_day(read_scheduled_task(str(systemd(tmp_path, service=service))), start=SIX,
+                           until=time(16, 30))
+    service = "[Service]\nRuntimeMaxSec=infinity\nExecStart=/usr/bin/python3 -m src.main\n"
+    (tmp_path / "infinite").mkdir()
+    check_runs_all_day(read_scheduled_task(str(systemd(tmp_path / "infinite", service=service))), start=SIX,
+                       until=time(16, 30))
+
+
 def test_a_relative_bot_dir_is_the_same_bot(bot, monkeypatch):
     monkeypatch.chdir(bot.parent)
     wrapper = write(bot / "start.sh", f"cd {bot}\n. .venv/bin/activate\npython -m src.main\n")

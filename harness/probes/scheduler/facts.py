@@ -61,5 +61,6 @@ class ScheduledTask:
     bot_python: BotPython | None = None  # the bot directory's environment, when read with bot_dir
     notes: tuple[str, ...] = field(default=())
     time_limit: timedelta | None = None  # the scheduler stops what it started after this (ExecutionTimeLimit,
-    #                                      RuntimeMaxSec=); None: never
+    #                                      RuntimeMaxSec=); None: never, or see time_limit_unread
+    time_limit_unread: str = ""  # the time limit as written when it cannot be read ("" when read or absent)
     runs_logged_off: bool | None = None  # Task Scheduler: False when it runs only while the user is logged on

@@ -161,10 +161,12 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
         command, arguments = (words[0] if words else ""), " ".join(shlex.quote(w) for w in words[1:])
         follow_program(words, trace, 0, windows=False)
         actions.append(trace.action(command, arguments, directory))
-    limit = _timespan((_values(service, "RuntimeMaxSec") or ["infinity"])[-1])
+    limit_text = (_values(service, "RuntimeMaxSec") or ["infinity"])[-1]
+    limit = _timespan(limit_text)
+    unread = limit_text if limit is None and limit_text.strip().lower() != "infinity" else ""
     return ScheduledTask(source, True, None, name=path.name, enabled=True if enabled else None,
                          triggers=tuple(triggers), actions=tuple(actions), kind=SYSTEMD, notes=notes,
-                         time_limit=limit or None)
+                         time_limit=limit or None, time_limit_unread=unread)
 
 
 def _timer_enabled(path: Path) -> bool:

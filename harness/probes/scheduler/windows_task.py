@@ -126,11 +126,13 @@ def parse_task_xml(data: bytes, source: str) -> ScheduledTask:
         follow_windows_action(command, arguments, trace)
         actions.append(trace.action(command, arguments, directory))
     settings = root.find(_ns("Settings"))
-    limit = _iso_duration(_text(settings, "ExecutionTimeLimit", "PT72H"))  # Task Scheduler's default: 3 days
+    limit_text = _text(settings, "ExecutionTimeLimit", "PT72H")  # Task Scheduler's default: 3 days
+    limit = _iso_duration(limit_text)
     logon = _text(root, "Principals/Principal/LogonType")
     return ScheduledTask(source, True, None, name=_text(root, "RegistrationInfo/URI"),
                          enabled=_flag(_text(settings, "Enabled")), triggers=tuple(triggers), actions=tuple(actions),
                          kind=TASK_SCHEDULER, time_limit=limit or None,
+                         time_limit_unread=limit_text if limit is None else "",
                          runs_logged_off=None if not logon else logon != "InteractiveToken")
 
 
