@@ -9,15 +9,17 @@
 - At the end the owner adds `finished_at`, the verdict's headline and the exit status to run.json, writes
   environment.properties and categories.json beside the Allure results, and copies the run's rows to the
   top-level evidence.jsonl (the newest run's). A run that ran no scenario (unit tests only, or no session at all:
-  `pytest --help`) removes what it made as pytest unconfigures.
+  `pytest --help`) removes what it made as pytest unconfigures. A run whose paths name no feature file (another
+  project where the harness is merely installed) gets no run directory and no default Allure results at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,8 @@ def plan(config: pytest.Config, settings: Settings) -> RunSession | None:
             return None
         run_dir, owner, worker, made = Path(given), False, str(workerinput.get("workerid", "gw")), ()
     else:
+        if not asks_for_feature_files(config.args, config.invocation_params.dir):
+            return None  # the harness is installed here, but this run checks nothing of a transition
         # Absolute: a test may change the working directory before the run's files are written at its end.
         evidence_dir = settings.evidence_dir.absolute()
         runs_root = evidence_dir / RUNS_DIR
@@ -91,6 +95,23 @@ def plan(config: pytest.Config, settings: Settings) -> RunSession | None:
             config.option.allure_report_dir = str(allure_dir)
     return RunSession(dir=run_dir, owner=owner, worker=worker, allure_dir=allure_dir,
                       allure_default=allure_loaded and not explicit, made=made)
+
+
+def asks_for_feature_files(args: Sequence[str], invocation_dir: Path) -> bool:
+    """Whether the run's paths (its arguments, or the ini's testpaths) name a `.feature` file or a folder holding
+    one at most one level down: only such a run gets a run directory and Allure results by default. The plugin
+    loads in every pytest run wherever the harness is installed; a project of its own must not find `reports/`
+    made, Allure switched on or Allure's internals patched. One level, not the whole tree: a `pytest .` in a large
+    project must not walk it twice."""
+    for arg in args:
+        path = Path(arg.split("::", 1)[0])
+        path = path if path.is_absolute() else invocation_dir / path
+        if path.suffix == ".feature":
+            return True
+        with contextlib.suppress(OSError):
+            if path.is_dir() and next(itertools.chain(path.glob("*.feature"), path.glob("*/*.feature")), None):
+                return True
+    return False
 
 
 def baseline_info(path: Path) -> dict[str, Any] | None:

@@ -149,3 +149,18 @@ def test_a_pytest_run_with_no_session_leaves_no_run_directory(tmp_path):
         result = _pytest(tmp_path, option, "--evidence-dir", str(evidence))
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert not evidence.exists(), (option, sorted(str(p) for p in evidence.rglob("*")))
+
+
+def test_another_project_with_the_harness_installed_finds_nothing_made_and_allure_off(tmp_path):
+    """The plugin loads in every pytest run where the harness is installed: a project of its own, with no feature
+    file, gets no reports/ folder, no Allure results and no patched Allure."""
+    project = tmp_path / "other-project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_x.py").write_text(
+        "def test_allure_is_off(pytestconfig):\n"
+        "    assert getattr(pytestconfig.option, 'allure_report_dir', None) is None\n", encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
+                            cwd=project, env=environ, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert sorted(p.name for p in project.iterdir()) == ["tests"], sorted(str(p) for p in project.rglob("*"))
