@@ -123,6 +123,10 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
             wrong.append(f"{_describe(trigger, zone_text)}: {zone_text!r} is not a time zone the scheduler knows")
             continue
         misfires = _misfires(trigger, trigger_zone, at, new_york, first)
+        if misfires is None and trigger.random_delay_unread:
+            unknown.append(f"{_describe(trigger, zone_text)} has a random delay {trigger.random_delay_unread!r} "
+                           "(RandomDelay, RandomizedDelaySec=) that cannot be read: confirm it has none")
+            continue
         if misfires is None and trigger.random_delay:
             wrong.append(f"{_describe(trigger, zone_text)} fires at a random time up to {trigger.random_delay} later "
                          "(RandomDelay, RandomizedDelaySec=): remove the delay")

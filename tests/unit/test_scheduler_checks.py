@@ -291,6 +291,19 @@ def test_a_random_delay_fails(tmp_path):
         check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)
 
 
+def test_a_random_delay_that_cannot_be_read_is_operator_to_confirm_not_no_delay(tmp_path):
+    text = task_xml().replace("</StartBoundary>", "</StartBoundary><RandomDelay>half an hour</RandomDelay>")
+    task = parse_task_xml(text.encode("utf-16"), "t")
+    assert task.triggers[0].random_delay == timedelta(0) and task.triggers[0].random_delay_unread == "half an hour"
+    with pytest.raises(CouldNotLook, match=r"random delay 'half an hour' .* cannot be read"):
+        check_starts_at(task, SIX, machine_zone="America/New_York")
+    timer = systemd(tmp_path)
+    timer.write_text(timer.read_text(encoding="utf-8").replace("Persistent=true", "RandomizedDelaySec=5 moons"),
+                     encoding="utf-8")
+    with pytest.raises(CouldNotLook, match="'5 moons'"):
+        check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)
+
+
 def test_the_default_three_day_limit_passes_and_a_short_one_fails(tmp_path):
     task = read_scheduled_task(str(FIXTURES / "schtasks-export.xml"))
     assert task.time_limit is None and task.runs_logged_off is False  # PT0S; InteractiveToken

@@ -20,6 +20,7 @@ class TaskTrigger:
     days: tuple[str, ...] = ()  # weekday names it fires on; empty: every day
     irregular: str = ""  # why it does not fire every day or every week ("every 2 days", "monthly", ...)
     random_delay: timedelta = timedelta(0)  # fires up to this much later (RandomDelay, RandomizedDelaySec=)
+    random_delay_unread: str = ""  # the random delay as written when it cannot be read ("" when read or absent)
 
 
 @dataclass(frozen=True, slots=True)

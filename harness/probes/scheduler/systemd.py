@@ -130,8 +130,9 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
     entries = timer["Timer"]
     unit = (_values(entries, "Unit") or [path.stem + ".service"])[-1]
     enabled = _timer_enabled(path)
-    delay = _timespan((_values(entries, "RandomizedDelaySec") or ["0"])[-1]) or timedelta(0)
-    triggers = [replace(t, random_delay=delay)
+    delay_text = (_values(entries, "RandomizedDelaySec") or ["0"])[-1]
+    delay = _timespan(delay_text)
+    triggers = [replace(t, random_delay=delay or timedelta(0), random_delay_unread=delay_text if delay is None else "")
                 for expression in _values(entries, "OnCalendar") for t in _calendar_triggers(expression, True)]
     for key in ("OnBootSec", "OnStartupSec", "OnActiveSec", "OnUnitActiveSec", "OnUnitInactiveSec"):
         triggers.extend(TaskTrigger("at startup" if "Boot" in key or "Startup" in key else "after an interval",

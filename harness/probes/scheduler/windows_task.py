@@ -114,9 +114,11 @@ def parse_task_xml(data: bytes, source: str) -> ScheduledTask:
         at, zone = _boundary(start) if kind == "CalendarTrigger" else (None, None)
         if kind == "TimeTrigger":
             irregular = "once"
-        delay = _iso_duration(_text(trigger, "RandomDelay", "PT0S")) or timedelta(0)
+        delay_text = _text(trigger, "RandomDelay", "PT0S")
+        delay = _iso_duration(delay_text)
         triggers.append(TaskTrigger(TRIGGER_KINDS.get(kind, kind), _flag(_text(trigger, "Enabled")), start,
-                                    schedule, at, zone, days, irregular, delay))
+                                    schedule, at, zone, days, irregular, delay or timedelta(0),
+                                    delay_text if delay is None else ""))
     actions = []
     holder = root.find(_ns("Actions"))
     for action in holder.findall(_ns("Exec")) if holder is not None else ():
