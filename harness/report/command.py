@@ -79,9 +79,12 @@ def _screenshot(evidence_dir: Path):
 
 
 def _paper_account(runs):
+    """The facts the picture is drawn from: read as the transition log reads them (its Step 4 summarises the same
+    account), from the first phase in PICTURE_PHASES that recorded any."""
+    from harness.report.transition_log import paper_account
+
     for phase in PICTURE_PHASES:
-        run = runs.get(phase)
-        facts = run.paper_account() if run is not None else None
+        facts = paper_account(runs.get(phase))
         if facts:
             return facts
     return None
