@@ -64,7 +64,7 @@ def first_day(first_day_facts, evidence):
     evidence.record("first day", {
         "switch": facts.switch, "found as": facts.switch_basis, "first trading day": facts.day,
         "closed days before it": facts.closed_days, "window": [facts.window_start, facts.window_end],
-        "log times read as": facts.zone, "problem": facts.problem,
+        "log times read as": facts.zone, "problem": facts.problem, "files not read": facts.read_problems,
     })
     checks.require_day(facts)
     evidence.record("first day: starts", [{"at": start.at, "where": start.where, "scheduled": start.scheduled}
