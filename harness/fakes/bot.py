@@ -379,6 +379,40 @@ class StandInBot:
         return 0
 
 
+PARENT_POLL_SECONDS = 0.5
+PARENT_GONE_GRACE_SECONDS = 5.0
+
+
+def _stop_with_parent(stop_requested: threading.Event) -> None:
+    """The stand-in bot belongs to the world that started it: when that process is gone (killed, not torn down:
+    SIGKILL of a demo step past its timeout, SIGTERM of a watch), the bot stops too, cleanly if it can within a
+    grace period, else at once. Otherwise it would retry a fake gateway that no longer exists, forever."""
+    import psutil
+
+    parent = os.getppid()
+    try:
+        born = psutil.Process(parent).create_time()
+    except psutil.Error:
+        return
+
+    def parent_alive() -> bool:
+        if os.getppid() != parent:  # POSIX: re-parented once the parent died
+            return False
+        try:
+            return psutil.Process(parent).create_time() == born  # Windows: the id may be reused
+        except psutil.Error:
+            return False
+
+    def watch() -> None:
+        while parent_alive():
+            time.sleep(PARENT_POLL_SECONDS)
+        stop_requested.set()
+        time.sleep(PARENT_GONE_GRACE_SECONDS)
+        os._exit(0)  # the clean stop did not come in time: nothing is left to report to
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.fakes.bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -400,6 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock = WorldClock(args.clock_file, ZoneInfo(args.log_zone) if args.log_zone else None)
     bot = StandInBot(args.bot_dir, faults, args.run_for, clock, timedelta(minutes=args.heartbeat_minutes))
     signal.signal(signal.SIGTERM, lambda *_: bot.stop_requested.set())
+    _stop_with_parent(bot.stop_requested)
     try:
         return bot.run()
     except KeyboardInterrupt:

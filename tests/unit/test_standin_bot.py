@@ -240,3 +240,28 @@ def test_crash_at_noon_raises_when_the_clock_reaches_noon(world, tmp_path):
     log = bot.log_file.read_text(encoding="utf-8")
     assert lines_at(log, "2026-11-23 12:00:00,000 ERROR") == ["Unhandled error; the bot stops"]
     assert "Traceback (most recent call last)" in log and "crash-at-noon fault" in log
+
+
+def test_the_bot_stops_when_the_process_that_started_it_is_killed(world):
+    """A world killed outright (a demo step past its timeout, a SIGTERM'd watch) never tears its bot down: the bot
+    must not outlive it, retrying a gateway that no longer exists."""
+    import psutil
+
+    bot, _gateway, _discord = world
+    starter = ("import subprocess, sys, time\n"
+               f"bot = subprocess.Popen([sys.executable, '-m', 'harness.fakes.bot', '--bot-dir', {str(bot.root)!r}],"
+               " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+               "print(bot.pid, flush=True)\n"
+               "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    child = psutil.Process(int(parent.stdout.readline()))
+    try:
+        wait_for_log(bot.log_file, "Gameplan complete")
+        parent.kill()
+        parent.wait(timeout=15)
+        gone, _alive = psutil.wait_procs([child], timeout=20)
+        assert gone, "the stand-in bot outlived the process that started it"
+    finally:
+        if child.is_running():
+            child.kill()
+        parent.stdout.close()
