@@ -15,6 +15,7 @@ from harness.evidence.redact import redact_text
 from harness.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.bot_log import NewestStart
 from harness.probes.discord import NotificationFacts
+from harness.probes.envfile import strict_bool
 from harness.probes.logs import (
     ConfigurationLine,
     GatewayLine,
@@ -107,13 +108,6 @@ def check_absent(scan: ScanFacts, title: str, *, critical: bool, advice: str, me
     raise CheckFailed(title, f"since the startup{start}: {examples}. {advice}", critical=critical)
 
 
-def _strict_bool(raw: str | None) -> bool | None:
-    """The .env reader's rule (harness.probes.envfile.read_bool): exactly true or false, in any case; else None."""
-    if raw is None or raw != raw.strip():
-        return None
-    return {"true": True, "false": False}.get(raw.lower())
-
-
 def check_configuration_paper(config: ConfigurationLine | None, block: StartupBlock) -> str:
     """The startup line says DRY_RUN=false and PAPER_TRADING=true (strict booleans). Returns a note."""
     if config is None:
@@ -121,7 +115,7 @@ def check_configuration_paper(config: ConfigurationLine | None, block: StartupBl
     problems = []
     for key, wanted in (("DRY_RUN", False), ("PAPER_TRADING", True)):
         raw = config.value(key)
-        value = _strict_bool(raw)
+        value = strict_bool(raw)  # the .env reader's own rule
         if raw is None:
             problems.append(f"it does not say {key}")
         elif value is None:
