@@ -696,13 +696,15 @@ def main(argv: list[str] | None = None) -> int:
                        webhook_id=args.webhook_id, webhook_token=args.webhook_token)
     stop = threading.Event()
     with fake:
-        # Printed only because these are throwaway secrets of a local fake.
-        print(f"fake Discord listening on {fake.base_url}", flush=True)
-        print(f"DISCORD_WEBHOOK_URL={fake.webhook_url}", flush=True)
-        print(f"DISCORD_API_BASE={fake.api_base}", flush=True)
-        print(f"DISCORD_CHANNEL_ID={fake.channel_id}", flush=True)
-        print(f"DISCORD_BOT_TOKEN={fake.bot_token}", flush=True)
+        # Ctrl+C may come as soon as the first line is out (the server already answers in its own thread), so the
+        # announcement is inside the try too.
         try:
+            # Printed only because these are throwaway secrets of a local fake.
+            print(f"fake Discord listening on {fake.base_url}", flush=True)
+            print(f"DISCORD_WEBHOOK_URL={fake.webhook_url}", flush=True)
+            print(f"DISCORD_API_BASE={fake.api_base}", flush=True)
+            print(f"DISCORD_CHANNEL_ID={fake.channel_id}", flush=True)
+            print(f"DISCORD_BOT_TOKEN={fake.bot_token}", flush=True)
             for message in _iter_new_messages(fake, stop):
                 print(f"[{message['timestamp']}] {message['author']['username']}: {message['content']}",
                       flush=True)

@@ -44,12 +44,12 @@ def run(argv: Sequence[str] | None = None, prog: str = "python -m harness.fakes.
     except (OSError, ValueError) as exc:
         print(f"fake gateway: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"fake IB Gateway on {gateway.host}:{gateway.port} (server versions {gateway.min_version}.."
-        f"{gateway.max_version}), accounts: {', '.join(world.account_ids)}. Ctrl+C stops it.",
-        flush=True,
-    )
-    try:
+    try:  # from here Ctrl+C stops it cleanly: the gateway already serves in its own thread while this line prints
+        print(
+            f"fake IB Gateway on {gateway.host}:{gateway.port} (server versions {gateway.min_version}.."
+            f"{gateway.max_version}), accounts: {', '.join(world.account_ids)}. Ctrl+C stops it.",
+            flush=True,
+        )
         while True:
             time.sleep(0.5)  # short sleeps keep Ctrl+C responsive on every platform
     except KeyboardInterrupt:
