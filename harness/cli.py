@@ -10,9 +10,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from harness import clock
 from harness.settings import SPECS, Settings, SettingsError, resolve
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -249,7 +250,7 @@ def _baseline_before_switch(settings: Settings, env_path: Path, mode: str) -> No
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _refuse_if_market_open() -> None:

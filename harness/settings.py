@@ -16,6 +16,7 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from harness import clock
 from harness.ibkr import GATEWAY_PAPER_PORT, PROBE_CLIENT_ID
 from harness.probes.logs.patterns import DEFAULT_TEXTS
 
@@ -393,6 +394,7 @@ def resolve(
         sources[spec.name] = source
     settings = Settings(**values, sources=sources)  # type: ignore[arg-type]
     _cross_check(settings)
+    _check_clock(settings, environ)
     return settings
 
 
@@ -432,6 +434,18 @@ def _cross_check(settings: Settings) -> None:
         raise SettingsError("--live-gateway checks the real bot: give --bot-dir (or --bot-env) too")
     if settings.bot_env is not None and settings.bot_env.exists() and settings.bot_env.is_dir():
         raise SettingsError(f"--bot-env={str(settings.bot_env)!r} is a directory, not a .env file")
+
+
+def _check_clock(settings: Settings, environ: Mapping[str, str]) -> None:
+    """A pinned clock moves the embedded world in time; beside a real bot or gateway it would date real evidence
+    wrongly."""
+    try:
+        instant = clock.pinned(environ)
+    except clock.ClockError as exc:
+        raise SettingsError(str(exc)) from None
+    if instant is not None and settings.world_kind != "embedded":
+        raise SettingsError(f"{clock.VARIABLE} moves the embedded world's clock only; the real world has one clock: "
+                            f"unset it to check a real bot (--live-gateway, --bot-dir, --bot-env)")
 
 
 def is_loopback_host(host: str) -> bool:

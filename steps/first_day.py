@@ -15,6 +15,7 @@ from harness.checks import first_day as checks
 from harness.checks import orders as order_checks
 from harness.checks import scheduler as scheduler_checks
 from harness.checks import startup as startup_checks
+from harness.evidence import runs
 from harness.probes import bot_day, logs, reconcile
 from harness.probes.processes import find_bot_processes
 from harness.probes.scheduler import read_scheduled_task
@@ -55,6 +56,7 @@ def first_day_facts(world):
         since_basis=basis, autostart_at=settings.autostart_at, gateway_restart=settings.gateway_restart,
         error_markers=settings.log_error_markers, shutdown_markers=settings.log_shutdown_markers,
         gateway_line=settings.log_gateway_line, tz=world.log_tz(), zone=world.log_zone(),
+        watch_ends=runs.first_hour_ends(world.evidence_dir, world.bot_dir),
         live_markers=settings.log_live_markers, dry_run_markers=settings.log_dry_run_markers)
 
 
@@ -62,7 +64,8 @@ def first_day_facts(world):
 def first_day(first_day_facts, evidence):
     facts = first_day_facts
     evidence.record("first day", {
-        "switch": facts.switch, "found as": facts.switch_basis, "first trading day": facts.day,
+        "switch": facts.switch, "found as": facts.switch_basis, "first hour ended": facts.first_hour_end,
+        "first hour's end from": facts.first_hour_basis, "first trading day": facts.day,
         "closed days before it": facts.closed_days, "window": [facts.window_start, facts.window_end],
         "log times read as": facts.zone, "problem": facts.problem, "files not read": facts.read_problems,
     })

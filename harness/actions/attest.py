@@ -7,9 +7,9 @@ earlier one for the verdict, but the history of who said what, when, stays evide
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
+from harness import clock
 from harness.evidence.jsonfiles import read_log_rows, write_json_atomic
 
 FILE_NAME = "attestations.json"
@@ -44,7 +44,7 @@ def record(evidence_dir: Path, item: str, by: str, note: str = "") -> Attestatio
     existing, problem = history(evidence_dir)
     if problem:
         raise ValueError(problem)
-    attestation = Attestation(item, by.strip(), datetime.now(timezone.utc).isoformat(timespec="seconds"), note)
+    attestation = Attestation(item, by.strip(), clock.now().isoformat(timespec="seconds"), note)
     existing.append(attestation)
     write_json_atomic(evidence_dir / FILE_NAME, {"attestations": [asdict(a) for a in existing]})
     return attestation

@@ -12,9 +12,9 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
+from harness import clock
 from harness.evidence.jsonfiles import write_json_atomic
 from harness.evidence.redact import fingerprint, is_secret_key, is_secret_value, redact_text
 from harness.probes.envfile import MODE_KEYS, EnvFileFacts, read_bool, same_file_path
@@ -60,7 +60,7 @@ def snapshot(facts: EnvFileFacts) -> Baseline:
             keys[key] = {"secret": False, "value": value}
     return Baseline(
         path=facts.path,
-        taken_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        taken_at=clock.now().isoformat(timespec="seconds"),
         file_sha256=facts.sha256,
         keys=keys,
         env_path=facts.resolved or os.path.abspath(facts.path),

@@ -12,9 +12,9 @@ evidence. A log that cannot be read cannot show that no incident is open, so it 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timezone
 from pathlib import Path
 
+from harness import clock
 from harness.evidence.jsonfiles import read_log_rows, write_json_atomic
 
 FILE_NAME = "incidents.json"
@@ -46,7 +46,7 @@ class HaltRecord:
 
 
 def now_text() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def history(evidence_dir: Path) -> tuple[list[HaltRecord], str | None]:

@@ -51,8 +51,9 @@ def require_day(day: FirstDay) -> FirstDay:
     if day.problem is not None:
         raise CouldNotLook(day.problem)
     if not day.over:
-        raise CouldNotLook(f"the first trading day after the switch ({_day_name(day)}; the switch: "
-                           f"{_switch_text(day)}) ends at {et(day.window_end)}: run again after")
+        raise CouldNotLook(f"the first day ({_day_name(day)}, the day of the first scheduled start after the first "
+                           f"hour: {day.first_hour_basis}; the switch: {_switch_text(day)}) ends at "
+                           f"{et(day.window_end)}: run again after")
     return day
 
 
@@ -75,8 +76,8 @@ def check_autostart(day: FirstDay) -> DayStart:
     autostart = day.autostart
     assert autostart is not None
     expected = (f"a startup between {et(autostart - AUTOSTART_EARLY)} and {et(autostart + AUTOSTART_LATE)} "
-                f"({autostart:%H:%M} ET on {_day_name(day)}, the first trading day after the switch; log times read "
-                f"as {day.zone})")
+                f"({autostart:%H:%M} ET on {_day_name(day)}, the first scheduled start after the first hour; log "
+                f"times read as {day.zone})")
     if not day.starts:
         seen = (f"the log's lines that day run from {et(day.first_line.timestamp)} to {et(day.last_line.timestamp)}"
                 if day.first_line and day.last_line else "the log has no line at all that day")

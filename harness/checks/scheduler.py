@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from harness import clock
 from harness.checks import CheckFailed, CouldNotLook
 from harness.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.envfile import same_file_path, strict_bool
@@ -101,7 +102,7 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
     new_york = _zone(zone)
     if new_york is None:
         raise CouldNotLook(f"the time zone {zone!r} is not known to this machine's tz database")
-    first = date(date.today().year, 1, 1)
+    first = date(clock.now().astimezone(new_york).year, 1, 1)
     wrong: list[str] = []
     unknown: list[str] = []
     passed: TaskTrigger | None = None

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness import clock
 from harness.evidence.jsonfiles import write_json_atomic
 
 RUNS_DIR = "runs"
@@ -50,7 +51,7 @@ def new_run_dir(evidence_dir: Path, phase: str, world: str, started: datetime | 
     """Make `runs/<run id>/` (with `-2`, `-3`, ... when that id is taken) and write its run.json, without
     `finished_at`. `info` adds fields to run.json (harness_version, baseline, allure_results, ...).
     Raises OSError when the evidence directory cannot be written."""
-    started = _utc(started or datetime.now(timezone.utc))
+    started = _utc(started or clock.now())
     base = run_id(phase, world, started)
     runs = Path(evidence_dir) / RUNS_DIR
     for attempt in range(1, MAX_SUFFIX + 1):
@@ -80,7 +81,7 @@ def finish_run(run_dir: Path, **fields: Any) -> None:
     if not isinstance(body, dict):
         body = {}
     body.update(fields)
-    body["finished_at"] = _iso(datetime.now(timezone.utc))
+    body["finished_at"] = _iso(clock.now())
     write_json_atomic(source, body)
 
 
@@ -208,3 +209,30 @@ def latest_runs(evidence_dir: Path) -> dict[str, RunRecord]:
         if record.finished:
             latest[record.phase] = record
     return latest
+
+
+def bot_dir_info(bot_dir: Path | None) -> str | None:
+    """How run.json names the bot a run looked at (its directory, resolved), so a later phase finds its runs."""
+    if bot_dir is None:
+        return None
+    try:
+        return str(Path(bot_dir).resolve())
+    except OSError:
+        return str(Path(bot_dir).absolute())
+
+
+def first_hour_ends(evidence_dir: Path, bot_dir: Path | None) -> tuple[datetime, ...]:
+    """When each finished first-hour watch of the bot in `bot_dir` ended (aware, oldest first); a watch of another
+    bot (or of an embedded world, whose bot lived in a folder of its own) does not end this bot's first hour."""
+    wanted = bot_dir_info(bot_dir)
+    if wanted is None:
+        return ()
+    ends = []
+    for record in list_runs(evidence_dir):
+        if record.phase != "first-hour" or record.finished_at is None or record.info.get("bot_dir") != wanted:
+            continue
+        try:
+            ends.append(_utc(datetime.fromisoformat(record.finished_at)))
+        except ValueError:
+            continue
+    return tuple(sorted(ends))

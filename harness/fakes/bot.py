@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
+from harness import clock as harness_clock  # the stand-in bot's time: real, or the embedded world's pinned one
+
 FAULTS = {
     "live-log": "logs 'Live trading mode ACTIVE' instead of the paper line",
     "dry-run-log": "logs 'DRY_RUN mode active' although configured for paper",
@@ -162,6 +164,13 @@ def log_stamp(wall: datetime) -> str:
     return f"{wall:%Y-%m-%d %H:%M:%S},{wall.microsecond // 1000:03d}"
 
 
+class _HarnessClockFormatter(logging.Formatter):
+    """Log times from the harness's clock (the real one, or the embedded world's pinned one), as local wall time."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return log_stamp(harness_clock.at(record.created).astimezone().replace(tzinfo=None))
+
+
 class _ClockFormatter(logging.Formatter):
     """Log times from the world's clock instead of the process's."""
 
@@ -178,7 +187,7 @@ def _setup_logging(log_dir: Path, clock: WorldClock | None = None) -> logging.Lo
     handler = logging.handlers.RotatingFileHandler(log_dir / "bot.log", maxBytes=5_000_000, backupCount=3,
                                                    encoding="utf-8")
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(logging.Formatter(fmt) if clock is None else _ClockFormatter(fmt, clock))
+    handler.setFormatter(_HarnessClockFormatter(fmt) if clock is None else _ClockFormatter(fmt, clock))
     logger = logging.getLogger("bot")
     logger.setLevel(logging.INFO)
     logger.handlers[:] = [handler, logging.StreamHandler(sys.stdout)]
@@ -237,7 +246,7 @@ class StandInBot:
         if "skip-ready-line" not in self.faults:
             log.info("Bot initialized successfully")
         if config.webhook_url and "no-discord" not in self.faults:
-            now = datetime.now().astimezone() if self.clock is None else self.clock.now().astimezone(self.clock.zone)
+            now = harness_clock.local_now() if self.clock is None else self.clock.now().astimezone(self.clock.zone)
             stamp = now.strftime("%Y-%m-%d %H:%M:%S %Z")
             post_discord(config.webhook_url, f"Bot started in {_mode_name(config, self.faults)} mode at {stamp}",
                          log)

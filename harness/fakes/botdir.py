@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
+from harness import clock
 from harness.actions.baseline import snapshot, write_baseline
 from harness.actions.switch import apply_switch, plan_switch
 from harness.fakes.bot import log_stamp
 from harness.probes.envfile import BACKUP_DIR, read_env
-from harness.probes.market import NEW_YORK, session_at
+from harness.probes.market import NEW_YORK, trading_day
 
 
 def seed_dry_run_env(webhook_url: str, host: str = "localhost") -> str:
@@ -53,14 +54,17 @@ class BotDir:
     shutdown_at: datetime
 
 
-def _last_close_before(now: datetime) -> datetime:
-    """A clean shutdown 45 minutes after the last regular close: the seed's 'after 4:00 PM ET'."""
-    day = now.astimezone(NEW_YORK)
-    for back in range(1, 10):
-        session = session_at((day - timedelta(days=back)).replace(hour=12, minute=0))
-        if session.is_trading_day and session.close_at is not None:
-            return session.close_at + timedelta(minutes=45)
-    return (day - timedelta(days=1)).replace(hour=16, minute=45)
+SHUTDOWN_AFTER_CLOSE = timedelta(minutes=45)
+
+
+def shutdown_before(now: datetime) -> datetime:
+    """A clean shutdown 45 minutes after the last regular close before `now`: the seed's 'after 4:00 PM ET'."""
+    day = now.astimezone(NEW_YORK).date()
+    for back in range(15):
+        session = trading_day(day - timedelta(days=back))
+        if session is not None and session.close_at + SHUTDOWN_AFTER_CLOSE < now:
+            return session.close_at + SHUTDOWN_AFTER_CLOSE
+    raise ValueError(f"no NYSE trading day in the two weeks before {day}")
 
 
 def append_log(bot: BotDir, lines: Iterable[tuple[datetime, str, str]], zone: tzinfo | None = None) -> None:
@@ -84,7 +88,7 @@ def make_bot_dir(root: Path, *, webhook_url: str | None = None, now: datetime | 
     (root / ".gitignore").write_text(".env\nlogs/\n__pycache__/\n", encoding="utf-8")
     (root / ".env.example").write_text(seed_dry_run_env("https://discord.com/api/webhooks/ID/TOKEN", gateway_host),
                                        encoding="utf-8", newline="\n")
-    shutdown_at = _last_close_before(now or datetime.now(NEW_YORK))
+    shutdown_at = shutdown_before(now or clock.now())
     log_file = root / "logs" / "bot.log"
     log_file.parent.mkdir(exist_ok=True)
     stamp = shutdown_at.astimezone(log_zone).strftime("%Y-%m-%d %H:%M:%S")  # bots log in the machine's local time

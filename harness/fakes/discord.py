@@ -32,6 +32,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness import clock
+
 __all__ = [
     "DISCORD_EPOCH_MS",
     "FakeDiscord",
@@ -74,7 +76,7 @@ def _iso(instant: datetime) -> str:
 
 
 def _random_snowflake() -> str:
-    return str(snowflake_at(datetime.now(timezone.utc), secrets.randbelow(4096)))
+    return str(snowflake_at(clock.now(), secrets.randbelow(4096)))
 
 
 def _random_bot_token(bot_user_id: str) -> str:
@@ -567,7 +569,7 @@ class FakeDiscord:
 
     def _store(self, content: str, embeds: list[Any], username: str | None, at: datetime | None) -> Message:
         # Caller holds the condition. Ids are unique and increase with time, so `after` is an id comparison.
-        instant = at or (self.clock() if self.clock is not None else datetime.now(timezone.utc))
+        instant = at or (self.clock() if self.clock is not None else clock.now())
         snowflake = snowflake_at(instant, 0) | (1 << 17)  # worker 0, process 1: a fixed, plausible value
         if at is None:
             snowflake = max(snowflake, self._last_snowflake + 1)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
 
+from harness import clock
 from harness.fakes.bot import SEED_PAPER_STARTUP
 from harness.fakes.botdir import BotDir, make_bot_dir
 from harness.ibkr import GATEWAY_PAPER_PORT
@@ -250,9 +251,9 @@ def _wait_until_ready(process: subprocess.Popen, log_file: Path, stdout: Path, t
 
 def _bot_environ(root: Path, environ: Mapping[str, str], extra: Mapping[str, str] | None = None
                  ) -> tuple[dict[str, str], Path]:
-    """The stand-in bot's process environment (`environ` and `extra`, its output in UTF-8) and the file it is
-    written to, for the checks that read the bot's environment."""
-    env = {**environ, "PYTHONIOENCODING": "utf-8", **(extra or {})}
+    """The stand-in bot's process environment (`environ` and `extra`, its output in UTF-8, the harness's clock) and
+    the file it is written to, for the checks that read the bot's environment."""
+    env = {**environ, **clock.exported(), "PYTHONIOENCODING": "utf-8", **(extra or {})}
     environ_dump = root / "bot-environ.txt"
     environ_dump.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v), encoding="utf-8")
     return env, environ_dump
@@ -275,7 +276,7 @@ def _first_day(stack: ExitStack, root: Path, environ: Mapping[str, str], faults:
     from harness.fakes.first_day import FirstDay, append_manual_paper_hour, first_day_dates
     from harness.probes.market import NEW_YORK
 
-    dates = first_day_dates(datetime.now(NEW_YORK), autostart_at)
+    dates = first_day_dates(clock.now(), autostart_at)
     bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host,
                        now=datetime.combine(dates.first_day, time_of_day(0, 0), tzinfo=NEW_YORK), log_zone=NEW_YORK,
                        baseline_taken_at=dates.switch_close + timedelta(minutes=50))

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from harness.fakes.bot import HEARTBEAT_TEXT, SEED_PAPER_STARTUP, replace_shared_file
 from harness.fakes.botdir import BotDir, append_log
-from harness.probes.market import NEW_YORK, session_at
+from harness.probes.market import NEW_YORK, trading_day
 
 MACHINE_ZONE = "America/New_York"
 STEP = timedelta(minutes=10)  # the clock's step, and the bot's heartbeat
@@ -48,6 +48,7 @@ RESTART_DOWN = timedelta(minutes=2)  # of the world's clock: how long the gatewa
 RELOGIN_AT = time(8, 40)  # first-day-relogin-missed: when the operator finally logs the gateway in again
 CRASH_AT, RESTARTED_AT = time(12, 0), time(12, 3)  # first-day-crash-at-noon
 STARTED_BY_HAND_AT = time(9, 12)  # first-day-no-autostart
+MANUAL_START_AFTER_CLOSE = timedelta(minutes=65)  # the operator's start by hand on the evening of the switch
 REAL_PAUSE = 0.02  # real seconds per step while no bot acts on the clock (it is down, or connecting)
 WAIT_SECONDS = 30.0  # the longest real wait for the bot to act on the clock, start, or see the gateway go
 BOT_KNOBS = (  # (world fault, the stand-in bot's knob that makes it)
@@ -89,13 +90,12 @@ def first_day_dates(now: datetime, autostart_at: time = time(6, 0)) -> FirstDayD
         before = _previous_trading_day(day)
         sunday = day - timedelta(days=(day.weekday() + 1) % 7 or 7)
         if before < sunday:
-            close = session_at(datetime.combine(before, time(12, 0), tzinfo=NEW_YORK)).close_at
-            return FirstDayDates(before, day, close or datetime.combine(before, time(16, 0), tzinfo=NEW_YORK))
+            return FirstDayDates(before, day, trading_day(before).close_at)  # type: ignore[union-attr]
     raise FirstDayError(f"no trading day after a weekend in the 60 days before {now:%Y-%m-%d}")
 
 
 def _is_trading_day(day: date) -> bool:
-    return session_at(datetime.combine(day, time(12, 0), tzinfo=NEW_YORK)).is_trading_day
+    return trading_day(day) is not None
 
 
 def _previous_trading_day(day: date) -> date:
@@ -107,7 +107,7 @@ def _previous_trading_day(day: date) -> date:
 
 def append_manual_paper_hour(bot: BotDir, dates: FirstDayDates, host: str, port: int) -> None:
     """The evening of the switch: the operator's paper start by hand (Step 3), an hour of it, a clean stop."""
-    started = dates.switch_close + timedelta(minutes=65)
+    started = dates.switch_close + MANUAL_START_AFTER_CLOSE
     lines = [(started, "INFO", text.format(host=host, port=port)) for text in SEED_PAPER_STARTUP]
     lines += [(started + STEP * n, "INFO", f"{HEARTBEAT_TEXT}, gateway connected") for n in range(1, 7)]
     stopped = started + timedelta(minutes=65)

@@ -1,8 +1,9 @@
 """The first trading day after the switch, as the bot's log tells it (docs/first-day.md is the contract).
 
-The switch is the bot's first paper start (at or after --since, else the baseline's time); the first day is the
-first NYSE trading day after the switch's calendar day (ET); its window runs from 00:00 ET that day to the
-scheduled start time of the next calendar day. One forward pass from the switch to the window's end collects:
+The switch is the bot's first paper start (at or after --since, else the baseline's time); the first hour ends when
+the bot's first-hour watch ended (else one hour after the switch); the first day is the NYSE trading day of the
+first scheduled start (06:00 ET) after that; its window runs from 00:00 ET that day to the scheduled start time of
+the next calendar day. One forward pass from the switch to the window's end collects:
 every startup block in the window (and whether it is the scheduled start), the connection events (disconnects,
 attempts, connections) from the switch on, error and crash lines, clean shutdowns, and the largest silences
 while the bot ran. Facts only: never asserts, never raises for a fault of the log.
@@ -13,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import heapq
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
+from harness import clock
 from harness.probes import logs, market, reconcile
 from harness.probes.envfile import strict_bool
 from harness.probes.logs import files as _files
@@ -104,6 +107,8 @@ class FirstDay:
     problem: str | None = None  # the log cannot be read, or the switch cannot be found
     switch: logs.LogLine | None = None  # the bot's first paper startup line
     switch_basis: str = ""  # where the search for it began
+    first_hour_end: datetime | None = None  # the first day is the day of the first scheduled start after this
+    first_hour_basis: str = ""  # the watch that ended it, or "one hour after the switch"
     day: date | None = None
     closed_days: tuple[date, ...] = ()  # days between the switch's day and the first day (weekend, holiday)
     window_start: datetime | None = None
@@ -142,13 +147,15 @@ class FirstDay:
         """The Sunday of IB Gateway's weekly full re-login between the switch's day and the first day, if any."""
         if self.switch is None or self.switch.timestamp is None or self.day is None:
             return None
-        first = self.switch.timestamp.astimezone(NEW_YORK).date()
-        day = first
-        while day < self.day:
-            if day.weekday() == 6:
-                return day
-            day += timedelta(days=1)
-        return None
+        return relogin_sunday(self.switch.timestamp.astimezone(NEW_YORK).date(), self.day)
+
+
+def relogin_sunday(switch_day: date, first_day: date) -> date | None:
+    """The first Sunday from the switch's day (ET) up to the day before the first day: IB Gateway's weekly full
+    re-login falls between them; None when none does."""
+    days_to_sunday = (6 - switch_day.weekday()) % 7
+    sunday = switch_day + timedelta(days=days_to_sunday)
+    return sunday if sunday < first_day else None
 
 
 def et(instant: datetime | None) -> str:
@@ -160,21 +167,38 @@ def et(instant: datetime | None) -> str:
 
 def regular_session(day: date) -> tuple[datetime | None, datetime | None]:
     """The day's regular session (open, close), ET; (None, None) on a closed day."""
-    facts = market.session_at(datetime.combine(day, time(12, 0), NEW_YORK))
-    return facts.open_at, facts.close_at
+    session = market.trading_day(day)
+    return (session.open_at, session.close_at) if session is not None else (None, None)
 
 
-def first_trading_day_after(day: date) -> tuple[date, tuple[date, ...]]:
-    """The first NYSE session after `day` and the closed days skipped on the way (exchange_calendars)."""
+FIRST_HOUR = timedelta(hours=1)  # the seed's hour of running by hand, when no `harness watch` says how long it was
+
+
+def first_day_after(first_hour_end: datetime, autostart_at: time) -> tuple[date, tuple[date, ...]]:
+    """The first day: the NYSE trading day of the first scheduled start (`autostart_at` ET) at or after the end of
+    the first hour, and the closed days skipped on the way (exchange_calendars). A switch at 01:29 ET on a Monday
+    has its first day that Monday (its 06:00 start); one at 17:05 on a Friday, the next Monday."""
+    end = first_hour_end.astimezone(NEW_YORK)
+    candidate = end.date()
+    if datetime.combine(candidate, autostart_at, NEW_YORK) < end:
+        candidate += timedelta(days=1)
     closed: list[date] = []
-    candidate = day + timedelta(days=1)
     for _ in range(MAX_CLOSED_DAYS):
-        noon = datetime.combine(candidate, time(12, 0), NEW_YORK)
-        if market.session_at(noon).is_trading_day:
+        if market.trading_day(candidate) is not None:
             return candidate, tuple(closed)
         closed.append(candidate)
         candidate += timedelta(days=1)
-    raise ValueError(f"no NYSE trading day within {MAX_CLOSED_DAYS} days after {day}")
+    raise ValueError(f"no NYSE trading day within {MAX_CLOSED_DAYS} days after {end:%Y-%m-%d}")
+
+
+def first_hour_end(switch: datetime, watch_ends: Sequence[datetime]) -> tuple[datetime, str]:
+    """When the first hour ended: the first `harness watch` of this bot that ended after the switch, else one hour
+    after the switch; and where that came from, for messages."""
+    ended = sorted(end for end in watch_ends if end > switch)
+    if ended:
+        return ended[0], f"the first-hour watch ended at {et(ended[0])}"
+    end = switch + FIRST_HOUR
+    return end, f"one hour after the switch, {et(end)} (no first-hour watch of this bot ended after it)"
 
 
 def read_first_day(
@@ -192,12 +216,14 @@ def read_first_day(
     tz: tzinfo | None,
     zone: str,
     now: datetime | None = None,
+    watch_ends: Sequence[datetime] = (),
     live_markers: tuple[str, ...] = logs.DEFAULT_TEXTS["live_mode"],
     dry_run_markers: tuple[str, ...] = logs.DEFAULT_TEXTS["dry_run"],
 ) -> FirstDay:
-    """The first trading day after the switch (the first paper start at or after `since`). Never raises for a
-    bad log; `since_basis` says where `since` came from, for messages."""
-    now = now or datetime.now(timezone.utc)
+    """The first trading day after the switch (the first paper start at or after `since`): the day of the first
+    scheduled start after the first hour (`watch_ends`: when this bot's first-hour watches ended). Never raises
+    for a bad log; `since_basis` says where `since` came from, for messages."""
+    now = now or clock.now()
     if spec is None:
         return FirstDay(None, zone, now, problem="no bot log to read: give --bot-log or --bot-dir")
     facts = logs.inspect_logs(spec, base_dir=base_dir)
@@ -211,9 +237,9 @@ def read_first_day(
         return FirstDay(spec, zone, now, facts, switch_basis=basis,
                         problem=f"no startup line saying DRY_RUN=false, PAPER_TRADING=true {where} "
                                 f"({', '.join(paths)}; log times read as {zone}): when the switch was cannot be told")
-    switched_on = switch.timestamp.astimezone(NEW_YORK).date()  # type: ignore[union-attr]
+    hour_end, hour_basis = first_hour_end(switch.timestamp, watch_ends)  # type: ignore[arg-type]
     try:
-        day, closed = first_trading_day_after(switched_on)
+        day, closed = first_day_after(hour_end, autostart_at)
         window = _Window(
             start=datetime.combine(day, time(0, 0), NEW_YORK),
             end=datetime.combine(day + timedelta(days=1), autostart_at, NEW_YORK),
@@ -221,10 +247,11 @@ def read_first_day(
         )
     except (OverflowError, ValueError) as error:  # a log dated at the end of the calendar (9999-12-31)
         return FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis,
-                        problem=f"the switch at {switched_on} ({switch.where}) leaves no first trading day to read: "
-                                f"{error}")
+                        problem=f"the switch at {et(switch.timestamp)} ({switch.where}) leaves no first trading day "
+                                f"to read: {error}")
     session_open, session_close = regular_session(day)
-    base = FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis, day=day, closed_days=closed,
+    base = FirstDay(spec, zone, now, facts, switch=switch, switch_basis=basis, first_hour_end=hour_end,
+                    first_hour_basis=hour_basis, day=day, closed_days=closed,
                     window_start=window.start, window_end=window.end, autostart=window.autostart,
                     gateway_restart=datetime.combine(day, gateway_restart, NEW_YORK), session_open=session_open,
                     session_close=session_close)

@@ -16,9 +16,9 @@ import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 
+from harness import clock
 from harness.evidence.redact import is_secret_key, is_secret_value
 
 MAX_ENV_BYTES = 1_000_000  # a .env is a few KB; anything this large is the wrong file
@@ -399,7 +399,7 @@ def _write_private_backup(path: Path, original: bytes) -> Path:
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text(_SELF_IGNORING, encoding="utf-8", newline="\n")
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    stamp = clock.local_now().strftime("%Y%m%dT%H%M%S")
     backup = folder / f"{path.name}.bak-{stamp}"
     n = 1
     while True:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from harness import clock
 from harness.evidence.redact import masked_repr, redact_text
 from harness.ibkr import PROBE_CLIENT_ID, accounts_all_paper, port_is_paper
 
@@ -320,7 +321,7 @@ class GatewayProbe:
             all_paper=accounts_all_paper(self._accounts),
             paper_port=port_is_paper(self.port),
             error_codes=tuple(self._error_codes),
-            observed_at=datetime.now(timezone.utc),
+            observed_at=clock.now(),
             **fields,
         )
 

@@ -79,3 +79,25 @@ def _next_open(calendar, at: datetime) -> datetime:
     except ValueError:  # beyond the calendar's bounds: widen by a year
         nxt = _calendar(at.year - 1, at.year + 2).next_open(minute)
     return nxt.to_pydatetime().astimezone(NEW_YORK)
+
+
+@dataclass(frozen=True, slots=True)
+class TradingDay:
+    """One NYSE trading day's regular session (America/New_York)."""
+
+    day: date
+    open_at: datetime
+    close_at: datetime  # 13:00 on an early-close day
+
+    @property
+    def early_close(self) -> bool:
+        return self.close_at.time() < REGULAR_CLOSE
+
+
+@lru_cache(maxsize=4096)
+def trading_day(day: date) -> TradingDay | None:
+    """The day's regular session, None on a weekend or an NYSE holiday (date rules ask this of many days)."""
+    facts = session_at(datetime.combine(day, time(12, 0), NEW_YORK))
+    if not facts.is_trading_day or facts.open_at is None or facts.close_at is None:
+        return None
+    return TradingDay(day, facts.open_at, facts.close_at)

@@ -7,12 +7,11 @@ Outcomes are read from test reports (not items), so the same hooks work where re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from harness import dod
+from harness import clock, dod
 from harness.actions import attest
 from harness.verdict.decide import (
     EXIT_INCOMPLETE,
@@ -162,7 +161,7 @@ class VerdictPlugin:
         results = self.results(titles)
         if results:  # a run of unit tests only has no verdict, incident or not
             results += incident_results(self.evidence_dir, self.redact)
-        self.verdict = decide(self.phase, results, attestations, datetime.now(timezone.utc), expected)
+        self.verdict = decide(self.phase, results, attestations, clock.now(), expected)
         if self.verdict is None:
             return
         write_verdict(self.evidence_dir, self.verdict, self.world_kind, run_dir=self.run_dir)

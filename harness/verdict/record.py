@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness import clock
 from harness.evidence.jsonfiles import write_json_atomic
 from harness.evidence.runs import VERDICT_FILE as RUN_VERDICT_FILE  # the run directory's, read back there
 from harness.verdict.decide import Verdict
@@ -26,7 +26,7 @@ def write_verdict(evidence_dir: Path, verdict: Verdict, world: str, run_dir: Pat
     body = {
         "phase": verdict.phase,
         "world": world,
-        "decided_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "decided_at": clock.now().isoformat(timespec="seconds"),
         "overall": verdict.overall.value,
         "exit_status": verdict.exit_status,
         "headline": verdict.headline,

@@ -20,8 +20,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
+
+from harness import clock
 
 HELP = ("Watch the first hour: re-run the monitoring checks every few minutes (log errors, the bot's connection, "
         "paper orders against the log, the live account, Discord), with a live table and an optional Discord alert")
@@ -127,6 +128,7 @@ def run(settings, args: argparse.Namespace) -> int:
 
 def _watch(settings, world, watch_for: float, every: float, interactive: bool) -> int:
     from harness.cli import Refused
+    from harness.evidence import runs
     from harness.evidence.records import Redactor
     from harness.watch.alert import Alerter
     from harness.watch.display import make_display, print_summary, summary_table
@@ -138,10 +140,11 @@ def _watch(settings, world, watch_for: float, every: float, interactive: bool) -
     webhook = settings.alert_webhook
     redactor.add([webhook])
     planned = planned_rounds(watch_for, every)
-    started = datetime.now(timezone.utc)
+    started = clock.now()
     try:
         evidence = WatchEvidence(settings.evidence_dir, world.kind, redactor, started, watch_for=_shown(watch_for),
-                                 every=_shown(every), rounds_planned=planned)
+                                 every=_shown(every), rounds_planned=planned,
+                                 bot_dir=runs.bot_dir_info(world.bot_dir))
     except OSError as exc:
         raise Refused(f"cannot write the evidence in {settings.evidence_dir}: {exc}") from None
     for note in world.notes:
@@ -187,7 +190,7 @@ def _watch(settings, world, watch_for: float, every: float, interactive: bool) -
     if stopped_early:
         during = f"round {under_way} was abandoned" if under_way else "no round was under way"
         print(f"harness: stopped by Ctrl-C after {len(rounds)} of {planned} round(s); {during}", flush=True)
-    verdict = decide_watch(rounds, planned, datetime.now(timezone.utc))
+    verdict = decide_watch(rounds, planned, clock.now())
     print_summary(summary_table(rounds, planned, stopped_early, redactor.text(verdict.headline), interactive),
                   interactive)
     try:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from harness import clock
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as order_checks
 from harness.checks import startup as startup_checks
@@ -156,7 +157,7 @@ class Watcher:
         return discord.find_startup_notification(facts), None
 
     # -- checks -------------------------------------------------------------------------------------------
-    def run_round(self, number: int, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Round:
+    def run_round(self, number: int, now: Callable[[], datetime] = clock.now) -> Round:
         at = now()
         try:
             facts = self.read()

@@ -18,6 +18,9 @@ from tests.acceptance.runner import NOT_THE_OPERATORS, REPO
         (["--bot-dir", "/no/such/bot"], {}, "--bot-dir='/no/such/bot' is not an existing directory"),
         ([], {"HARNESS_CLIENT_ID": "abc"}, "HARNESS_CLIENT_ID='abc' is not an integer client id"),
         (["--live-gateway"], {}, "give --bot-dir"),
+        (["--live-gateway", "--bot-dir", "."], {"HARNESS_EMBEDDED_NOW": "2026-11-27T14:05:00-05:00"},
+         "HARNESS_EMBEDDED_NOW moves the embedded world's clock only; the real world has one clock"),
+        ([], {"HARNESS_EMBEDDED_NOW": "2026-11-27 14:05"}, "HARNESS_EMBEDDED_NOW='2026-11-27 14:05' has no UTC offset"),
     ],
 )
 def test_bad_setting_is_one_usage_error(args, env, says):

@@ -85,12 +85,13 @@ def write_json(path: Path, lines: Iterable[Line]) -> Path:
 
 
 def read(path: Path, *, since: datetime | None = None, now: datetime = LONG_AFTER,
-         autostart: time = time(6, 0)) -> bot_day.FirstDay:
+         autostart: time = time(6, 0), watch_ends: tuple[datetime, ...] = ()) -> bot_day.FirstDay:
     return bot_day.read_first_day(
         str(path), base_dir=None, startup_text=DEFAULT_TEXTS["startup"][0], since=since,
         since_basis=f"--since {since.isoformat()}" if since else "", autostart_at=autostart,
         gateway_restart=time(16, 30), error_markers=DEFAULT_TEXTS["errors"], shutdown_markers=DEFAULT_TEXTS["shutdown"],
-        gateway_line=DEFAULT_TEXTS["gateway_line"][0], tz=NEW_YORK, zone="America/New_York", now=now)
+        gateway_line=DEFAULT_TEXTS["gateway_line"][0], tz=NEW_YORK, zone="America/New_York", now=now,
+        watch_ends=watch_ends)
 
 
 def test_the_first_day_is_the_first_trading_day_after_the_switch_and_its_window_is_dst_aware(tmp_path):
@@ -104,6 +105,35 @@ def test_the_first_day_is_the_first_trading_day_after_the_switch_and_its_window_
     assert day.window_start.astimezone(timezone.utc) == datetime(2026, 3, 9, 4, tzinfo=timezone.utc)
     assert day.window_end == datetime(2026, 3, 10, 6, tzinfo=NEW_YORK)
     assert day.autostart.astimezone(timezone.utc) == datetime(2026, 3, 9, 10, tzinfo=timezone.utc)
+
+
+def test_a_switch_before_dawn_on_a_trading_day_has_that_days_autostart_as_its_first_day(tmp_path):
+    """01:29 ET on a Monday: the hour by hand ends at 02:29, and the next 06:00 auto-start is that Monday's."""
+    monday = date(2026, 12, 7)
+    lines = [*block(at(monday, "01:29")), Line(at(monday, "02:35"), "INFO", "Shutting down: clean shutdown complete")]
+    day = read(write_plain(tmp_path / "bot.log", lines))
+    assert day.day == monday and day.closed_days == ()
+    assert day.first_hour_end == at(monday, "02:29") and "one hour after the switch" in day.first_hour_basis
+    assert day.autostart == at(monday, "06:00") and day.window_start == at(monday, "00:00")
+
+
+def test_a_first_hour_watched_past_the_autostart_moves_the_first_day_to_the_next_trading_day(tmp_path):
+    """05:30 ET on a Monday, watched until 06:31: Monday's 06:00 start came during the first hour; the first day is
+    the Tuesday. A watch that ended before the switch (an earlier attempt) is not this switch's first hour."""
+    monday = date(2026, 12, 7)
+    path = write_plain(tmp_path / "bot.log", block(at(monday, "05:30")))
+    day = read(path, watch_ends=(at(monday, "01:00"), at(monday, "06:31"), at(monday, "09:00")))
+    assert day.day == date(2026, 12, 8)
+    assert day.first_hour_end == at(monday, "06:31") and "watch ended" in day.first_hour_basis
+    assert read(path, watch_ends=(at(monday, "05:59"),)).day == monday  # ended before 06:00: Monday's start
+
+
+def test_the_first_day_after_a_friday_holiday_is_the_monday(tmp_path):
+    """Good Friday 2027 (March 26): a Thursday evening switch skips the holiday and the weekend."""
+    thursday = date(2027, 3, 25)
+    day = read(write_plain(tmp_path / "bot.log", block(at(thursday, "16:45"))))
+    assert day.day == date(2027, 3, 29)
+    assert day.closed_days == (date(2027, 3, 26), date(2027, 3, 27), date(2027, 3, 28))
 
 
 def test_a_clean_day_has_one_scheduled_start_its_reconnection_and_no_error(tmp_path):
@@ -216,7 +246,7 @@ def test_a_switch_at_the_end_of_the_calendar_is_a_problem_not_a_traceback(tmp_pa
     path.write_text("9999-12-31 10:00:00,000 INFO bot: Configuration loaded: DRY_RUN=false, PAPER_TRADING=true\n",
                     encoding="utf-8", newline="\n")
     day = read(path)
-    assert day.problem is not None and "the switch at 9999-12-31 (" in day.problem
+    assert day.problem is not None and "the switch at 9999-12-31 10:00:00 EST (" in day.problem
     assert "leaves no first trading day to read" in day.problem and day.day is None
 
 

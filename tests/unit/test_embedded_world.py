@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import clock
 from harness.checks import CheckFailed
 from harness.checks.scheduler import check_keeps_paper_mode, check_starts_at
 from harness.fakes.botdir import make_bot_dir
@@ -150,13 +151,20 @@ def _stamps(log: str, text: str) -> list[datetime]:
     return [datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S") for line in log.splitlines() if text in line]
 
 
-def test_the_clean_first_day_is_over_in_its_log_with_the_restart_and_the_reconnection(tmp_path):
-    """What the probes will read: the switch's evening, the 06:00 start, a heartbeat every 10 minutes, the 16:30
-    restart and the reconnection 2 minutes later, the day lived to 06:00 next day; the baseline before the switch;
-    the task at 06:00 machine (New York) time. The bot still runs, connected to the fake gateway."""
+@pytest.mark.parametrize("now", [
+    datetime(2026, 12, 2, 12, 0, tzinfo=NEW_YORK),  # the switch after Black Friday's 13:00 early close
+    datetime(2027, 3, 17, 9, 0, tzinfo=NEW_YORK),  # the switch on Friday in winter time, the first day in summer time
+], ids=["after-an-early-close", "across-the-spring-dst-change"])
+def test_the_clean_first_day_is_over_in_its_log_with_the_restart_and_the_reconnection(tmp_path, monkeypatch, now):
+    """What the probes will read: the switch's evening (the operator's hour by hand from 65 minutes after that
+    day's close), the 06:00 start, a heartbeat every 10 minutes, the 16:30 restart and the reconnection 2 minutes
+    later, the day lived to 06:00 next day; the baseline before the switch; the task at 06:00 machine (New York)
+    time. The bot still runs, connected to the fake gateway."""
     from harness.actions.baseline import load_baseline
     from harness.fakes.embedded import embedded_world
 
+    for name, value in clock.pinned_environ(now).items():
+        monkeypatch.setenv(name, value)
     started = real_time.monotonic()
     with embedded_world(tmp_path, phase="first-day", environ={}) as world:
         lived_in = real_time.monotonic() - started
@@ -164,10 +172,11 @@ def test_the_clean_first_day_is_over_in_its_log_with_the_restart_and_the_reconne
         assert world.bot_process.poll() is None and world.gateway.connected_client_ids == [1]
         baseline, _ = load_baseline(world.bot.baseline_file)
         task = read_scheduled_task(str(world.scheduled_task))
-    dates = first_day_dates(datetime.now(NEW_YORK))
+    dates = first_day_dates(now)
     day = datetime.combine(dates.first_day, time(0, 0))
     starts = _stamps(log, "Configuration loaded: DRY_RUN=false, PAPER_TRADING=true")
-    assert starts == [datetime.combine(dates.switch_day, time(17, 5)), day.replace(hour=6)]
+    by_hand = (dates.switch_close + timedelta(minutes=65)).replace(tzinfo=None)  # the log's New York wall time
+    assert starts == [by_hand, day.replace(hour=6)]
     assert datetime.fromisoformat(baseline.taken_at) == dates.switch_close + timedelta(minutes=50)
     assert _stamps(log, "Gateway disconnected") == [day.replace(hour=16, minute=30)]
     assert _stamps(log, "Gateway connection re-established") == [day.replace(hour=16, minute=32)]

@@ -8,10 +8,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from harness import clock
 
 try:  # Python 3.11+
     import tomllib
@@ -62,7 +64,7 @@ class SimulatedClock:
     """
 
     def __init__(self, start: datetime | None = None, *, wall: Callable[[], datetime] | None = None) -> None:
-        self._wall = wall or (lambda: datetime.now(timezone.utc))
+        self._wall = wall or clock.now
         self._offset = timedelta(0)
         if start is not None:
             self.set(start)

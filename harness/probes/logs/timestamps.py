@@ -36,6 +36,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from harness import clock
 from harness.probes.logs import files
 from harness.probes.logs.files import FileProblem, Source, backward_buffers, split_lines, stream_chunks
 
@@ -329,7 +330,7 @@ def zone_description(tz: tzinfo | str | None) -> str:
     """How naive log times are read, for a failure message: the zone's name, or this machine's local time with
     its current offset (the C library's zone, which has no portable name)."""
     if tz is None:
-        now = datetime.now().astimezone()
+        now = clock.local_now()
         return f"this machine's local time (now {now.tzname()}, UTC{now.strftime('%z')[:3]}:{now.strftime('%z')[3:]})"
     return str(getattr(tz, "key", None) or tz)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from harness.actions.attest import Attestation
 from harness.report.transition_log.boxes import judge, judge_scenarios
 from harness.report.transition_log.header import from_run
-from harness.report.transition_log.run_evidence import RunLike, verdict_items
+from harness.report.transition_log.run_evidence import RunLike, first_record, verdict_items
 from harness.report.transition_log.text import clean
 
 # Boxes that one scenario alone decides (its row in the run's evidence), where the item holds other checks too:
@@ -23,13 +23,14 @@ FIRST_DAY_AUTOSTARTED = (
      "The bot was auto-started at 06:00 ET on the first trading day"),
     ("test_the_scheduler_starts_the_bot_at_0600_americanew_york_on_trading_days_in_paper_mode",
      "The scheduler starts the bot at 06:00 America/New_York on trading days, in paper mode"))
+FIRST_HOUR_BASIS = "first hour's end from"  # the first-day step's record of where the first hour's end came from
 FIRST_DAY_STARTUP_LOGS = (("test_the_scheduled_start_was_in_paper_trading_mode",
                            "The scheduled start was in paper trading mode"),)
 
 
 def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
     run = runs.get("first-day")
-    lines = ["## First 24 Hours Post-Transition", "", from_run("first-day", run), ""]
+    lines = ["## First 24 Hours Post-Transition", "", from_run("first-day", run), "", *_which_day(run)]
     discord_box, discord_scenario, discord_title = FIRST_DAY_DISCORD
     by_scenarios = {"Bot auto-started via Task Scheduler": FIRST_DAY_AUTOSTARTED,
                     discord_box: ((discord_scenario, discord_title),),
@@ -58,3 +59,13 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
     else:
         summary = clean((run.verdict() or {}).get("headline") or "the first-day run recorded no verdict")
     return [*lines, f"**Summary:** {summary}", "", "---", ""]
+
+
+def _which_day(run: RunLike | None) -> list[str]:
+    """Which day was read as the first day, and why (the day of the first 06:00 ET auto-start after the first
+    hour, docs/first-day.md)."""
+    day = first_record(run, "first day")
+    if not isinstance(day, dict) or not day.get("first trading day"):
+        return []
+    return [f"**First Day:** {clean(day.get('first trading day'), 40)}: the day of the first scheduled start after the "
+            f"first hour ({clean(day.get(FIRST_HOUR_BASIS), 200)})", ""]
