@@ -21,7 +21,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+from harness import clock
+from harness.probes.market import NEW_YORK
 
 HELP = ("Run the whole procedure on the embedded world (preflight, transition, a compressed first hour and first "
         "day) and write the HTML report and the transition log: what a newcomer runs first")
@@ -36,6 +40,25 @@ PRE_TRANSITION_ATTESTATIONS = ("pre_task_4_2_approved", "pre_stability_criteria"
 class DemoStep:
     title: str
     argv: tuple[str, ...]
+    # When this step starts on the embedded world's clock: a moment of DemoTimeline ("before_switch", "switch",
+    # "now"); None: the clock runs on from the step before.
+    moment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTimeline:
+    """When the demo's steps happen: the evening of the switch as the embedded first day places it (the last trading
+    day before the first day; see harness.fakes.first_day), then now, the morning after that first day."""
+
+    before_switch: datetime  # Step 0's attestations and the preflight: the dry-run bot stopped after the close
+    switch: datetime  # the transition run and the first hour, as the operator's start by hand
+    now: datetime  # the first-day run and the report: when the demo began (it plans its first day from that)
+
+    @classmethod
+    def of(cls, now: datetime) -> DemoTimeline:
+        from harness.world import embedded_switch_evening
+
+        return cls(*embedded_switch_evening(now), now)
 
 
 def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
@@ -47,15 +70,16 @@ def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
     attest = tuple(
         DemoStep(f"the operator attests {item}",
                  (*harness, "confirm", item, "--by", DEMO_OPERATOR, "--note", "harness demo on the embedded world",
-                  *evidence))
-        for item in PRE_TRANSITION_ATTESTATIONS)
+                  *evidence), "before_switch" if index == 0 else None)
+        for index, item in enumerate(PRE_TRANSITION_ATTESTATIONS))
     return (
         *attest,
         DemoStep("preflight (seed Step 0 and Step 1)", (*pytest, "--phase", "preflight")),
-        DemoStep("transition (seed Steps 2-4, after the switch and the restart)", (*pytest, "--phase", "transition")),
+        DemoStep("transition (seed Steps 2-4, after the switch and the restart)", (*pytest, "--phase", "transition"),
+                 "switch"),
         DemoStep("first hour (harness watch, compressed)",
                  (*harness, "watch", "--for", WATCH_FOR, "--every", WATCH_EVERY, *evidence)),
-        DemoStep("first day (compressed 24 hours)", (*pytest, "--phase", "first-day")),
+        DemoStep("first day (compressed 24 hours)", (*pytest, "--phase", "first-day"), "now"),
         DemoStep("report (HTML report, transition log, board card)", (*harness, "report", *evidence)),
     )
 
@@ -74,9 +98,15 @@ def run(settings, args: argparse.Namespace) -> int:
     if root is None:
         raise Refused("the demo runs the feature files of a clone of this project: run it from the clone's folder")
     outcomes: list[tuple[str, int]] = []
+    timeline = DemoTimeline.of(clock.now())
+    print(f"harness demo: the switch on the evening of {timeline.switch.astimezone(NEW_YORK):%a %Y-%m-%d} (New "
+          "York time), its first day, then now, the morning after", flush=True)
+    step_clock = clock.exported()
     for step in demo_steps(settings.evidence_dir.resolve()):
+        if step.moment is not None:
+            step_clock = clock.pinned_environ(getattr(timeline, step.moment))
         print(f"\n=== harness demo: {step.title} ===", flush=True)
-        outcomes.append((step.title, _run_step(step, root)))
+        outcomes.append((step.title, _run_step(step, root, step_clock)))
     print("\n=== harness demo: summary ===")
     for title, status in outcomes:
         print(f"  exit {status:>3}  {title}")
@@ -105,8 +135,9 @@ def overall_status(statuses: Sequence[int]) -> int:
 NOT_FOR_THE_DEMO = ("DISCORD_ALERT_WEBHOOK",)
 
 
-def _run_step(step: DemoStep, root: Path) -> int:
+def _run_step(step: DemoStep, root: Path, step_clock: dict[str, str]) -> int:
     environ = {name: value for name, value in os.environ.items() if name not in NOT_FOR_THE_DEMO}
+    environ.update(step_clock)
     try:
         done = subprocess.run(step.argv, cwd=root, env=environ, timeout=PHASE_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:

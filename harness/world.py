@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from harness.evidence.redact import PrivateMapping, Secret, SecretSet
@@ -157,6 +158,16 @@ _EMBEDDED_BOT = {
     "first-day": "the first trading day after the switch lived in seconds on the world's clock: the stand-in bot "
                  "started at 06:00 ET, traded, lost the gateway at its 16:30 restart and reconnected",
 }
+
+
+def embedded_switch_evening(now: datetime) -> tuple[datetime, datetime]:
+    """When the embedded world's first day, lived at `now`, placed its switch: (a minute after the dry-run bot's
+    clean shutdown, the operator's start by hand in paper mode), on the evening of the last trading day before it."""
+    from harness.fakes.botdir import SHUTDOWN_AFTER_CLOSE
+    from harness.fakes.first_day import MANUAL_START_AFTER_CLOSE, first_day_dates
+
+    close = first_day_dates(now).switch_close
+    return close + SHUTDOWN_AFTER_CLOSE + timedelta(minutes=1), close + MANUAL_START_AFTER_CLOSE
 
 
 @contextmanager

@@ -169,14 +169,16 @@ class SharedRuns:
         return Run(body["code"], outcomes, body["output"], Path(body["root"]))
 
 
-def harness_demo(root: Path, timeout: float = 900) -> Run:
-    """The README's demo, `harness demo --evidence-dir ROOT/evidence`, in a subprocess; its outcomes are the
-    scenarios of the latest run of each phase, read back from the evidence it recorded."""
+def harness_demo(root: Path, timeout: float = 900, env: Mapping[str, str] | None = None) -> Run:
+    """The README's demo, `harness demo --evidence-dir ROOT/evidence`, in a subprocess (with `env` added, e.g. a
+    pinned clock); its outcomes are the scenarios of the latest run of each phase, read back from the evidence it
+    recorded."""
     from harness.evidence.runs import latest_runs
 
     evidence = root / "evidence"
     # HARNESS_TOOLS_CACHE may point at the Allure install the rest of the session uses.
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_") or k == "HARNESS_TOOLS_CACHE"}
+    environ.update(env or {})
     result = subprocess.run([sys.executable, "-m", "harness.cli", "demo", "--evidence-dir", str(evidence)],
                             cwd=REPO, env=environ, capture_output=True, text=True, timeout=timeout)
     outcomes = {f"{phase}::{row['scenario']}": Outcome(row["outcome"], row.get("message") or "")

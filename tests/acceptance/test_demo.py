@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from harness.evidence.runs import latest_runs
+from harness.probes.market import NEW_YORK
 from tests.acceptance.runner import Run, SharedRuns, harness_demo
 from tests.acceptance.test_report_html import _chromium, _embedded_data, read_report
 
@@ -66,3 +68,37 @@ def test_no_secret_of_the_demos_world_is_in_its_report_or_log(demo):
             text += _embedded_data(text)
         assert not FULL_ACCOUNT.search(text), (path, FULL_ACCOUNT.search(text))
         assert not WEBHOOK_TOKEN.search(text), path
+
+
+# --- the demo on hard days: its world pinned in time (HARNESS_EMBEDDED_NOW), not the day CI runs --------------------
+
+HARD_DAYS = {  # id: (the demo's now, the switch's evening it must tell, the first day it must name)
+    "christmas-eve-early-close": ("2026-12-29T09:00:00-05:00", "2026-12-24", "2026-12-28"),
+    "presidents-day-holiday-monday": ("2027-02-17T08:00:00-05:00", "2027-02-12", "2027-02-16"),
+    "fall-dst-change-week": ("2026-11-03T10:00:00-05:00", "2026-10-30", "2026-11-02"),
+    "independence-day-friday-holiday": ("2026-07-07T12:00:00-04:00", "2026-07-02", "2026-07-06"),
+    "the-years-end": ("2027-01-05T08:00:00-05:00", "2026-12-31", "2027-01-04"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(HARD_DAYS))
+def pinned_demo(request, shared_runs: SharedRuns) -> tuple[Run, str, str]:
+    now, switch_day, first_day = HARD_DAYS[request.param]
+    run = shared_runs.made(f"the demo on {request.param}",
+                           lambda root: harness_demo(root, env={"HARNESS_EMBEDDED_NOW": now}))
+    return run, switch_day, first_day
+
+
+def test_the_demo_on_a_hard_day_exits_0_with_success_and_that_days_dates(pinned_demo):
+    demo, switch_day, first_day = pinned_demo
+    assert demo.code == 0, demo.output[-4000:]
+    text = (demo.evidence / "Task_4_3_Transition_Log.md").read_text(encoding="utf-8")
+    assert "**Status:** SUCCESS" in text
+    assert re.search(rf"\*\*Transition Date:\*\* (17|14):05 ET, {switch_day} ", text), text[:600]  # 14:05: early close
+    assert f"**First Day:** {first_day}: the day of the first scheduled start after the first hour" in text
+    # The runs tell the story in order: the evening of the switch, then the morning after the first day.
+    runs = latest_runs(demo.evidence)
+    started = [datetime.fromisoformat(runs[phase].started_at).astimezone(NEW_YORK) for phase in PHASES]
+    assert started == sorted(started)
+    assert {at.date().isoformat() for at in started[:3]} == {switch_day}
+    assert started[3].date() > date.fromisoformat(first_day)
