@@ -73,10 +73,13 @@ def test_no_secret_of_the_demos_world_is_in_its_report_or_log(demo):
 # --- the demo on hard days: its world pinned in time (HARNESS_EMBEDDED_NOW), not the day CI runs --------------------
 
 HARD_DAYS = {  # id: (the demo's now, the switch's evening it must tell, the first day it must name)
-    "christmas-eve-early-close": ("2026-12-29T09:00:00-05:00", "2026-12-24", "2026-12-28"),
+    # The switch after Christmas Eve's 13:00 close, then Christmas on a Friday and the weekend.
+    "christmas-eve-early-close-friday-holiday": ("2026-12-29T09:00:00-05:00", "2026-12-24", "2026-12-28"),
+    # The first day is the Tuesday after Presidents' Day.
     "presidents-day-holiday-monday": ("2027-02-17T08:00:00-05:00", "2027-02-12", "2027-02-16"),
+    # The switch in summer time (EDT), the first day in winter time (EST): DST ended on Sunday 2026-11-01.
     "fall-dst-change-week": ("2026-11-03T10:00:00-05:00", "2026-10-30", "2026-11-02"),
-    "independence-day-friday-holiday": ("2026-07-07T12:00:00-04:00", "2026-07-02", "2026-07-06"),
+    # The switch on New Year's Eve, New Year's Day a Friday holiday, the first day in the next year.
     "the-years-end": ("2027-01-05T08:00:00-05:00", "2026-12-31", "2027-01-04"),
 }
 
