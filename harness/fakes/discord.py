@@ -478,7 +478,7 @@ class FakeDiscord:
             "Retry-After": str(math.ceil(retry_after)),
             "X-RateLimit-Limit": "5",
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+            "X-RateLimit-Reset": f"{clock.now().timestamp() + retry_after:.3f}",
             "X-RateLimit-Reset-After": f"{retry_after:.3f}",
             "X-RateLimit-Bucket": "fake-bucket",
             "X-RateLimit-Scope": scope,
@@ -669,7 +669,7 @@ def _ok_rate_headers(bucket: str) -> dict[str, str]:
     return {
         "X-RateLimit-Limit": "5",
         "X-RateLimit-Remaining": "4",
-        "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+        "X-RateLimit-Reset": f"{clock.now().timestamp() + 1:.3f}",
         "X-RateLimit-Reset-After": "1.000",
         "X-RateLimit-Bucket": f"fake-{abs(hash(bucket)) % 10**8:08d}",
     }

@@ -4,8 +4,7 @@ each excerpt cut with a "… [N more characters]" marker, not a copy of the line
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from harness import clock
 from harness.fakes.botdir import make_bot_dir
 from tests.acceptance.matrix import Fault
 from tests.acceptance.runner import run_features
@@ -20,7 +19,7 @@ MAX_EVIDENCE_BYTES = 300_000
 
 def test_an_enormous_log_line_leaves_small_evidence(tmp_path):
     bot = make_bot_dir(tmp_path / "bot")
-    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    stamp = clock.local_now().strftime("%Y-%m-%d %H:%M:%S")
     lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
              "Gateway connection established", "Paper trading mode ACTIVE",
              "ERROR bot: unexpected payload " + "QUJD" * (BLOB_CHARS // 4), "Bot initialized successfully"]

@@ -7,11 +7,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from harness import clock
 from harness.fakes.botdir import BotDir, make_bot_dir
 from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
 from tests.acceptance.matrix import Fault
@@ -83,7 +83,7 @@ MATRIX = [
 def _bot_dir_after_a_start(root: Path) -> BotDir:
     """A switched bot directory whose log holds a paper startup block, so feature 03 reaches the gateway."""
     bot = make_bot_dir(root)
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    stamp = clock.local_now().replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
     lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
              "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully",
              "Order submitted: id=1 ref=strategy-A BUY 1 SPY @ 1.00"]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from harness import clock
 from harness.fakes.botdir import BotDir, make_bot_dir
 from tests.acceptance.matrix import Fault
 from tests.acceptance.runner import Run, run_features
@@ -42,7 +43,7 @@ CLEAN = [CONFIG_LINE, CONNECT_LINE, "Gateway connection established", "Paper tra
 
 def stamp(at: datetime | None = None, level: str = "INFO") -> str:
     """python logging's default `%(asctime)s %(levelname)s %(name)s:` prefix, in this machine's local time."""
-    at = at or datetime.now()
+    at = at or clock.local_now().replace(tzinfo=None)
     return f"{at:%Y-%m-%d %H:%M:%S},{at.microsecond // 1000:03d} {level} bot:"
 
 
@@ -58,14 +59,14 @@ def replace(lines: list[str], old: str, *new: str) -> list[str]:
 
 def structlog_line(event: str, level: str = "info", at: datetime | None = None, **fields: object) -> str:
     """structlog's JSONRenderer after TimeStamper(fmt="iso") (UTC, with Z) and add_log_level."""
-    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    at = (at or clock.now()).astimezone(timezone.utc)
     return json.dumps({"event": event, **fields, "level": level,
                        "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
 
 
 def loguru_line(message: str, level: str = "INFO", at: datetime | None = None) -> str:
     """loguru's `serialize=True` record (abridged: the fields it always writes that matter here)."""
-    at = (at or datetime.now()).astimezone()
+    at = (at or clock.local_now().replace(tzinfo=None)).astimezone()
     return json.dumps({
         "text": f"{at:%Y-%m-%d %H:%M:%S.%f} | {level:<8} | bot:run:12 - {message}\n",
         "record": {"elapsed": {"repr": "0:00:01.000000", "seconds": 1.0}, "exception": None, "extra": {},
@@ -90,7 +91,7 @@ class LogWorld:
 def _two_instances() -> list[str]:
     """Instance A (paper) starts; instance B (dry-run) starts a second later into the same file; their lines
     interleave. The newest start (B) decides: its configuration line and its dry-run line fail."""
-    now = datetime.now()
+    now = clock.local_now().replace(tzinfo=None)
     a, b = now - timedelta(seconds=2), now - timedelta(seconds=1)
     return [*plain(CONFIG_LINE, CONNECT_LINE, at=a),
             *plain("Configuration loaded: DRY_RUN=true, PAPER_TRADING=false", at=b),
@@ -145,8 +146,8 @@ WORLDS = [
         {PAPER_LINE: ("never says", "it says it only negated", "ACTIVE: false")}),
     LogWorld("errors without spaces, in brackets, critical", lambda: [
         # logging.basicConfig's own format ("ERROR:bot:..."), bracketed lower-case levels.
-        *plain(*CLEAN), "ERROR:bot:order book stale", f"{datetime.now():%Y-%m-%d %H:%M:%S} [error] reconnect failed",
-        f"{datetime.now():%Y-%m-%d %H:%M:%S} [critical] risk limit breached"], {NO_ERRORS},
+        *plain(*CLEAN), "ERROR:bot:order book stale", f"{clock.local_now():%Y-%m-%d %H:%M:%S} [error] reconnect failed",
+        f"{clock.local_now():%Y-%m-%d %H:%M:%S} [critical] risk limit breached"], {NO_ERRORS},
         {NO_ERRORS: ("2 line(s)", "ERROR:bot:order book stale", "risk limit breached")}),
     LogWorld("live port 4001, then a reconnect to TWS live 7496", lambda: plain(
         *replace(CLEAN, CONNECT_LINE, "Connecting to IBKR Gateway at localhost:4001"),
@@ -223,7 +224,7 @@ def test_log_world_fails_exactly_its_scenarios(tmp_path, world: LogWorld):
 def test_json_lines_are_timed_so_since_can_select_them(tmp_path):
     """structlog's ISO UTC times and loguru's local ones are read from the records: with --since just before
     the start, the startup is found and read; with --since after it, the startup is not found."""
-    start = datetime.now(timezone.utc)
+    start = clock.now()
     lines = [structlog_line(CONFIG_LINE, at=start), loguru_line(CONNECT_LINE, at=start),
              structlog_line("Gateway connection established", at=start), loguru_line("Paper trading mode ACTIVE"),
              structlog_line("Bot initialized successfully")]
@@ -239,7 +240,7 @@ def test_json_lines_are_timed_so_since_can_select_them(tmp_path):
 def _zone_behind_this_machine() -> ZoneInfo:
     """UTC-12: behind any machine zone but UTC-12 itself, so its wall times read as local times look hours old."""
     zone = ZoneInfo("Etc/GMT+12")
-    local = datetime.now().astimezone().utcoffset() or timedelta(0)
+    local = clock.local_now().utcoffset() or timedelta(0)
     if local <= timedelta(hours=-11):
         pytest.skip("this machine's zone is as far west as the test's log zone")
     return zone
@@ -249,7 +250,7 @@ def test_log_in_another_zone_names_the_zone_it_was_read_in(tmp_path):
     """The bot logs naive wall times of another zone. With --since, reading them as this machine's time puts
     the startup hours too early: the failure says which zone the times were read in; --bot-log-tz fixes it."""
     zone = _zone_behind_this_machine()
-    started = datetime.now(zone) - timedelta(minutes=1)
+    started = clock.now().astimezone(zone) - timedelta(minutes=1)
     bot = bot_with_log(tmp_path, plain(*CLEAN, at=started.replace(tzinfo=None)))
     since = (started - timedelta(minutes=10)).isoformat()
 

@@ -18,12 +18,12 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from harness import clock
 from harness.fakes.botdir import make_bot_dir
 from harness.fakes.embedded import FAULTS_VARIABLE, LIVE_PORT, PAPER_PORT, embedded_world
 from harness.probes.envfile import read_env
@@ -54,7 +54,7 @@ def _plant_secrets(env_file: Path, log_file: Path, webhook: str) -> None:
         env.write(f"DISCORD_BOT_TOKEN={_dotenv_quoted(WEIRD_TOKEN)}\nIBKR_PASSWORD={_dotenv_quoted(PASSWORD)}\n")
     values = read_env(env_file).values
     assert values["DISCORD_BOT_TOKEN"] == WEIRD_TOKEN and values["IBKR_PASSWORD"] == PASSWORD, "planting failed"
-    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+    stamp = clock.local_now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
     lines = [
         f"{stamp} ERROR bot: Discord post to {webhook} failed; token {WEIRD_TOKEN!r}, account U7654321",
         f"{stamp} ERROR bot: login refused: " + json.dumps({"token": WEIRD_TOKEN, "password": PASSWORD}),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import clock
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import ALL_FEATURES, Run, SharedRuns, run_features
 
@@ -177,12 +178,12 @@ OLD_LOG_UNSEEN = Fault(
 
 def _old_bot_dir(tmp_path: Path):
     """A bot directory whose newest start was two days ago: it says it connected and submitted order id 3."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from harness.fakes.botdir import make_bot_dir
 
     bot = make_bot_dir(tmp_path / "bot", git=False)
-    at = datetime.now() - timedelta(days=2)
+    at = clock.local_now().replace(tzinfo=None) - timedelta(days=2)
     lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
              "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully",
              "Order submitted: id=3 ref=strategy-A BUY 1 SPY @ 1.00"]

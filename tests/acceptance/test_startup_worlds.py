@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from harness import clock
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import Run, SharedRuns, run_features
 
@@ -109,12 +110,11 @@ def test_exported_dry_run_is_caught_by_configuration_and_startup(tmp_path):
 def test_without_discord_channel_the_discord_checks_skip_never_pass(tmp_path):
     """A real bot directory checked without --live-gateway: Discord is not contacted, so its checks are
     "operator to confirm", while the log checks still run."""
-    from datetime import datetime
 
     from harness.fakes.botdir import make_bot_dir
 
     bot = make_bot_dir(tmp_path / "bot")
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    stamp = clock.local_now().replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
     lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at localhost:4002",
              "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully"]
     with bot.log_file.open("a", encoding="utf-8") as log:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime
 
+from harness import clock
 from harness.fakes.botdir import make_bot_dir
 from harness.verdict.decide import EXIT_INCOMPLETE
 from tests.acceptance.runner import run_features
@@ -34,7 +34,7 @@ def verdict_file(evidence) -> dict:
 
 def test_what_no_check_could_see_is_incomplete_until_a_person_attests_it(tmp_path):
     bot = make_bot_dir(tmp_path / "bot")
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    stamp = clock.local_now().replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
     with bot.log_file.open("a", encoding="utf-8") as log:
         log.writelines(f"{stamp},000 INFO bot: {text}\n" for text in STARTUP_LINES)
     evidence = tmp_path / "evidence"

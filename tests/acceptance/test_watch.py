@@ -13,11 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from harness import clock
 from harness.evidence.runs import latest_runs, list_runs
 from harness.fakes.discord import FakeDiscord
 from harness.verdict.decide import EXIT_INCOMPLETE, EXIT_NEEDS_REMEDIATION, EXIT_VERIFIED
@@ -152,7 +153,7 @@ def _operators_bot(tmp_path: Path, *extra_lines: str) -> Path:
     (root / "logs").mkdir(parents=True)
     (root / ".env").write_text("DRY_RUN=false\nPAPER_TRADING=true\nIBKR_HOST=127.0.0.1\nIBKR_PORT=4002\n"
                                f"IBKR_CLIENT_ID=1\nIBKR_PASSWORD={PLANTED_PASSWORD}\n", encoding="utf-8")
-    stamp = (datetime.now() - timedelta(seconds=30)).strftime("%Y-%m-%d %H:%M:%S,000")
+    stamp = (clock.local_now().replace(tzinfo=None) - timedelta(seconds=30)).strftime("%Y-%m-%d %H:%M:%S,000")
     lines = ["Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connecting to IBKR Gateway at 127.0.0.1:4002",
              "Gateway connection established", "Paper trading mode ACTIVE", "Bot initialized successfully",
              *extra_lines]

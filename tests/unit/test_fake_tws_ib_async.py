@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from ib_async import IB, ExecutionFilter, LimitOrder, MarketOrder, Stock
 
+from harness import clock
 from harness.fakes.tws import Account, Execution, FakeGateway, OrderRecord, Position, load_world
 from harness.fakes.tws.world import example_world_path, regular_hours
 from tests.unit import tws_fixtures
@@ -38,8 +39,8 @@ def rich_world():
             limit_price=1.0,
         )
     )
-    old = datetime.now(timezone.utc) - timedelta(days=2)
-    recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+    old = clock.now() - timedelta(days=2)
+    recent = clock.now() - timedelta(minutes=5)
     world.executions += [
         Execution("e-old", 1, 444, 1, account, "MSFT", "BOT", 5, 400.0, old, commission=1.0),
         Execution("e-new", 2, 445, 1, account, "AAPL", "SLD", 2, 190.0, recent, commission=1.5),
@@ -94,7 +95,7 @@ def test_account_summary_and_reads(ib_log_guard) -> None:
             assert summary[("BuyingPower", "USD")] == "4000000.00"
             assert float(summary[("NetLiquidation", "USD")]) == pytest.approx(1_000_000 + 5 * 410.0)
             assert [t.order.permId for t in ib.reqAllOpenOrders()] == [555]
-            since = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y%m%d-%H:%M:%S")
+            since = (clock.now() - timedelta(hours=1)).strftime("%Y%m%d-%H:%M:%S")
             assert [f.execution.execId for f in ib.reqExecutions(ExecutionFilter(time=since))] == ["e-new"]
             completed = ib.reqCompletedOrders(apiOnly=False)
             assert [(t.order.permId, t.orderStatus.status) for t in completed] == [(445, "Filled")]

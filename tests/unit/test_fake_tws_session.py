@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 
+from harness import clock
 from harness.fakes.tws import Execution, World, always_open
 from harness.fakes.tws.backend import Backend
 from harness.fakes.tws.framing import MAGIC, FrameReader, client_hello, pack, split_fields
@@ -125,7 +125,7 @@ def test_answer_delay_holds_later_requests_back_without_reordering() -> None:
 
 
 def test_a_long_answer_goes_out_in_bounded_writes() -> None:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     world = World(session_open=always_open)
     world.executions = [
         Execution(f"e{i:06d}", i, 10_000 + i, 1, ACCOUNT, "AAPL", "BOT", 1, 190.0, now) for i in range(2000)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from ib_async import IB, LimitOrder, Stock
 
+from harness import clock
 from harness.fakes.tws import Account, FakeGateway, load_world
 from harness.fakes.tws.world import example_world_path
 from harness.ibkr import account_is_paper, accounts_all_paper, port_is_paper
@@ -54,7 +55,7 @@ def test_paper_world_facts(gateway) -> None:
         lambda: trade.isDone() and resting.orderStatus.status == "Submitted", what="fill and resting order"
     )
     ib.disconnect()
-    since = datetime.now(timezone.utc) - timedelta(minutes=5)
+    since = clock.now() - timedelta(minutes=5)
     facts = probe_gateway(gateway.host, gateway.port, executions_since=since, **FAST)
     assert facts.ok and facts.problem is None
     assert (facts.reachable, facts.handshake_ok, facts.server_version) == (True, True, 178)

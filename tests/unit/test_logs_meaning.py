@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from harness import clock
 from harness.probes import logs
 from harness.probes.logs import DEFAULT_PATTERNS, configuration_line, gateway_lines, marker, message_text
 
@@ -171,7 +172,7 @@ def test_gateway_line_addresses(tmp_path: Path, written, host, port):
 
 def test_gateway_address_from_structured_fields(tmp_path: Path):
     path = tmp_path / "bot.log"
-    at = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = (clock.now() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     records = [{"event": "Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "timestamp": at},
                {"event": "Connecting to IBKR Gateway at", "host": "localhost", "port": 4001, "timestamp": at}]
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

@@ -5,12 +5,12 @@ REMEDIATION naming it. (The log, Discord and gateway checks fail in tests/accept
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from harness import cli
+from harness import cli, clock
 from harness.actions import baseline as baselines
 from harness.actions import incident
 from harness.actions.rollback import plan_rollback
@@ -155,7 +155,7 @@ def test_an_open_incident_makes_any_verdict_need_remediation_naming_it(tmp_path:
     assert incident_results(tmp_path) == []  # a drill locks nothing
     incident.append(tmp_path, incident.HaltRecord(incident.INCIDENT, "2026-02-10T21:05:00+00:00",
                                                   reason="an order in the live account"))
-    verdict = decide("rollback", passed + incident_results(tmp_path), {}, datetime.now(timezone.utc))
+    verdict = decide("rollback", passed + incident_results(tmp_path), {}, clock.now())
     assert verdict.overall is Overall.NEEDS_REMEDIATION and INCIDENT_OPEN in verdict.headline
     row = next(item for item in verdict.items if item.item == INCIDENT_OPEN)
     assert row.status is Status.FAILED and "2026-02-10T21:05:00" in row.why

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import datetime, timezone
 
 import pytest
 
+from harness import clock
 from harness.fakes.discord import FakeDiscord
 from harness.watch.alert import Alerter, AlertResult, alert_text, post_alert
 from harness.watch.rounds import FAILED, PASSED, TO_CONFIRM, CheckOutcome, Round
 
 
 def _round(number: int, *outcomes: tuple[str, str, bool]) -> Round:
-    return Round(number, datetime.now(timezone.utc),
+    return Round(number, clock.now(),
                  tuple(CheckOutcome(name, "dod_no_live_orders", status, f"{name} says {status}", critical)
                        for name, status, critical in outcomes))
 

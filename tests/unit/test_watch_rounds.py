@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import clock
 from harness.evidence.redact import Secret
 from harness.fakes.tws import Account, FakeGateway, OrderRecord
 from harness.settings import GatewayAddress, Settings
@@ -27,7 +28,7 @@ STARTUP = ("Configuration loaded: DRY_RUN=false, PAPER_TRADING=true", "Connectin
 
 
 def _stamp(at: datetime | None = None) -> str:
-    return (at or datetime.now()).strftime("%Y-%m-%d %H:%M:%S,000")
+    return (at or clock.local_now().replace(tzinfo=None)).strftime("%Y-%m-%d %H:%M:%S,000")
 
 
 def _log(path: Path, *texts: str, level: str = "INFO", at: datetime | None = None) -> None:
@@ -42,7 +43,7 @@ def _bot_dir(tmp_path: Path, host: str, port: int) -> Path:
     (root / ".env").write_text(f"DRY_RUN=false\nPAPER_TRADING=true\nIBKR_HOST={host}\nIBKR_PORT={port}\n"
                                f"IBKR_CLIENT_ID=1\nIBKR_PASSWORD={SECRET}\n", encoding="utf-8", newline="\n")
     _log(root / "logs" / "bot.log", *(t.format(host=host, port=port) for t in STARTUP),
-         at=datetime.now() - timedelta(seconds=5))
+         at=clock.local_now().replace(tzinfo=None) - timedelta(seconds=5))
     return root
 
 
@@ -110,8 +111,9 @@ def test_a_restart_during_the_watch_fails_the_round(tmp_path, gateway):
     watcher = Watcher(_world(root, GatewayAddress(gateway.host, gateway.port)), _redact)
     watcher.run_round(1)
     _log(root / "logs" / "bot.log", *(t.format(host=gateway.host, port=gateway.port) for t in STARTUP[:5]),
-         at=datetime.now() + timedelta(seconds=1))
-    _log(root / "logs" / "bot.log", "reconnect loop failed", level="ERROR", at=datetime.now() + timedelta(seconds=1))
+         at=clock.local_now().replace(tzinfo=None) + timedelta(seconds=1))
+    _log(root / "logs" / "bot.log", "reconnect loop failed", level="ERROR",
+         at=clock.local_now().replace(tzinfo=None) + timedelta(seconds=1))
     errors = _by_name(watcher.run_round(2))["log errors"]
     assert errors.status == FAILED and "started again during the watch" in errors.message
     assert "1 error line(s) since that start" in errors.message
@@ -189,8 +191,8 @@ def test_round_status_is_the_worst_of_its_checks():
     from harness.watch.rounds import CheckOutcome
 
     def round_of(*statuses: str) -> Round:
-        return Round(1, datetime.now(), tuple(CheckOutcome(f"c{n}", "dod_no_crashes", s, "") for n, s in
-                                              enumerate(statuses)))
+        return Round(1, clock.now(), tuple(CheckOutcome(f"c{n}", "dod_no_crashes", s, "") for n, s in
+                                           enumerate(statuses)))
 
     assert round_of(PASSED, PASSED).status == PASSED
     assert round_of(PASSED, TO_CONFIRM).status == TO_CONFIRM
