@@ -17,10 +17,10 @@ import socket
 import threading
 import time
 import tracemalloc
-from datetime import datetime, timezone
 
 from ib_async import IB, LimitOrder, Stock
 
+from harness import clock
 from harness.fakes.tws import Execution, FakeGateway, World, always_open
 from harness.fakes.tws.backend import Backend
 from harness.fakes.tws.framing import FrameReader, client_hello, pack, split_fields
@@ -153,7 +153,7 @@ def main() -> None:
             f"({elapsed / args.orders / handshake:.1f}x a bare handshake each; ib_async throttles at 45/s)"
         )
 
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     big = World(session_open=always_open)
     account = big.account_ids[0]
     gc.collect()
