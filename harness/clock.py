@@ -70,6 +70,13 @@ def now() -> datetime:
     return at(time.time())
 
 
+def offset() -> timedelta:
+    """How far the clock is from the system's (zero unless pinned): what a tool that stamps real time (Allure's
+    results) is shifted by to tell the same story."""
+    real = time.time()
+    return at(real) - datetime.fromtimestamp(real, timezone.utc)
+
+
 def local_now() -> datetime:
     """What time it is on this machine's wall (aware, in the local zone)."""
     return now().astimezone()

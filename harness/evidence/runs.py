@@ -26,6 +26,7 @@ LIVE_ACCOUNT_FILE = "live-account.json"
 WATCH_ROUNDS_FILE = "watch-rounds.jsonl"
 ALLURE_RESULTS_DIR = "allure-results"
 PHASES = ("preflight", "transition", "first-hour", "first-day", "rollback")
+CLOCK_OFFSET = "clock_offset_seconds"  # run.json: the pinned clock's distance from the system's, when pinned
 MAX_SUFFIX = 1000  # run ids taken in the same second before giving up
 
 
@@ -67,6 +68,9 @@ def new_run_dir(evidence_dir: Path, phase: str, world: str, started: datetime | 
     else:
         raise OSError(f"no free run directory for {base} in {runs}")
     body = {"run_id": name, "phase": phase, "world": world, "started_at": _iso(started), **info}
+    shift = clock.offset()
+    if shift:  # a pinned clock (the embedded world on another day): what real time stamps must be moved by
+        body[CLOCK_OFFSET] = round(shift.total_seconds(), 3)
     write_json_atomic(target / RUN_FILE, body)
     return target
 
@@ -126,6 +130,12 @@ class RunRecord:
     @property
     def finished(self) -> bool:
         return bool(self.finished_at)
+
+    @property
+    def clock_offset_ms(self) -> float:
+        """How far the run's clock was from the system's (ms; 0 unless the embedded world's clock was pinned)."""
+        value = self.info.get(CLOCK_OFFSET)
+        return float(value) * 1000 if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
     def verdict(self) -> dict[str, Any] | None:
         body = _read_json(self.path / VERDICT_FILE)

@@ -133,11 +133,23 @@ def _place(source: Path, target: Path, data: bytes | None) -> None:
         shutil.copyfile(source, target)
 
 
+def _shifted(body: dict, shift_ms: float) -> None:
+    """Move a result's times, and its steps', by `shift_ms` (Allure stamps the system's time; a run on a pinned
+    clock tells its own)."""
+    for key in ("start", "stop"):
+        if isinstance(body.get(key), (int, float)):
+            body[key] = int(body[key] + shift_ms)
+    for step in body.get("steps") or ():
+        if isinstance(step, dict):
+            _shifted(step, shift_ms)
+
+
 def _copy_result(source: Path, target: Path, phase: str | None, window: tuple[float, float] | None,
-                 secrets: SecretSet) -> bool:
-    """One test result, when it belongs to the run; labelled with `phase` (None: no label needed). A result
-    that needs no new label is linked like an attachment (writing a thousand files costs more than Allure).
-    The file is read once: its bytes are parsed, and scrubbed when they are placed as they are."""
+                 secrets: SecretSet, shift_ms: float = 0.0) -> bool:
+    """One test result, when it belongs to the run; labelled with `phase` (None: no label needed); its times moved
+    by `shift_ms` onto the run's clock. A result that needs neither is linked like an attachment (writing a
+    thousand files costs more than Allure). The file is read once: its bytes are parsed, and scrubbed when they
+    are placed as they are."""
     try:
         data = source.read_bytes()
     except OSError:
@@ -147,11 +159,16 @@ def _copy_result(source: Path, target: Path, phase: str | None, window: tuple[fl
         return False
     if window is not None:
         start = body.get("start")
-        if not isinstance(start, (int, float)) or not window[0] <= start <= window[1]:
+        if not isinstance(start, (int, float)) or not window[0] <= start + shift_ms <= window[1]:
             return False
     labels = [label for label in body.get("labels") or () if isinstance(label, dict)]
-    if phase is None or [label.get("value") for label in labels if label.get("name") == PHASE_LABEL] == [phase]:
+    if not shift_ms and (phase is None or
+                         [label.get("value") for label in labels if label.get("name") == PHASE_LABEL] == [phase]):
         _place(source, target, _scrubbed(source.suffix, data, secrets))
+        return True
+    _shifted(body, shift_ms)
+    if phase is None:
+        _place(source, target, _scrubbed_json(body, secrets).encode("utf-8"))
         return True
     body["labels"] = [*(label for label in labels if label.get("name") != PHASE_LABEL),
                       {"name": PHASE_LABEL, "value": phase}]
@@ -237,7 +254,7 @@ def _submit_runs(runs: Mapping[str, Any], target: Path, secrets: SecretSet, pool
                 continue
             elif name.endswith("-result.json"):
                 results.append(pool.submit(_copy_result, entry, folder / name, phase if labelled else None, window,
-                                           secrets))
+                                           secrets, getattr(run, "clock_offset_ms", 0.0)))
             elif is_file:
                 others.append(pool.submit(_copy_other, entry, folder / name, secrets))
 

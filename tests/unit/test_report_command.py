@@ -6,11 +6,12 @@ import json
 import os
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from harness import cli
+from harness import cli, clock
 from harness.evidence.redact import SecretSet
 from harness.evidence.runs import finish_run, latest_runs, new_run_dir
 from harness.fakes.github import FakeGitHub
@@ -265,6 +266,31 @@ def test_a_shared_alluredir_gives_each_run_only_its_own_results(tmp_path: Path) 
     assert allure_html.merge_results(latest_runs(evidence), target, SecretSet()) == 1
     assert [p.name for p in (target / "1-preflight").glob("*-result.json")] == ["inside-result.json"]
     assert run_dir.is_dir()
+
+
+def test_a_run_on_a_pinned_clock_shows_its_results_at_the_runs_time(tmp_path: Path, monkeypatch) -> None:
+    """Allure stamps the system's time; a run whose embedded world lived on another day (HARNESS_EMBEDDED_NOW)
+    recorded how far its clock was, and the report moves its results (and their steps) by that much, so the
+    HTML tells the run's dates; with a shared --alluredir, the run's own results are still told from others'."""
+    pinned = datetime(2026, 12, 24, 13, 30, tzinfo=timezone.utc)
+    for name, value in clock.pinned_environ(pinned).items():
+        monkeypatch.setenv(name, value)
+    evidence, shared = tmp_path / "evidence", tmp_path / "allure-results"
+    shared.mkdir()
+    _run(evidence, "preflight", results=shared)
+    record = latest_runs(evidence)["preflight"]
+    shift = record.clock_offset_ms
+    assert abs(shift - clock.offset().total_seconds() * 1000) < 2000 and shift != 0
+    real_start = int(allure_html._window(record)[0] - shift + 500)  # as Allure stamped it: the system's time
+    body = _result("inside", real_start, steps=[{"name": "a step", "start": real_start, "stop": real_start + 1}])
+    (shared / "inside-result.json").write_text(json.dumps(body), encoding="utf-8")
+    (shared / "other-result.json").write_text(json.dumps(_result("other", real_start - 86_400_000)), encoding="utf-8")
+    target = tmp_path / "merged"
+    assert allure_html.merge_results(latest_runs(evidence), target, SecretSet()) == 1
+    merged = json.loads((target / "1-preflight" / "inside-result.json").read_text(encoding="utf-8"))
+    shown = datetime.fromtimestamp(merged["start"] / 1000, timezone.utc)
+    assert abs(shown - pinned) < timedelta(seconds=5)
+    assert merged["steps"][0]["start"] == merged["start"] and merged["stop"] == merged["start"] + 5
 
 
 def test_the_name_and_global_errors_carry_the_recorded_verdicts(tmp_path: Path) -> None:
