@@ -13,13 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from harness import clock
-from harness.evidence.runs import latest_runs, list_runs
+from harness.evidence.runs import first_hour_ends, latest_runs, list_runs
 from harness.fakes.discord import FakeDiscord
 from harness.verdict.decide import EXIT_INCOMPLETE, EXIT_NEEDS_REMEDIATION, EXIT_VERIFIED
 from tests.acceptance.runner import REPO
@@ -182,6 +182,9 @@ def test_a_gateway_that_is_down_leaves_rounds_to_confirm_and_exits_6_in_bounded_
     assert by_name["bot connection"] == by_name["paper orders"] == by_name["live account"] == "operator to confirm"
     assert by_name["log errors"] == by_name["log mode"] == "passed"
     assert "EMBEDDED" not in result.stdout  # bounded: _watch's subprocess timeout fails a hang
+    # The watch names the bot it watched: the first-day run of this bot reads when its first hour ended.
+    assert first_hour_ends(evidence, bot) == (datetime.fromisoformat(latest_runs(evidence)["first-hour"]
+                                                                          .finished_at),)
 
 
 def test_a_log_line_the_terminal_cannot_encode_is_shown_not_fatal(tmp_path):

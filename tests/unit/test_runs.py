@@ -138,3 +138,29 @@ def test_a_run_is_tied_to_its_baseline_by_hash_and_time(tmp_path: Path) -> None:
                     "taken_at": "2026-11-25T18:00:00+00:00"}
     source.write_bytes(b"\xff not json")
     assert baseline_info(source)["taken_at"] is None and baseline_info(source)["sha256"]
+
+
+def test_the_first_hour_ends_when_a_watch_of_this_bot_ended(tmp_path: Path) -> None:
+    """Only finished first-hour watches whose run.json names this bot's directory count; a watch of another bot,
+    one still going (no finished_at), and a run of another phase do not."""
+    evidence, bot, other = tmp_path / "evidence", tmp_path / "bot", tmp_path / "other-bot"
+    bot.mkdir()
+    other.mkdir()
+    started = datetime(2026, 12, 7, 6, 30, tzinfo=timezone.utc)
+
+    def run(phase: str, where: Path, minutes: int, finished: bool = True) -> None:
+        run_dir = new_run_dir(evidence, phase, "live", started=started + timedelta(minutes=minutes),
+                              bot_dir=runs.bot_dir_info(where))
+        if finished:
+            body = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+            body["finished_at"] = (started + timedelta(minutes=minutes + 60)).isoformat()
+            (run_dir / "run.json").write_text(json.dumps(body), encoding="utf-8")
+
+    run("first-hour", bot, 0)
+    run("first-hour", other, 5)
+    run("first-hour", bot, 10, finished=False)
+    run("transition", bot, 15)
+    run("first-hour", tmp_path / "bot" / ".." / "bot", 20)  # the same bot, named another way
+    assert runs.first_hour_ends(evidence, bot) == (started + timedelta(minutes=60), started + timedelta(minutes=80))
+    assert runs.first_hour_ends(evidence, tmp_path / "no-such-bot") == ()
+    assert runs.first_hour_ends(evidence, None) == ()
