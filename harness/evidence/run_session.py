@@ -35,6 +35,7 @@ from harness.evidence.runs import (
     RUN_FILE,
     RUNS_DIR,
     RunRecord,
+    bot_dir_info,
     finish_run,
     new_run_dir,
     read_run,
@@ -81,7 +82,7 @@ def plan(config: pytest.Config, settings: Settings) -> RunSession | None:
         try:
             run_dir = new_run_dir(evidence_dir, settings.phase, settings.world_kind,
                                   harness_version=__version__, baseline=baseline_info(settings.baseline_file),
-                                  allure_results=where)
+                                  allure_results=where, bot_dir=bot_dir_info(settings.bot_dir))
         except OSError:
             return None
         owner, worker = True, None

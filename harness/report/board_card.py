@@ -23,7 +23,9 @@ from harness.report.transition_log import (
     outcome,
     verdict_items,
 )
+from harness.report.transition_log.run_evidence import run_overall
 from harness.verdict.decide import Overall, Status
+from harness.verdict.transition import Chain
 
 MARKS = {SUCCESS: "✅", NEEDS_REMEDIATION: "❌", INCOMPLETE: "⏳"}
 RUN_MARKS = {Overall.VERIFIED.value: "✅", Overall.NEEDS_REMEDIATION.value: "❌", Overall.INCOMPLETE.value: "⏳"}
@@ -37,10 +39,11 @@ def _link_lines(links: Mapping[str, str]) -> list[str]:
     return [f"- [{clean(name, 60)}]({clean(links[name], 300).replace(' ', '%20')})" for name in (*known, *other)]
 
 
-def render(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], links: Mapping[str, str]) -> str:
+def render(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], links: Mapping[str, str],
+           chain: Chain | None = None) -> str:
     """Overall status, each phase's verdict, the failing and the unconfirmed items, and the links."""
     runs = {phase: run for phase, run in runs.items() if run is not None}
-    result = outcome(runs, attestations)
+    result = outcome(runs, attestations, chain)
     lines = [f"### Task 4.3 — Transition to Paper Trading: {MARKS[result.status]} {result.status}", ""]
     if any(run.world == EMBEDDED_WORLD for run in runs.values()):
         lines += [EMBEDDED_BANNER, ""]  # a demonstration's card must never pass for a transition's on the board
@@ -51,13 +54,15 @@ def render(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation],
         if run is None:
             lines.append(f"| {phase} | not run yet (`{PHASE_COMMANDS[phase]}`) | |")
             continue
-        overall = (run.verdict() or {}).get("overall")
-        shown = clean(overall) if isinstance(overall, str) else "no verdict recorded"
+        overall = run_overall(run)
+        shown = clean(overall) if overall else "no verdict recorded"
         lines.append(f"| {phase} | {RUN_MARKS.get(str(overall), '⏳')} {shown} | `{clean(run.run_id, 120)}` |")
         for item in (verdict_items(run) or {}).values():
             if item.get("status") == Status.FAILED.value:
                 failing.append(f"- ❌ `{clean(item.get('item'), 60)}` ({phase}): {clean(item.get('why', ''), 200)}")
     lines.append("")
+    if chain is not None:  # what was found between the runs: an open incident, a run cut short or edited
+        failing = [f"- ❌ {clean(entry, 240)}" for entry in chain.failed] + failing
     if failing:
         lines += ["**Failing:**", *failing[:MAX_LISTED]]
         if len(failing) > MAX_LISTED:

@@ -118,31 +118,35 @@ def run(settings, args: argparse.Namespace) -> int:
         node, cli = _allure()
         print(f"Allure ready: {cli} (run by {node.describe()})")
         return 0
-    from harness.actions import attest
-    from harness.evidence.runs import latest_runs
+    from harness.actions import attest, incident
+    from harness.evidence.runs import list_runs
+    from harness.verdict.transition import judge_chain
 
     evidence_dir = Path(settings.evidence_dir)
-    runs = latest_runs(evidence_dir)
-    if not runs:
+    recorded = list_runs(evidence_dir)
+    chain = judge_chain(recorded, *incident.history(evidence_dir))
+    if not recorded:
         raise Refused(FIRST_RUN.format(where=evidence_dir / "runs", evidence=evidence_dir))
     github_target = _github_target(args)
     tools = None if args.no_html else _allure()
     attestations, problem = attest.load(evidence_dir)
     if problem:
         raise Refused(problem)
+    attestations = chain.attestations(attestations)
     try:
-        return _write_all(settings, args, evidence_dir, runs, attestations, tools, github_target)
+        return _write_all(settings, args, evidence_dir, chain, attestations, tools, github_target)
     except OSError as exc:
         raise Refused(f"cannot write the report: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})") \
             from None
 
 
-def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, github_target) -> int:
+def _write_all(settings, args, evidence_dir: Path, chain, attestations, tools, github_target) -> int:
     from harness.cli import Refused
     from harness.evidence.redact import redact_text
     from harness.report import allure_html, board_card, transition_log
     from harness.world import known_secrets
 
+    runs = chain.runs
     secrets = known_secrets(settings.env_file, settings.discord_token)
     if github_target is not None:  # the token the card is posted with is scrubbed from every file, like the .env's
         secrets.add(github_target[2])
@@ -179,7 +183,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
                 picture_name = PICTURE_BESIDE_LOG + suffix
                 written.add(write_bytes_atomic(target.parent / picture_name, picture.data))
         # Scrubbed again with the .env's secret values, as the HTML's inputs are: the evidence was, when written.
-        text = redact_text(transition_log.build(runs, attestations, picture=picture_name), secrets)
+        text = redact_text(transition_log.build(runs, attestations, picture=picture_name, chain=chain), secrets)
         written.add(*transition_log.write(text, [target]))
 
     html_target = report_dir / HTML_FILE
@@ -188,7 +192,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
         links["HTML report"] = HTML_FILE
     if picture is not None:
         links["Paper account picture"] = PICTURE_FILE if screenshot is None else PICTURE_BESIDE_LOG + suffix
-    card = redact_text(board_card.render(runs, attestations, links), secrets)
+    card = redact_text(board_card.render(runs, attestations, links, chain), secrets)
     card_target = report_dir / CARD_FILE
     written.add(*transition_log.write(card, [card_target]))
 
@@ -203,7 +207,7 @@ def _write_all(settings, args, evidence_dir: Path, runs, attestations, tools, gi
             raise Refused(f"the HTML report was not written: {exc}") from None
         written.add(html_target)
     if github_target is not None:
-        _post(args, runs, attestations, card, github_target, settings.timeout)
+        _post(args, chain, attestations, card, github_target, settings.timeout)
     return 0
 
 
@@ -223,7 +227,7 @@ class _Written:
                 print(f"wrote {path}", flush=True)
 
 
-def _post(args, runs, attestations, card: str, target, timeout: float) -> None:
+def _post(args, chain, attestations, card: str, target, timeout: float) -> None:
     from harness.cli import Refused
     from harness.report import github, transition_log
 
@@ -232,7 +236,7 @@ def _post(args, runs, attestations, card: str, target, timeout: float) -> None:
         url = github.post_comment(args.github_api, repo, number, card, token, timeout)
         print(f"posted the board card: {url}")
         if args.open_remediation_issue:
-            status = transition_log.outcome(runs, attestations).status
+            status = transition_log.outcome(chain.runs, attestations, chain).status
             if status == transition_log.NEEDS_REMEDIATION:
                 issue = github.open_issue(args.github_api, repo, "Task 4.3 remediation: the paper-trading transition "
                                           "needs remediation", card, token, timeout)

@@ -41,6 +41,7 @@ from harness.report.transition_log.run_evidence import (
 from harness.report.transition_log.text import CONFIRM, EASTERN, MAX_TEXT_CHARS, attested, clean, file_line, when
 from harness.report.transition_log.transition import MAX_LOG_LINES
 from harness.report.transition_log.verdict import EMBEDDED_NEXT_STEP, OPERATOR_ITEMS
+from harness.verdict.transition import Chain
 
 # The names the old single module had public, which the board card, the report command and the tests use.
 __all__ = [
@@ -53,12 +54,14 @@ __all__ = [
 ]
 
 
-def build(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], *, picture: str | None = None) -> str:
-    """The transition log (Markdown, LF line ends) from the latest run of each phase and the attestations;
-    `picture` is the path, relative to where the log is written, of the paper-account PNG or screenshot."""
+def build(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], *, picture: str | None = None,
+          chain: Chain | None = None) -> str:
+    """The transition log (Markdown, LF line ends) from the run that stands for each phase and the attestations;
+    `picture` is the path, relative to where the log is written, of the paper-account PNG or screenshot; `chain`
+    (harness.verdict.transition) what was found between the runs: incidents, runs set aside, cut short, edited."""
     runs = {phase: run for phase, run in runs.items() if run is not None}
     parts = [
-        *header.section(runs, attestations),
+        *header.section(runs, attestations, chain),
         *pre_transition.checklist(runs, attestations),
         *pre_transition.step1(runs, attestations),
         *transition.step2(runs, attestations),
@@ -66,7 +69,8 @@ def build(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], 
         *transition.step4(runs, attestations, picture),
         *first_day.section(runs, attestations),
         *rollback.section(runs, attestations),
-        *verdict.section(runs, attestations),
+        *header.incidents(chain),
+        *verdict.section(runs, attestations, chain),
     ]
     return "\n".join(parts)
 

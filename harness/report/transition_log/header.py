@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from harness.actions.attest import Attestation
 from harness.report.transition_log.run_evidence import PHASE_COMMANDS, PHASE_ORDER, RunLike, embedded, run_overall
 from harness.report.transition_log.text import CONFIRM, attested, clean, when
+from harness.verdict.transition import Chain
 
+MAX_SET_ASIDE = 30  # runs not counted, listed in the head of the log
 EMBEDDED_BANNER = ("> ⚠ Embedded world: these runs checked the harness's own fakes, not a real bot. This log "
                    "demonstrates the harness; it is not evidence of a transition.")
 
@@ -23,7 +25,8 @@ def from_run(phase: str, run: RunLike | None) -> str:
             f"{when(run.started_at)}): {headline}_")
 
 
-def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
+def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], chain: Chain | None = None
+            ) -> list[str]:
     transition = runs.get("transition")
     date = when(transition.started_at) if transition else "not yet (no transition run recorded)"
     approved = attestations.get("pre_task_4_2_approved")
@@ -47,6 +50,29 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
         if run is None:
             lines.append(f"| {phase} | not run yet | | | |")
             continue
+        shown = run_overall(run) or "no verdict recorded"
+        if chain is not None and run.run_id in chain.cut_short:
+            shown = "cut short (no end recorded)"
+        elif chain is not None and run.run_id in chain.edited:
+            shown = "recorded verdict edited or corrupt"
         lines.append(f"| {phase} | `{clean(run.run_id, 120)}` | {clean(run.world, 40)} | {when(run.started_at)} | "
-                     f"{clean(run_overall(run) or 'no verdict recorded')} |")
+                     f"{clean(shown)} |")
+    if chain is not None and chain.set_aside:
+        shown = chain.set_aside[:MAX_SET_ASIDE]
+        more = len(chain.set_aside) - len(shown)
+        lines += ["", "Runs recorded but not counted (earlier attempts and other worlds stay evidence):",
+                  *(f"- `{clean(run_id, 120)}`: {clean(why, 300)}" for run_id, why in shown),
+                  *([f"- and {more} more"] if more > 0 else [])]
+    return [*lines, "", "---", ""]
+
+
+def incidents(chain: Chain | None) -> list[str]:
+    """The Incidents section: every halt, drill and resolution `harness halt` and `harness confirm
+    incident_resolved` recorded, in order (none recorded: nothing to say)."""
+    if chain is None or not chain.incidents:
+        return []
+    lines = ["## Incidents", ""]
+    for record in chain.incidents:
+        lines.append(f"- {clean(record.summary, 400)}" + (f" — outcome: {clean(record.outcome, 200)}"
+                                                          if getattr(record, "outcome", "") else ""))
     return [*lines, "", "---", ""]

@@ -19,6 +19,7 @@ from harness.report.transition_log.run_evidence import (
 )
 from harness.report.transition_log.text import attested, clean
 from harness.verdict.decide import Overall, Status
+from harness.verdict.transition import Chain
 
 SUCCESS, NEEDS_REMEDIATION, INCOMPLETE = "SUCCESS", "NEEDS REMEDIATION", "INCOMPLETE"
 
@@ -30,17 +31,23 @@ class Outcome:
     open: tuple[str, ...]  # phases not run, items to confirm
 
 
-def outcome(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> Outcome:
+def outcome(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], chain: Chain | None = None
+            ) -> Outcome:
     """SUCCESS only when the preflight, transition, first-hour and first-day runs are all TRANSITION VERIFIED (and
-    no later rollback undid the transition); NEEDS REMEDIATION when any run needs remediation; else INCOMPLETE."""
-    failed: list[str] = []
-    open_: list[str] = []
-    remediation = False
+    no later rollback undid the transition) and nothing between the runs (`chain`: an open incident, a run cut
+    short or edited, a first hour too short) says otherwise; NEEDS REMEDIATION when any run or the chain needs
+    remediation; else INCOMPLETE."""
+    failed: list[str] = list(chain.failed) if chain is not None else []
+    open_: list[str] = list(chain.open) if chain is not None else []
+    remediation = bool(failed)
+    judged_by_chain = (chain.cut_short | chain.edited) if chain is not None else frozenset()
     for phase in PHASE_ORDER:
         run = runs.get(phase)
         if run is None:
             if phase in REQUIRED_PHASES:
                 open_.append(f"{phase}: not run yet (`{PHASE_COMMANDS[phase]}`)")
+            continue
+        if run.run_id in judged_by_chain:
             continue
         overall = run_overall(run)
         items = verdict_items(run) or {}

@@ -6,17 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from harness.verdict.transition import EMBEDDED_WORLD, PHASE_RUN_COMMANDS, overall_of
+
 # The phases of the procedure in the seed's order; `first-hour` is written by `harness watch`.
 PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
 REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
-PHASE_COMMANDS = {
-    "preflight": "pytest features/ --phase preflight",
-    "transition": "pytest features/ --phase transition",
-    "first-hour": "harness watch",
-    "first-day": "pytest features/ --phase first-day",
-    "rollback": "pytest features/ --phase rollback",
-}
-EMBEDDED_WORLD = "embedded"  # RunRecord.world of a run against the harness's own fakes
+PHASE_COMMANDS = PHASE_RUN_COMMANDS
 
 
 class RunLike(Protocol):
@@ -40,10 +35,10 @@ def embedded(runs: Mapping[str, RunLike]) -> bool:
 
 
 def run_overall(run: RunLike) -> str | None:
-    """The run's overall verdict (TRANSITION VERIFIED, ...), None when it recorded none."""
+    """The run's overall verdict (TRANSITION VERIFIED, ...) as its recorded items say it, never the `overall` the
+    file claims (harness.verdict.transition.overall_of); None when it recorded none."""
     verdict = run.verdict()
-    overall = verdict.get("overall") if isinstance(verdict, dict) else None
-    return overall if isinstance(overall, str) else None
+    return overall_of(verdict.get("items") if isinstance(verdict, dict) else None)
 
 
 def verdict_items(run: RunLike | None) -> dict[str, dict] | None:

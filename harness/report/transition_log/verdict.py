@@ -11,13 +11,15 @@ from harness.report.transition_log.boxes import Box, manual_attestation
 from harness.report.transition_log.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, outcome
 from harness.report.transition_log.run_evidence import RunLike, embedded
 from harness.report.transition_log.text import CONFIRM, attested, clean
+from harness.verdict.transition import Chain
 
 OPERATOR_ITEMS = ("dod_operator_reviewed", "dod_operator_declared", "dod_board_updated")
 EMBEDDED_NEXT_STEP = "Run the procedure on your bot (README: Use it on your bot)"
 
 
-def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
-    result = outcome(runs, attestations)
+def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], chain: Chain | None = None
+            ) -> list[str]:
+    result = outcome(runs, attestations, chain)
     lines = ["## Transition Verdict", "", f"**Status:** {result.status}"]
     if result.failed:
         lines += ["", "Failed items:", *(f"- ❌ {entry}" for entry in result.failed)]

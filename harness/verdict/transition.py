@@ -1,0 +1,302 @@
+"""The chain of one transition: which recorded run stands for each phase, and what between the runs keeps the
+transition from being verified. Computed from the whole record each time, never read back.
+
+From every run recorded (finished or not, oldest first), the incidents and the attestations:
+
+* an incident `harness halt` recorded and nobody resolved needs remediation; a log of incidents that cannot be
+  read cannot show that none is open, so it needs remediation too;
+* after an incident (resolved or not), only runs started after it count: the transition is verified again;
+* beside runs of a real bot, runs of the embedded world (a demonstration) do not count; runs whose run.json names
+  another bot's directory than the transition's do not count;
+* the transition run is the newest; the preflight is the newest one started before it (a preflight run again
+  after the switch is not the pre-switch one); the first hour the newest watch started after that preflight; the
+  first day the newest run started after the transition;
+* a run with no recorded end was cut short (killed, a closed terminal): a failure it recorded needs remediation,
+  else it is open, never verified;
+* a finished run's recorded verdict must agree with the checks it recorded (an item is VERIFIED only when its
+  checks passed, every failure is FAILED); a verdict that does not is named as edited or corrupt;
+* the first hour of a real bot was watched for at least 60 minutes (a shorter watch is fine for trying, but
+  cannot stand for the seed's hour).
+
+Pure: the runs are read by the caller (harness.evidence.runs), nothing here opens a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from harness import dod
+from harness.actions.incident import INCIDENT, RESOLUTION, RESOLVE_COMMAND
+from harness.verdict.decide import INCIDENT_OPEN, SATISFIED, Overall, Status
+
+EMBEDDED_WORLD = "embedded"
+FIRST_HOUR = timedelta(minutes=60)  # the seed: "Keep bot running manually for 1 hour"
+PHASE_RUN_COMMANDS = {
+    "preflight": "pytest features/ --phase preflight",
+    "transition": "pytest features/ --phase transition",
+    "first-hour": "harness watch --for 1h",
+    "first-day": "pytest features/ --phase first-day",
+    "rollback": "pytest features/ --phase rollback",
+}
+PASSED, FAILED, UNSEEN = "passed", "failed", "unseen"
+_UNDATED = datetime.min.replace(tzinfo=timezone.utc)
+
+
+class RunView(Protocol):
+    """What the chain reads of a recorded run (harness.evidence.runs.RunRecord)."""
+
+    run_id: str
+    phase: str
+    world: str
+    started_at: str
+    finished_at: str | None
+    info: dict
+
+    def verdict(self) -> dict | None: ...
+    def rows(self) -> list[dict]: ...
+    def watch_rounds(self) -> list[dict]: ...
+
+
+class IncidentView(Protocol):
+    """What the chain reads of a record of `harness halt` (harness.actions.incident.HaltRecord)."""
+
+    kind: str
+    at: str
+
+    @property
+    def summary(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Chain:
+    runs: dict[str, Any]  # phase -> the run that stands for it
+    failed: tuple[str, ...] = ()  # what needs remediation, found between the runs
+    open: tuple[str, ...] = ()  # what keeps the transition from being verified, found between the runs
+    set_aside: tuple[tuple[str, str], ...] = ()  # (run id, why) of each run recorded but not counted
+    cut_short: frozenset[str] = frozenset()  # run ids with no recorded end
+    edited: frozenset[str] = frozenset()  # run ids whose recorded verdict does not match their recorded checks
+    incidents: tuple[Any, ...] = ()  # every record of `harness halt`, in order
+    first_hour_watched: timedelta | None = None  # how long the counted first-hour watch ran
+    last_incident: datetime | None = None  # runs and attestations before it do not count
+
+    def attestations(self, recorded: Mapping[str, Any]) -> dict[str, Any]:
+        """The attestations (item -> the latest, with an ISO `at`) that still count: none made before the last
+        incident, whose transition is verified again from the start."""
+        if self.last_incident is None:
+            return dict(recorded)
+        return {item: found for item, found in recorded.items()
+                if (instant(getattr(found, "at", None)) or self.last_incident) > self.last_incident}
+
+
+def instant(text: object) -> datetime | None:
+    """An aware instant from a recorded ISO text; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def overall_of(items: Iterable[Mapping[str, Any]] | None) -> str | None:
+    """The overall verdict the items say (never the `overall` a file claims): NEEDS REMEDIATION when one failed,
+    TRANSITION VERIFIED when every one was verified or attested, else INCOMPLETE; None without items."""
+    statuses = [str(item.get("status")) for item in items or () if isinstance(item, Mapping)]
+    if not statuses:
+        return None
+    if Status.FAILED.value in statuses:
+        return Overall.NEEDS_REMEDIATION.value
+    if all(status in {s.value for s in SATISFIED} for status in statuses):
+        return Overall.VERIFIED.value
+    return Overall.INCOMPLETE.value
+
+
+def observations(run: RunView) -> list[tuple[str, str, str]]:
+    """(item, passed/failed/unseen, message) for every check the run recorded: its scenarios' rows, or the rounds
+    of a watch. A skipped opt-in check says nothing."""
+    seen: list[tuple[str, str, str]] = []
+    for row in run.rows():
+        tags = [str(tag) for tag in row.get("tags") or ()]
+        if "optional" in tags and row.get("outcome") == "skipped":
+            continue
+        kind = {"passed": PASSED, "failed": FAILED, "error": FAILED, "skipped": UNSEEN}.get(str(row.get("outcome")))
+        if kind is None:
+            continue
+        items = [tag for tag in tags if tag in dod.BY_ID or tag == INCIDENT_OPEN] or ["untagged"]
+        seen.extend((item, kind, str(row.get("message") or row.get("scenario") or "")) for item in items)
+    for round_ in run.watch_rounds():
+        for check in round_.get("checks") or ():
+            if not isinstance(check, Mapping):
+                continue
+            kind = {"passed": PASSED, "failed": FAILED}.get(str(check.get("status")), UNSEEN)
+            seen.append((str(check.get("item") or "untagged"), kind,
+                         f"round {round_.get('round')}: {check.get('name')}: {check.get('message') or ''}"))
+    return seen
+
+
+def disagreement(run: RunView) -> str | None:
+    """How the run's recorded verdict contradicts the checks it recorded, or None when it does not."""
+    verdict = run.verdict()
+    items = verdict.get("items") if isinstance(verdict, Mapping) else None
+    if not isinstance(items, list):
+        return None
+    seen = observations(run)
+    by_item: dict[str, set[str]] = {}
+    for item, kind, _message in seen:
+        by_item.setdefault(item, set()).add(kind)
+    recorded = {str(i.get("item")): str(i.get("status")) for i in items if isinstance(i, Mapping)}
+    for item, kinds in sorted(by_item.items()):
+        if FAILED in kinds and recorded.get(item, Status.FAILED.value) != Status.FAILED.value:
+            return f"{item} is {recorded[item]} although a check of it failed"
+    for item, status in sorted(recorded.items()):
+        kinds = by_item.get(item, set())
+        if status == Status.VERIFIED.value and (PASSED not in kinds or kinds - {PASSED}):
+            what = "no check of it was recorded" if not kinds else "not every check of it passed"
+            return f"{item} is VERIFIED although {what}"
+    return None
+
+
+def judge_chain(runs: Sequence[RunView], incidents: Sequence[IncidentView] = (),
+                incident_problem: str | None = None) -> Chain:
+    """The chain of the transition recorded in `runs` (any order; finished or not)."""
+    ordered = sorted(runs, key=lambda run: (instant(run.started_at) or _UNDATED, run.run_id))
+    failed: list[str] = []
+    open_: list[str] = []
+    aside: list[tuple[str, str]] = []
+    last_incident = _last_incident(incidents)
+    counted = _after_the_last_incident(ordered, incidents, incident_problem, last_incident, failed, aside)
+    counted = _of_one_world(counted, aside)
+    counted = _of_one_bot(counted, aside)
+    chosen = _choose(counted, aside)
+    cut_short, edited = set(), set()
+    for phase, run in chosen.items():
+        if not run.finished_at:
+            cut_short.add(run.run_id)
+            broken = [(item, message) for item, kind, message in observations(run) if kind == FAILED]
+            if broken:
+                item, message = broken[0]
+                failed.append(f"{phase}: run {run.run_id} was cut short (no end recorded) after recording a failure: "
+                              f"{item}: {_first_line(message)}")
+            else:
+                open_.append(f"{phase}: run {run.run_id} was cut short (no end recorded; still running, killed, or its "
+                             f"terminal closed): run it again (`{PHASE_RUN_COMMANDS.get(phase, phase)}`)")
+            continue
+        contradiction = disagreement(run)
+        if contradiction:
+            edited.add(run.run_id)
+            failed.append(f"{phase}: the recorded verdict of run {run.run_id} does not match the checks it recorded "
+                          f"({contradiction}): it was edited or is corrupt; run the {phase} phase again")
+    watched = _first_hour(chosen.get("first-hour"), open_)
+    return Chain(dict(chosen), tuple(failed), tuple(open_), tuple(aside), frozenset(cut_short), frozenset(edited),
+                 tuple(incidents), watched, last_incident)
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _last_incident(incidents: Sequence[IncidentView]) -> datetime | None:
+    times = [instant(record.at) for record in incidents if record.kind == INCIDENT]
+    return max((at for at in times if at is not None), default=None)
+
+
+def _after_the_last_incident(runs: list, incidents: Sequence[IncidentView], problem: str | None,
+                             last: datetime | None, failed: list[str], aside: list[tuple[str, str]]) -> list:
+    if problem:
+        failed.append(f"incidents: {problem}: it cannot show that no incident is open; repair or restore it")
+    pending = None
+    for record in incidents:
+        if record.kind == INCIDENT:
+            pending = pending or record
+        elif record.kind == RESOLUTION:
+            pending = None
+    if pending is not None:
+        failed.append(f"incident open: {pending.summary}; do not resume until the root cause is identified and "
+                      f"verified fixed, then `{RESOLVE_COMMAND}` and verify the transition again")
+    if last is None:
+        return runs
+    kept = []
+    for run in runs:
+        started = instant(run.started_at)
+        if started is not None and started > last:
+            kept.append(run)
+        else:
+            aside.append((run.run_id, f"started before the incident of {last.isoformat()}: after an incident the "
+                                      "transition is verified again"))
+    return kept
+
+
+def _of_one_world(runs: list, aside: list[tuple[str, str]]) -> list:
+    """Beside runs of a real bot, the embedded world's runs are a demonstration, not evidence."""
+    if all(run.world == EMBEDDED_WORLD for run in runs):
+        return runs
+    for run in runs:
+        if run.world == EMBEDDED_WORLD:
+            aside.append((run.run_id, "the embedded world (a demonstration) is not evidence of this bot's transition"))
+    return [run for run in runs if run.world != EMBEDDED_WORLD]
+
+
+def _of_one_bot(runs: list, aside: list[tuple[str, str]]) -> list:
+    """The transition's bot is the one its newest transition run (else its newest run) names."""
+    named = [run for run in runs if run.info.get("bot_dir")]
+    if not named:
+        return runs
+    transitions = [run for run in named if run.phase == "transition"]
+    bot = (transitions or named)[-1].info["bot_dir"]
+    kept = []
+    for run in runs:
+        other = run.info.get("bot_dir")
+        if other and other != bot:
+            aside.append((run.run_id, f"checked another bot ({other}), not {bot}"))
+        else:
+            kept.append(run)
+    return kept
+
+
+def _newest(runs: list, phase: str, after: datetime | None = None, before: datetime | None = None):
+    found = None
+    for run in runs:
+        started = instant(run.started_at)
+        if run.phase != phase or (after is not None and (started is None or started < after)):
+            continue
+        if before is not None and (started is None or started >= before):
+            continue
+        found = run
+    return found
+
+
+def _choose(runs: list, aside: list[tuple[str, str]]) -> dict[str, Any]:
+    chosen: dict[str, Any] = {}
+    transition = _newest(runs, "transition")
+    switch = instant(transition.started_at) if transition is not None else None
+    preflight = _newest(runs, "preflight", before=switch) if switch is not None else _newest(runs, "preflight")
+    for run in runs:
+        if run.phase == "preflight" and switch is not None and (instant(run.started_at) or switch) >= switch:
+            aside.append((run.run_id, f"a preflight after the transition run {transition.run_id}: the preflight "
+                                      "that counts is the one before the switch"))
+    begun = instant(preflight.started_at) if preflight is not None else None
+    first_hour = _newest(runs, "first-hour", after=begun)
+    first_day = _newest(runs, "first-day", after=switch)
+    rollback = _newest(runs, "rollback")
+    for phase, run in (("preflight", preflight), ("transition", transition), ("first-hour", first_hour),
+                       ("first-day", first_day), ("rollback", rollback)):
+        if run is not None:
+            chosen[phase] = run
+    return chosen
+
+
+def _first_hour(run, open_: list[str]) -> timedelta | None:
+    if run is None or not run.finished_at:
+        return None
+    started, finished = instant(run.started_at), instant(run.finished_at)
+    if started is None or finished is None:
+        return None
+    watched = finished - started
+    if run.world != EMBEDDED_WORLD and watched < FIRST_HOUR:
+        minutes = int(watched.total_seconds() // 60)
+        open_.append(f"first-hour: run {run.run_id} watched the bot for {minutes} min; the seed's first hour is "
+                     f"60 minutes at the desk: `{PHASE_RUN_COMMANDS['first-hour']}` (a shorter watch is for trying)")
+    return watched
