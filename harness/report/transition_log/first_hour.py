@@ -12,6 +12,7 @@ from harness.report.transition_log.header import from_run
 from harness.report.transition_log.run_evidence import RunLike, verdict_items
 from harness.report.transition_log.text import clean, when
 from harness.verdict.decide import Status
+from harness.verdict.transition import FIRST_HOUR, instant
 
 FIRST_HOUR_SPEC = (("No crashes or unexpected shutdowns", ("dod_no_crashes",)),
                    ("No mode switches or errors in logs", ("dod_log_paper", "dod_discord_paper")),
@@ -48,7 +49,7 @@ def _rounds_items(rounds: Sequence[Mapping[str, Any]]) -> dict[str, dict]:
 
 def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
     run = runs.get("first-hour")
-    lines = ["**First Hour Monitoring:**", "", from_run("first-hour", run), ""]
+    lines = ["**First Hour Monitoring:**", "", from_run("first-hour", run), "", *_watched(run)]
     items = verdict_items(run)
     rounds = [r for r in run.watch_rounds() if isinstance(r, dict)] if run is not None else []
     if items is not None and rounds:
@@ -63,3 +64,16 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
             lines.append(f"| {clean(round_.get('round', number), 20)} | {when(round_.get('at'))} | "
                          f"{clean(round_.get('status', ''), 40)} | {clean('; '.join(failing) or 'none', 600)} |")
     return lines
+
+
+def _watched(run: RunLike | None) -> list[str]:
+    """How long the bot was watched, from the run's recorded start and end (the seed's hour is 60 minutes)."""
+    if run is None:
+        return []
+    started, finished = instant(run.started_at), instant(run.finished_at)
+    if started is None or finished is None:
+        return ["**Watched:** not known: the watch recorded no end (it was cut short)", ""]
+    seconds = int((finished - started).total_seconds())
+    length = f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    short = "" if finished - started >= FIRST_HOUR else " (shorter than the seed's hour)"
+    return [f"**Watched:** {length}{short}, from {when(run.started_at)} to {when(run.finished_at)}", ""]

@@ -1,0 +1,122 @@
+"""One transition, one chain of evidence: what happens between runs never turns the final verdict green. Each
+world starts from the README demo's evidence (four VERIFIED phases, SUCCESS), does what an operator or an
+adversary did between runs with the operator's own commands, and runs `harness report`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.evidence.runs import list_runs
+from tests.acceptance.runner import NOT_THE_OPERATORS, REPO, Run, SharedRuns, harness_demo
+
+WAIT = 120.0
+
+
+@pytest.fixture(scope="module")
+def demo(shared_runs: SharedRuns) -> Run:
+    return shared_runs.made("the README's demo", harness_demo)
+
+
+@pytest.fixture
+def evidence(demo: Run, tmp_path: Path) -> Path:
+    assert demo.code == 0, demo.output[-3000:]
+    copy = tmp_path / "evidence"
+    shutil.copytree(demo.evidence, copy, ignore=shutil.ignore_patterns("report", "Task_4_3_Transition_Log.md"))
+    return copy
+
+
+def _environ(**extra: str) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_") or k == "HARNESS_TOOLS_CACHE"}
+    return {**environ, "PYTHONIOENCODING": "utf-8", **extra}
+
+
+def harness(*args: str, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=REPO, env=_environ(**extra),
+                          capture_output=True, text=True, encoding="utf-8", timeout=WAIT)
+
+
+def report(evidence: Path) -> tuple[str, str]:
+    done = harness("report", "--no-html", "--evidence-dir", str(evidence))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return ((evidence / "Task_4_3_Transition_Log.md").read_text(encoding="utf-8"),
+            (evidence / "report" / "board-card.md").read_text(encoding="utf-8"))
+
+
+def status(text: str) -> str:
+    return re.search(r"^\*\*Status:\*\* (.+)$", text, re.M).group(1)
+
+
+def test_the_demos_evidence_says_success_before_anything_happens(evidence):
+    log, card = report(evidence)
+    assert status(log) == "SUCCESS" and "✅ SUCCESS" in card.splitlines()[0]
+
+
+def test_an_incident_after_four_verified_phases_needs_remediation_and_is_in_the_log(evidence):
+    declared = harness("confirm", "dod_operator_reviewed", "--by", "Ann", "--evidence-dir", str(evidence))
+    assert declared.returncode == 0, declared.stderr
+    time.sleep(1.1)  # the incident is recorded to the second: it must come after the review
+    halt = harness("halt", "--reason", "orders in the live account", "--evidence-dir", str(evidence),
+                   "--gateway", "127.0.0.1:9", "--timeout", "2")
+    assert "incident recorded" in halt.stdout + halt.stderr
+    log, card = report(evidence)
+    assert status(log) == "NEEDS REMEDIATION"
+    assert "- ❌ incident open: incident recorded at " in log and "orders in the live account" in log
+    assert "## Incidents" in log and "Proceed to Task 4.4" not in log
+    assert card.splitlines()[0].endswith("❌ NEEDS REMEDIATION") and "incident open" in card
+    assert "- [✅] Operator reviews transition log" not in log  # attested before the incident: void
+    assert "started before the incident of" in log
+
+
+def test_a_watch_killed_after_a_critical_round_is_not_replaced_by_an_older_verified_one(evidence):
+    command = [sys.executable, "-m", "harness.cli", "watch", "--for", "60s", "--every", "1s",
+               "--evidence-dir", str(evidence)]
+    watch = subprocess.Popen(command, cwd=REPO, env=_environ(HARNESS_EMBEDDED_FAULTS="live-account-activity"),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            watches = [run for run in list_runs(evidence) if run.phase == "first-hour" and not run.finished_at]
+            if watches and any(r.get("status") == "failed" for r in watches[-1].watch_rounds()):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the watch recorded no failing round")
+    finally:
+        os.kill(watch.pid, signal.SIGKILL) if os.name != "nt" else watch.kill()
+        watch.wait(timeout=30)
+    log, card = report(evidence)
+    assert status(log) == "NEEDS REMEDIATION", log[-2500:]
+    assert re.search(r"first-hour: run \S+ was cut short \(no end recorded\) after recording a failure: "
+                     r"dod_no_live_orders", log)
+    assert "| first-hour |" in log and "cut short (no end recorded)" in log
+    assert "❌" in card.splitlines()[0]
+
+
+def test_a_failing_first_day_whose_verdict_json_says_verified_is_not_believed(evidence):
+    environ = _environ(HARNESS_EMBEDDED_FAULTS="first-day-no-reconnect")
+    done = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider",
+                           *NOT_THE_OPERATORS, "--phase", "first-day", "--evidence-dir", str(evidence)],
+                          cwd=REPO, env=environ, capture_output=True, text=True, timeout=WAIT * 2)
+    assert done.returncode == 1, done.stdout[-3000:]
+    newest = [run for run in list_runs(evidence) if run.phase == "first-day"][-1]
+    body = json.loads((newest.path / "verdict.json").read_text(encoding="utf-8"))
+    body["overall"] = "TRANSITION VERIFIED"  # the adversary's one edit
+    (newest.path / "verdict.json").write_text(json.dumps(body), encoding="utf-8")
+    log, _card = report(evidence)
+    assert status(log) == "NEEDS REMEDIATION" and "dod_reconnect" in log
+    for item in body["items"]:  # the next edit: every item says VERIFIED
+        item["status"] = "VERIFIED"
+    (newest.path / "verdict.json").write_text(json.dumps(body), encoding="utf-8")
+    log, _card = report(evidence)
+    assert status(log) == "NEEDS REMEDIATION"
+    assert "does not match the checks it recorded (dod_reconnect is VERIFIED although a check of it failed)" in log
