@@ -120,3 +120,19 @@ def test_a_failing_first_day_whose_verdict_json_says_verified_is_not_believed(ev
     log, _card = report(evidence)
     assert status(log) == "NEEDS REMEDIATION"
     assert "does not match the checks it recorded (dod_reconnect is VERIFIED although a check of it failed)" in log
+
+
+def test_the_embedded_world_looks_at_its_own_bot_not_at_the_machines(tmp_path):
+    """An operator tries the demo on the desk where their bot runs (`python -m src.main`): the embedded world's
+    preflight looks for its own stand-in bot, not for the operator's."""
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "-m", "src.main"])
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider",
+                               *NOT_THE_OPERATORS, "--phase", "preflight", "--evidence-dir", str(tmp_path / "e"),
+                               "-k", "no_bot_process"],
+                              cwd=REPO, env=_environ(), capture_output=True, text=True, timeout=WAIT)
+    finally:
+        bystander.kill()
+        bystander.wait(timeout=30)
+    assert "The bot is still running" not in done.stdout, done.stdout[-3000:]
+    assert re.search(r"\b1 passed\b", done.stdout), done.stdout[-3000:]
