@@ -33,6 +33,7 @@ PHASE_TIMEOUT = 600.0  # seconds one step may take before the demo gives up on i
 # The first hour in the embedded world: five rounds, compressed into seconds.
 WATCH_FOR, WATCH_EVERY = "4s", "1s"
 DEMO_OPERATOR = "demo operator (harness demo)"
+DEMO_FOLDER = "demo"  # under the default evidence directory
 PRE_TRANSITION_ATTESTATIONS = ("pre_task_4_2_approved", "pre_stability_criteria", "pre_operator_authorized")
 
 
@@ -98,11 +99,12 @@ def run(settings, args: argparse.Namespace) -> int:
     if root is None:
         raise Refused("the demo runs the feature files of a clone of this project: run it from the clone's folder")
     outcomes: list[tuple[str, int]] = []
+    evidence_dir = demo_evidence_dir(settings)
     timeline = DemoTimeline.of(clock.now())
     print(f"harness demo: the switch on the evening of {timeline.switch.astimezone(NEW_YORK):%a %Y-%m-%d} (New "
           "York time), its first day, then now, the morning after", flush=True)
     step_clock = clock.exported()
-    for step in demo_steps(settings.evidence_dir.resolve()):
+    for step in demo_steps(evidence_dir.resolve()):
         if step.moment is not None:
             step_clock = clock.pinned_environ(getattr(timeline, step.moment))
         print(f"\n=== harness demo: {step.title} ===", flush=True)
@@ -110,11 +112,20 @@ def run(settings, args: argparse.Namespace) -> int:
     print("\n=== harness demo: summary ===")
     for title, status in outcomes:
         print(f"  exit {status:>3}  {title}")
-    html = settings.evidence_dir / "report" / "index.html"
-    log = settings.transition_log_file
+    html = evidence_dir / "report" / "index.html"
+    log = evidence_dir / "Task_4_3_Transition_Log.md"
     print(f"HTML report:    {html.resolve() if html.exists() else '(not written)'}")
     print(f"Transition log: {log.resolve() if log.exists() else '(not written)'}")
     return overall_status([status for _title, status in outcomes])
+
+
+def demo_evidence_dir(settings) -> Path:
+    """Where the demo's evidence and attestations go: a folder of its own (`<evidence-dir>/demo`, by default
+    reports/demo), so that its runs and its operator's attestations never stand beside a real bot's; an
+    --evidence-dir given on purpose is taken as it is."""
+    if settings.sources.get("evidence_dir", "default") == "default":
+        return settings.evidence_dir / DEMO_FOLDER
+    return settings.evidence_dir
 
 
 def overall_status(statuses: Sequence[int]) -> int:

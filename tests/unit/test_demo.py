@@ -89,3 +89,12 @@ def test_each_demo_step_runs_on_the_demos_clock_in_order(tmp_path: Path, monkeyp
     before, switch = timeline.before_switch.isoformat(), timeline.switch.isoformat()
     assert pins[:6] == [before] * 4 + [switch] * 2
     assert pins[6] == pins[7] and timedelta(0) <= datetime.fromisoformat(pins[6]) - now < timedelta(seconds=5)
+
+
+def test_the_demo_keeps_its_evidence_in_a_folder_of_its_own(tmp_path: Path, monkeypatch):
+    """By default in reports/demo, so that its runs and its operator's attestations never stand beside a real
+    bot's in reports/; an --evidence-dir given on purpose is taken as it is."""
+    monkeypatch.chdir(tmp_path)
+    assert demo.demo_evidence_dir(cli.resolve({}, {})) == Path("reports") / "demo"
+    assert demo.demo_evidence_dir(cli.resolve({"evidence_dir": "mine"}, {})) == Path("mine")
+    assert demo.demo_evidence_dir(cli.resolve({}, {"HARNESS_EVIDENCE_DIR": "ours"})) == Path("ours")
