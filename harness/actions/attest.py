@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness import clock
-from harness.evidence.jsonfiles import read_log_rows, write_json_atomic
+from harness.evidence.jsonfiles import append_log_row, read_log_rows
 
 FILE_NAME = "attestations.json"
 
@@ -40,11 +40,8 @@ def load(evidence_dir: Path) -> tuple[dict[str, Attestation], str | None]:
 
 
 def record(evidence_dir: Path, item: str, by: str, note: str = "") -> Attestation:
-    """Append one attestation; atomic write so a crash never leaves half a file or loses the history."""
-    existing, problem = history(evidence_dir)
-    if problem:
-        raise ValueError(problem)
+    """Append one attestation, under the log's lock and by an atomic write: concurrent writers never lose one,
+    and a crash never leaves half a file. Raises OSError, or ValueError when the log cannot be read."""
     attestation = Attestation(item, by.strip(), clock.now().isoformat(timespec="seconds"), note)
-    existing.append(attestation)
-    write_json_atomic(evidence_dir / FILE_NAME, {"attestations": [asdict(a) for a in existing]})
+    append_log_row(Path(evidence_dir) / FILE_NAME, "attestations", "the attestation log", asdict(attestation))
     return attestation

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from harness import clock
-from harness.evidence.jsonfiles import read_log_rows, write_json_atomic
+from harness.evidence.jsonfiles import append_log_row, read_log_rows
 
 FILE_NAME = "incidents.json"
 INCIDENT, DRILL, RESOLUTION = "incident", "drill", "resolution"
@@ -66,13 +66,9 @@ def history(evidence_dir: Path) -> tuple[list[HaltRecord], str | None]:
 
 
 def append(evidence_dir: Path, record: HaltRecord) -> HaltRecord:
-    """Append one record; an atomic write, so a crash never leaves half a file or loses the history.
-    Raises OSError or ValueError (an unreadable log is never overwritten)."""
-    existing, problem = history(evidence_dir)
-    if problem:
-        raise ValueError(problem)
-    existing.append(record)
-    write_json_atomic(Path(evidence_dir) / FILE_NAME, {"records": [asdict(r) for r in existing]})
+    """Append one record, under the log's lock and by an atomic write: concurrent halts never lose one, and a
+    crash never leaves half a file. Raises OSError or ValueError (an unreadable log is never overwritten)."""
+    append_log_row(Path(evidence_dir) / FILE_NAME, "records", "the incident log", asdict(record))
     return record
 
 

@@ -4,11 +4,15 @@ exceptions."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+LOCK_WAIT_SECONDS = 15.0  # how long a writer waits for another to finish appending to the same log
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> Path:
@@ -59,3 +63,58 @@ def read_log_rows(source: Path, key: str, what: str) -> tuple[list[dict[str, Any
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         return [], f"{what} {source} is malformed: no list of records under {key!r}"
     return rows, None
+
+
+@contextlib.contextmanager
+def exclusive(target: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold `<target>.lock` while a log is read, appended to and written back, so that concurrent writers (two
+    `harness confirm` at once, a halt beside a confirm) never lose each other's records. The lock file holds its
+    owner's pid: a lock whose owner is gone (a writer killed mid-way) is taken over. Raises OSError after `wait`."""
+    lock = Path(target).with_name(Path(target).name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600)
+            break
+        except FileExistsError:
+            if _owner_gone(lock):
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+                continue
+            if time.monotonic() > deadline:
+                raise OSError(f"{lock} is held by another harness command (pid {_owner(lock)}) for over {wait:g} s; "
+                              "remove it if no harness command is running") from None
+            time.sleep(0.005)
+    try:
+        os.write(handle, str(os.getpid()).encode("ascii"))
+        os.close(handle)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+def _owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text(encoding="ascii").strip() or "0") or None
+    except (OSError, ValueError):
+        return None
+
+
+def _owner_gone(lock: Path) -> bool:
+    """The lock's owner no longer runs (an empty lock is one being written: not gone)."""
+    import psutil
+
+    owner = _owner(lock)
+    return owner is not None and owner != os.getpid() and not psutil.pid_exists(owner)
+
+
+def append_log_row(source: Path, key: str, what: str, row: dict[str, Any]) -> None:
+    """Append `row` to the append-only log `{key: [...]}` at `source` under its lock, atomically. Raises OSError,
+    or ValueError when the log cannot be read (it is never overwritten then)."""
+    with exclusive(source):
+        rows, problem = read_log_rows(source, key, what)
+        if problem:
+            raise ValueError(problem)
+        write_json_atomic(source, {key: [*rows, row]})
