@@ -33,6 +33,9 @@ from harness.actions.incident import INCIDENT, RESOLUTION, RESOLVE_COMMAND
 from harness.verdict.decide import INCIDENT_OPEN, SATISFIED, Overall, Status
 
 EMBEDDED_WORLD = "embedded"
+# The phases of the procedure in the seed's order; `first-hour` is written by `harness watch`.
+PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
+REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
 FIRST_HOUR = timedelta(minutes=60)  # the seed: "Keep bot running manually for 1 hour"
 PHASE_RUN_COMMANDS = {
     "preflight": "pytest features/ --phase preflight",
@@ -111,6 +114,22 @@ def overall_of(items: Iterable[Mapping[str, Any]] | None) -> str | None:
     if all(status in {s.value for s in SATISFIED} for status in statuses):
         return Overall.VERIFIED.value
     return Overall.INCOMPLETE.value
+
+
+def run_overall(run: RunView) -> str | None:
+    """The run's overall verdict (TRANSITION VERIFIED, ...) as its recorded items say it, never the `overall` the
+    file claims; None when it recorded none."""
+    verdict = run.verdict()
+    return overall_of(verdict.get("items") if isinstance(verdict, dict) else None)
+
+
+def verdict_items(run: RunView | None) -> dict[str, dict] | None:
+    """item id -> the run's verdict of it; None when there is no run; {} when the run recorded no verdict."""
+    if run is None:
+        return None
+    verdict = run.verdict() or {}
+    items = verdict.get("items") if isinstance(verdict, dict) else None
+    return {str(i.get("item")): i for i in items or () if isinstance(i, dict) and i.get("item")}
 
 
 def observations(run: RunView) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ import pytest
 
 from harness.actions.attest import Attestation
 from harness.actions.incident import DRILL, INCIDENT, RESOLUTION, HaltRecord
-from harness.report.transition_log.outcome import NEEDS_REMEDIATION, SUCCESS, outcome
+from harness.verdict.outcome import NEEDS_REMEDIATION, SUCCESS, outcome
 from harness.verdict.transition import judge_chain, overall_of
 
 T0 = datetime(2026, 12, 4, 21, 0, tzinfo=timezone.utc)  # Friday 16:00 ET

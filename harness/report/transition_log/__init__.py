@@ -6,9 +6,10 @@ not run yet or NOT RUN never gives ✅. The log is diffed and committed, so the 
 bytes: no "generated at" time, everything in a fixed order, every text from the evidence masked again.
 
 The modules, each importing only those above it: `text` (masking, times in ET, file:line), `run_evidence` (what
-is read of a run), `boxes` (a box and how it is judged), `outcome` (SUCCESS / NEEDS REMEDIATION / INCOMPLETE),
-`header`, then one module per group of the template's sections (`pre_transition`, `first_hour`, `transition`,
-`first_day`, `rollback`, `verdict`); this one builds the whole log and writes it.
+is read of a run), `boxes` (a box and how it is judged), `header`, then one module per group of the template's
+sections (`pre_transition`, `first_hour`, `transition`,
+`first_day`, `rollback`, `verdict`); this one builds the whole log and writes it. SUCCESS / NEEDS REMEDIATION /
+INCOMPLETE is decided in harness.verdict (`transition`: the chain of runs; `outcome`: the whole status).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from harness.report.transition_log.boxes import Box, judge, judge_scenario, judg
 from harness.report.transition_log.first_day import FIRST_DAY_AUTOSTARTED, FIRST_DAY_DISCORD, FIRST_DAY_STARTUP_LOGS
 from harness.report.transition_log.first_hour import FIRST_HOUR_SPEC
 from harness.report.transition_log.header import EMBEDDED_BANNER
-from harness.report.transition_log.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, Outcome, outcome
 from harness.report.transition_log.run_evidence import (
     EMBEDDED_WORLD,
     PHASE_COMMANDS,
@@ -41,6 +41,7 @@ from harness.report.transition_log.run_evidence import (
 from harness.report.transition_log.text import CONFIRM, EASTERN, MAX_TEXT_CHARS, attested, clean, file_line, when
 from harness.report.transition_log.transition import MAX_LOG_LINES
 from harness.report.transition_log.verdict import EMBEDDED_NEXT_STEP, OPERATOR_ITEMS
+from harness.verdict.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, Outcome, outcome
 from harness.verdict.transition import Chain
 
 # The names the old single module had public, which the board card, the report command and the tests use.

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from harness import dod
 from harness.actions.attest import Attestation
 from harness.report.transition_log.run_evidence import PHASE_COMMANDS, RunLike, scenario_rows, verdict_items
 from harness.report.transition_log.text import CONFIRM, attested, clean, when, without_confirm
 from harness.verdict.decide import Status
+from harness.verdict.outcome import manual_attestation, open_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,24 +29,6 @@ class Box:
         if self.mark == "❌":
             return f"- [❌] {self.text} — FAILED: {self.why}"
         return f"- [ ] {self.text} — {CONFIRM}: {self.why}"
-
-
-def manual_attestation(ids: Sequence[str], attestations: Mapping[str, Attestation]) -> Attestation | None:
-    """An attestation that may stand for `ids` without a run: only items a person alone can attest."""
-    for item in ids:
-        entry = dod.BY_ID.get(item)
-        found = attestations.get(item)
-        if entry is not None and entry.manual and found is not None and found.by.strip():
-            return found
-    return None
-
-
-def open_reason(entry: Mapping[str, Any]) -> str:
-    """`item: why` for an item neither satisfied nor failed (the why of a skip already says "operator to confirm")."""
-    why = without_confirm(clean(entry.get("why", "")))
-    status = entry.get("status")
-    kind = "" if status == Status.OPERATOR_TO_CONFIRM.value else f" ({str(status or 'no status').lower()})"
-    return f"{entry.get('item')}{kind}: {why}"
 
 
 def judge(text: str, ids: Sequence[str], phase: str, items: Mapping[str, dict] | None,

@@ -6,11 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from harness.verdict.transition import EMBEDDED_WORLD, PHASE_RUN_COMMANDS, overall_of
+from harness.verdict.transition import (
+    EMBEDDED_WORLD,
+    PHASE_ORDER,
+    PHASE_RUN_COMMANDS,
+    REQUIRED_PHASES,
+    run_overall,
+    verdict_items,
+)
 
-# The phases of the procedure in the seed's order; `first-hour` is written by `harness watch`.
-PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
-REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
+__all__ = ["EMBEDDED_WORLD", "PHASE_COMMANDS", "PHASE_ORDER", "REQUIRED_PHASES", "RunLike", "embedded",
+           "first_record", "live_account", "paper_account", "records", "run_overall", "scenario_rows",
+           "verdict_items"]
+
 PHASE_COMMANDS = PHASE_RUN_COMMANDS
 
 
@@ -32,22 +40,6 @@ class RunLike(Protocol):
 def embedded(runs: Mapping[str, RunLike]) -> bool:
     """Any run of the log checked the embedded world (the harness's own fakes)."""
     return any(run.world == EMBEDDED_WORLD for run in runs.values())
-
-
-def run_overall(run: RunLike) -> str | None:
-    """The run's overall verdict (TRANSITION VERIFIED, ...) as its recorded items say it, never the `overall` the
-    file claims (harness.verdict.transition.overall_of); None when it recorded none."""
-    verdict = run.verdict()
-    return overall_of(verdict.get("items") if isinstance(verdict, dict) else None)
-
-
-def verdict_items(run: RunLike | None) -> dict[str, dict] | None:
-    """item id -> the run's verdict of it; None when there is no run; {} when the run recorded no verdict."""
-    if run is None:
-        return None
-    verdict = run.verdict() or {}
-    items = verdict.get("items") if isinstance(verdict, dict) else None
-    return {str(i.get("item")): i for i in items or () if isinstance(i, dict) and i.get("item")}
 
 
 def records(run: RunLike | None, name: str) -> list[Any]:

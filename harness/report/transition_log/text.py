@@ -5,28 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import PurePosixPath, PureWindowsPath
 
-from harness.actions.attest import Attestation
-from harness.evidence.redact import redact_text
+from harness.verdict.wording import CONFIRM, MAX_TEXT_CHARS, attested, clean, without_confirm
 
-CONFIRM = "operator to confirm"
-MAX_TEXT_CHARS = 300  # one reason or message in the log
+__all__ = ["CONFIRM", "EASTERN", "MAX_TEXT_CHARS", "attested", "clean", "file_line", "when", "without_confirm"]
+
 EASTERN = "America/New_York"
-
-
-def clean(text: object, limit: int = MAX_TEXT_CHARS) -> str:
-    """One line of evidence text as it may appear in the log: masked again (account ids, URL credentials,
-    webhook tokens), on one line, cut, with nothing that breaks the Markdown around it."""
-    line = " ".join(redact_text(str(text)).split())
-    line = line.replace("```", "'''")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def without_confirm(why: str) -> str:
-    """A reason without its leading "operator to confirm" (the box already says it)."""
-    for prefix in (CONFIRM + ": ", CONFIRM):
-        if why.lower().startswith(prefix):
-            why = why[len(prefix):].lstrip()
-    return why
 
 
 def file_line(path: object, lineno: object) -> str:
@@ -55,7 +38,3 @@ def when(text: object) -> str:
     except Exception:  # no time zone data on this machine: UTC alone is still exact
         return f"{utc:%Y-%m-%d %H:%M:%S} UTC"
     return f"{eastern:%H:%M} ET, {eastern:%Y-%m-%d} ({utc:%H:%M:%S} UTC)"
-
-
-def attested(attestation: Attestation) -> str:
-    return f"attested by {clean(attestation.by, 80)} at {clean(attestation.at, 40)}"

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from harness import dod
 from harness.actions.attest import Attestation
 from harness.report.transition_log.boxes import Box, manual_attestation
-from harness.report.transition_log.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, outcome
 from harness.report.transition_log.run_evidence import RunLike, embedded
 from harness.report.transition_log.text import CONFIRM, attested, clean
+from harness.verdict.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, outcome
 from harness.verdict.transition import Chain
 
 OPERATOR_ITEMS = ("dod_operator_reviewed", "dod_operator_declared", "dod_board_updated")

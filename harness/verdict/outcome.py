@@ -1,25 +1,27 @@
-"""The whole transition's status from the latest run of each phase: SUCCESS, NEEDS REMEDIATION or INCOMPLETE,
-with the failed items and what is still open."""
+"""The whole transition's status from the run that stands for each phase (harness.verdict.transition's chain):
+SUCCESS, NEEDS REMEDIATION or INCOMPLETE, with the failed items and what is still open. The transition log, the
+board card and `harness confirm` (the operator's declaration) all ask this one function."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from harness import dod
 from harness.actions.attest import Attestation
-from harness.report.transition_log.boxes import manual_attestation, open_reason
-from harness.report.transition_log.run_evidence import (
-    PHASE_COMMANDS,
+from harness.verdict.decide import Overall, Status
+from harness.verdict.transition import (
     PHASE_ORDER,
+    PHASE_RUN_COMMANDS,
     REQUIRED_PHASES,
-    RunLike,
+    Chain,
+    RunView,
     run_overall,
     verdict_items,
 )
-from harness.report.transition_log.text import attested, clean
-from harness.verdict.decide import Overall, Status
-from harness.verdict.transition import Chain
+from harness.verdict.wording import attested, clean, without_confirm
 
 SUCCESS, NEEDS_REMEDIATION, INCOMPLETE = "SUCCESS", "NEEDS REMEDIATION", "INCOMPLETE"
 
@@ -31,7 +33,25 @@ class Outcome:
     open: tuple[str, ...]  # phases not run, items to confirm
 
 
-def outcome(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], chain: Chain | None = None
+def manual_attestation(ids: Sequence[str], attestations: Mapping[str, Attestation]) -> Attestation | None:
+    """An attestation that may stand for `ids` without a run: only items a person alone can attest."""
+    for item in ids:
+        entry = dod.BY_ID.get(item)
+        found = attestations.get(item)
+        if entry is not None and entry.manual and found is not None and found.by.strip():
+            return found
+    return None
+
+
+def open_reason(entry: Mapping[str, Any]) -> str:
+    """`item: why` for an item neither satisfied nor failed (the why of a skip already says "operator to confirm")."""
+    why = without_confirm(clean(entry.get("why", "")))
+    status = entry.get("status")
+    kind = "" if status == Status.OPERATOR_TO_CONFIRM.value else f" ({str(status or 'no status').lower()})"
+    return f"{entry.get('item')}{kind}: {why}"
+
+
+def outcome(runs: Mapping[str, RunView], attestations: Mapping[str, Attestation], chain: Chain | None = None
             ) -> Outcome:
     """SUCCESS only when the preflight, transition, first-hour and first-day runs are all TRANSITION VERIFIED (and
     no later rollback undid the transition) and nothing between the runs (`chain`: an open incident, a run cut
@@ -45,7 +65,7 @@ def outcome(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
         run = runs.get(phase)
         if run is None:
             if phase in REQUIRED_PHASES:
-                open_.append(f"{phase}: not run yet (`{PHASE_COMMANDS[phase]}`)")
+                open_.append(f"{phase}: not run yet (`{PHASE_RUN_COMMANDS[phase]}`)")
             continue
         if run.run_id in judged_by_chain:
             continue
