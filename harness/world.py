@@ -144,7 +144,9 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
             discord_token=Secret.of(fake.discord.bot_token, DISCORD_TOKEN_NAME),
             bot_output=fake.bot_stdout,
             bot_environ=settings.bot_environ or fake.bot_environ,
-            bot_process=str(fake.bot.root),  # the stand-in bot's command line names its directory
+            # The stand-in bot's command line names its directory; a --bot-process given on purpose wins.
+            bot_process=settings.bot_process if "bot_process" in settings.sources and
+            settings.sources["bot_process"] != "default" else str(fake.bot.root),
             scheduler_task=settings.scheduler_task or str(fake.scheduled_task),
             notes=["embedded world: fake IB Gateways (paper 4002, live 4001) and a fake Discord on "
                    f"{fake.host}; {_EMBEDDED_BOT.get(settings.phase, _EMBEDDED_BOT['transition'])}"],

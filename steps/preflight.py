@@ -34,7 +34,8 @@ def outside_session(shutdown) -> None:
 
 @then("no bot process is running")
 def bot_not_running(world, evidence) -> None:
-    # The world's own bot (the embedded world names its stand-in bot's folder), never another program's.
+    # The world's own bot (the embedded world: its stand-in bot), never another program that --bot-process's
+    # default would match.
     facts = processes.find_bot_processes(world.bot_process or world.settings.bot_process)
     evidence.record("bot processes", facts)
     checks.check_bot_not_running(facts)

@@ -1,10 +1,11 @@
-"""The verdict as evidence: one JSON file per phase in the evidence directory, rewritten by every run of
-that phase, read back by `harness confirm` (the operator's declaration needs a verified transition)."""
+"""The verdict as evidence: one JSON file per phase in the evidence directory (and the run directory's own),
+rewritten by every run of that phase; and what `harness confirm` may take, judged from the whole record."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -62,28 +63,83 @@ def load_verdict(evidence_dir: Path, phase: str) -> tuple[dict[str, Any] | None,
 # What a person may declare only on a verified transition: the seed's "Paper trading transition successful,
 # ready for Task 4.4" cannot stand on checks that failed, could not look, or looked at the embedded world.
 NEEDS_VERIFIED_TRANSITION = frozenset({"dod_operator_declared"})
+LIVE_WORLD = "live"
 
 
 def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
-    """Why `item` may not be attested now, or None. While an incident is open (`harness halt`), the declaration
-    is refused whatever the verdict says."""
-    if item not in NEEDS_VERIFIED_TRANSITION:
+    """Why `item` may not be attested now, or None. A person is the evidence only where no check can be:
+    - the declaration needs the whole transition VERIFIED (harness.verdict.outcome over the chain of runs) on the
+      real bot, and no open incident;
+    - an item a check decides may be attested only once that check ran and could not look (OPERATOR TO CONFIRM
+      in the newest run that judged it): never before it ran, never over a pass or a failure, and never before
+      the thing can exist (a first day not over yet);
+    - what only a person can attest (Task 4.2 approved, ...) is always taken."""
+    from harness import dod
+
+    entry = dod.BY_ID.get(item)
+    if entry is not None and entry.manual and item not in NEEDS_VERIFIED_TRANSITION:
         return None
-    from harness.actions import incident
-    from harness.verdict.decide import Overall
+    from harness.actions import attest, incident
+    from harness.evidence.runs import list_runs
+    from harness.verdict.outcome import SUCCESS, outcome
+    from harness.verdict.transition import judge_chain
 
-    locked = incident.lock_reason(evidence_dir)
-    if locked:
-        return f"{item} is refused: {locked}"
+    records, problem = incident.history(evidence_dir)
+    chain = judge_chain(list_runs(evidence_dir), records, problem)
+    if item in NEEDS_VERIFIED_TRANSITION:
+        locked = incident.lock_reason(evidence_dir)
+        if locked:
+            return f"{item} is refused: {locked}"
+        recorded, attestation_problem = attest.load(evidence_dir)
+        result = outcome(chain.runs, chain.attestations(recorded), chain)
+        worlds = sorted({run.world for run in chain.runs.values()})
+        if result.status != SUCCESS or worlds != [LIVE_WORLD]:
+            reasons = [*result.failed, *result.open][:2]
+            where = f"its runs checked the {' and '.join(worlds) or 'no'} world" + ("" if worlds == [LIVE_WORLD]
+                                                                                   else " (not the real bot)")
+            return (f"{item} needs a verified transition of the real bot; the transition is {result.status} and "
+                    f"{where}" + (f": {'; '.join(reasons)}" if reasons else "")
+                    + (f" ({attestation_problem})" if attestation_problem else ""))
+        return None
+    return _check_refusal(chain, item)
 
-    body, problem = load_verdict(evidence_dir, "transition")
-    run = "run `pytest features/ --live-gateway --bot-dir BOT` after the restart"
-    if body is None:
-        return f"{item} needs a verified transition, and {problem}: {run}"
-    if body.get("overall") != Overall.VERIFIED.value:
-        return f"{item} needs a verified transition, and the last verdict ({body.get('decided_at')}) is: " \
-               f"{body.get('headline') or body.get('overall')}"
-    if body.get("world") != "live":
-        return (f"{item} needs a verified transition of the real bot, but the last transition verdict "
-                f"({body.get('decided_at')}) checked the {body.get('world')} world: {run}")
+
+def _check_refusal(chain, item: str) -> str | None:
+    """An item a check decides: attested only for a check that ran and could not look, once the thing exists."""
+    from harness.verdict.decide import Status
+    from harness.verdict.transition import PHASE_RUN_COMMANDS, instant, verdict_items
+
+    judged = [(run, items[item]) for run in chain.runs.values()
+              if (items := verdict_items(run)) and item in items and run.finished_at]
+    if not judged:
+        return (f"{item} is decided by a check, which has not run yet: run its phase first "
+                f"({', '.join(sorted(set(PHASE_RUN_COMMANDS.values()) - {PHASE_RUN_COMMANDS['rollback']}))}); "
+                "an attestation stands only for a check that ran and could not look")
+    undated = datetime.min.replace(tzinfo=timezone.utc)
+    run, latest = max(judged, key=lambda pair: instant(pair[0].started_at) or undated)
+    status = str(latest.get("status"))
+    if status == Status.FAILED.value:
+        return f"{item} FAILED in run {run.run_id}: a failed check is never attested away; remedy it and run again"
+    if status != Status.OPERATOR_TO_CONFIRM.value:
+        return (f"{item} is {status} in run {run.run_id}: an attestation stands only for a check that could not "
+                "look")
+    ends = _first_day_ends(run)
+    if ends is not None and clock.now() < ends:
+        return (f"{item} is about the first day, which ends at {ends.isoformat(timespec='minutes')}: attest it "
+                "after it, once you have seen it")
+    return None
+
+
+def _first_day_ends(run) -> datetime | None:
+    """When the first day read by a first-day run ends (its "first day" record's window), None otherwise."""
+    from harness.verdict.transition import instant
+
+    if run.phase != "first-day":
+        return None
+    for row in run.rows():
+        for record in row.get("records") or ():
+            if isinstance(record, dict) and record.get("name") == "first day":
+                window = (record.get("facts") or {}).get("window")
+                if isinstance(window, list) and len(window) == 2:
+                    return instant(window[1])
     return None

@@ -136,3 +136,21 @@ def test_the_embedded_world_looks_at_its_own_bot_not_at_the_machines(tmp_path):
         bystander.wait(timeout=30)
     assert "The bot is still running" not in done.stdout, done.stdout[-3000:]
     assert re.search(r"\b1 passed\b", done.stdout), done.stdout[-3000:]
+
+
+def test_attestations_before_the_fact_are_refused(tmp_path, evidence):
+    """At 01:26 ET on the day of the switch nobody can have seen the first day: its items are refused before a
+    check ran (and before the day is over); the declaration is refused while anything is not verified."""
+    empty = tmp_path / "empty"
+    for item in ("dod_autostart", "dod_reconnect", "dod_no_crashes", "dod_orders_paper"):
+        done = harness("confirm", item, "--by", "Ann", "--evidence-dir", str(empty),
+                       HARNESS_EMBEDDED_NOW="2026-12-07T01:26:00-05:00")
+        assert done.returncode == 1 and "has not run yet" in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 1
+    assert not (empty / "attestations.json").exists()
+    declared = harness("confirm", "dod_operator_declared", "--by", "Ann", "--evidence-dir", str(empty))
+    assert declared.returncode == 1 and "needs a verified transition of the real bot" in declared.stderr
+    verified = harness("confirm", "dod_env_mode", "--by", "Ann", "--evidence-dir", str(evidence))
+    assert verified.returncode == 1 and "is VERIFIED in run" in verified.stderr
+    demo = harness("confirm", "dod_operator_declared", "--by", "Ann", "--evidence-dir", str(evidence))
+    assert demo.returncode == 1 and "the embedded world (not the real bot)" in demo.stderr

@@ -162,32 +162,80 @@ def test_attestations_keep_their_history_and_the_latest_counts(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_the_verdict_file_round_trips_and_gates_the_declaration(tmp_path):
-    item = "dod_operator_declared"
-    assert "no transition verdict" in attestation_refusal(tmp_path, item)
-    assert attestation_refusal(tmp_path, "dod_no_live_orders") is None
-
+def test_the_verdict_file_round_trips(tmp_path):
     verified = decide("transition", [passed("a", "dod_env_mode")], {}, NOW)
-    write_verdict(tmp_path, verified, "embedded")
+    write_verdict(tmp_path, verified, "live")
     body, problem = load_verdict(tmp_path, "transition")
     assert problem is None and body["overall"] == "TRANSITION VERIFIED" and body["items"][0]["status"] == "VERIFIED"
-    assert "embedded world" in attestation_refusal(tmp_path, item)
-
-    incomplete = decide("transition", [skipped("live", "dod_no_live_orders")], {}, NOW)
-    write_verdict(tmp_path, incomplete, "live")
-    assert "INCOMPLETE" in attestation_refusal(tmp_path, item)
-
-    write_verdict(tmp_path, verified, "live")
-    assert attestation_refusal(tmp_path, item) is None
 
 
-def test_an_unreadable_verdict_refuses_the_declaration(tmp_path):
-    (tmp_path / "verdict-transition.json").write_text("{not json", encoding="utf-8")
-    assert "cannot be read" in attestation_refusal(tmp_path, "dod_operator_declared")
-    (tmp_path / "verdict-transition.json").write_text(json.dumps([1]), encoding="utf-8")
-    assert "malformed" in attestation_refusal(tmp_path, "dod_operator_declared")
+def _recorded(evidence: Path, phase: str, world: str, verdict, hours: float, outcomes: dict[str, str],
+              records: list | None = None) -> None:
+    """A finished run directory: its verdict and the rows of the checks behind it."""
+    from harness.evidence.runs import finish_run, new_run_dir
+
+    run_dir = new_run_dir(evidence, phase, world, started=NOW + timedelta(hours=hours))
+    write_verdict(evidence, verdict, world, run_dir=run_dir)
+    rows = [{"nodeid": f"f::{item}", "scenario": item, "tags": [item, phase], "outcome": outcome, "message": "",
+             "records": records or []} for item, outcome in outcomes.items()]
+    (run_dir / "evidence.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    finish_run(run_dir)
 
 
+def _whole_transition(evidence: Path, world: str) -> None:
+    for hours, phase, item in ((0, "preflight", "step1_shutdown"), (1, "transition", "dod_env_mode"),
+                               (1.1, "first-hour", "dod_no_crashes"), (60, "first-day", "dod_autostart")):
+        _recorded(evidence, phase, world, decide(phase, [passed("a", item)], {}, NOW), hours, {item: "passed"})
+
+
+def test_the_declaration_needs_the_whole_transition_verified_on_the_real_bot(tmp_path, monkeypatch):
+    from harness import clock
+
+    for name, value in clock.pinned_environ(NOW + timedelta(days=5)).items():
+        monkeypatch.setenv(name, value)
+    item = "dod_operator_declared"
+    assert "INCOMPLETE" in attestation_refusal(tmp_path / "none", item)
+    demo, real = tmp_path / "demo", tmp_path / "real"
+    _whole_transition(demo, "embedded")
+    assert "checked the embedded world (not the real bot)" in attestation_refusal(demo, item)
+    _whole_transition(real, "live")
+    assert attestation_refusal(real, item) is None
+    from harness.actions import incident
+
+    incident.append(real, incident.HaltRecord(incident.INCIDENT, incident.now_text(), reason="live order"))
+    assert "an incident is open" in attestation_refusal(real, item)
+
+
+def test_an_item_a_check_decides_is_attested_only_for_a_check_that_ran_and_could_not_look(tmp_path, monkeypatch):
+    from harness import clock
+
+    for name, value in clock.pinned_environ(NOW + timedelta(hours=2)).items():
+        monkeypatch.setenv(name, value)
+    assert "has not run yet" in attestation_refusal(tmp_path, "dod_no_live_orders")
+    assert attestation_refusal(tmp_path, "pre_task_4_2_approved") is None  # only a person can: always taken
+    results = [passed("a", "dod_env_mode"), skipped("b", "dod_no_live_orders"),
+               ScenarioResult("c", ("dod_log_paper",), "failed", "live mode")]
+    _recorded(tmp_path, "transition", "live", decide("transition", results, {}, NOW), 0,
+              {"dod_env_mode": "passed", "dod_no_live_orders": "skipped", "dod_log_paper": "failed"})
+    assert attestation_refusal(tmp_path, "dod_no_live_orders") is None
+    assert "VERIFIED in run" in attestation_refusal(tmp_path, "dod_env_mode")
+    assert "a failed check is never attested away" in attestation_refusal(tmp_path, "dod_log_paper")
+
+
+def test_the_first_days_items_are_not_attested_before_the_day_is_over(tmp_path, monkeypatch):
+    """01:26 ET on the day of the switch: the first day has not happened; nobody can have seen it."""
+    from harness import clock
+
+    for name, value in clock.pinned_environ(NOW + timedelta(hours=1)).items():
+        monkeypatch.setenv(name, value)
+    window = [NOW.isoformat(), (NOW + timedelta(hours=30)).isoformat()]
+    not_over = decide("first-day", [skipped("a", "dod_autostart", "operator to confirm: run again after")], {}, NOW)
+    _recorded(tmp_path, "first-day", "live", not_over, 0.5, {"dod_autostart": "skipped"},
+              records=[{"name": "first day", "facts": {"window": window}}])
+    assert "which ends at" in attestation_refusal(tmp_path, "dod_autostart")
+    for name, value in clock.pinned_environ(NOW + timedelta(hours=31)).items():
+        monkeypatch.setenv(name, value)
+    assert attestation_refusal(tmp_path, "dod_autostart") is None
 @pytest.mark.parametrize("item", [i.id for i in dod.ITEMS])
 def test_every_item_has_a_section_and_text(item):
     assert dod.BY_ID[item].section and dod.BY_ID[item].text
