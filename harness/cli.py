@@ -28,7 +28,7 @@ class Refused(Exception):
 USES: dict[str, frozenset[str]] = {
     "snapshot": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir"}),
     "switch": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}),
-    "confirm": frozenset({"evidence_dir"}),
+    "confirm": frozenset({"evidence_dir", "bot_dir", "bot_env"}),
     "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout"}),
     "demo": frozenset({"evidence_dir"}),
     "report": frozenset({"bot_dir", "bot_env", "evidence_dir", "transition_log", "timeout"}),
@@ -189,7 +189,7 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
 
     env_path = _env_path(settings)
     if args.mode == "paper":
-        locked = incident.lock_reason(settings.evidence_dir)
+        locked = incident.lock_reason(settings.evidence_dir, env_path)
         if locked:
             raise Refused(f"not switching to paper: {locked}")
     try:
@@ -297,7 +297,7 @@ def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
     if refusal:
         raise Refused(refusal)
     if item_id == "incident_resolved":
-        _resolve_incident(settings.evidence_dir, args.by, args.note)
+        _resolve_incident(settings, args.by, args.note)
     try:
         record = attest.record(settings.evidence_dir, item_id, args.by, args.note)
     except (OSError, ValueError) as exc:
@@ -306,16 +306,26 @@ def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _resolve_incident(evidence_dir: Path, by: str, note: str) -> None:
+def _resolve_incident(settings: Settings, by: str, note: str) -> None:
+    """Close the open incident in the evidence directory and, given the bot (--bot-dir), in the bot's own log."""
     from harness.actions import incident
 
-    try:
-        closed = incident.resolve(evidence_dir, by, note)
-    except ValueError as exc:
-        raise Refused(str(exc)) from None
-    except OSError as exc:
-        raise Refused(f"cannot record the resolution in {evidence_dir}: {exc}") from None
-    print(f"closed: {closed.reason} -> {evidence_dir / incident.FILE_NAME}")
+    closed_any = False
+    for folder in incident.places(settings.evidence_dir, settings.env_file):
+        pending, problem = incident.open_incident(folder)
+        if pending is None and problem is None:
+            continue
+        try:
+            closed = incident.resolve(folder, by, note)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        except OSError as exc:
+            raise Refused(f"cannot record the resolution in {folder}: {exc}") from None
+        closed_any = True
+        print(f"closed: {closed.reason} -> {folder / incident.FILE_NAME}")
+    if not closed_any:
+        where = " or the bot's own log" if settings.env_file is not None else " (give --bot-dir for the bot's own log)"
+        raise Refused(f"no incident is open in {settings.evidence_dir}{where}: nothing to resolve")
 
 
 def cmd_halt(settings: Settings, args: argparse.Namespace) -> int:
@@ -337,7 +347,7 @@ def cmd_halt(settings: Settings, args: argparse.Namespace) -> int:
     request = HaltRequest(settings.gateway.host, settings.gateway.port, settings.client_id + HALT_CLIENT_ID_OFFSET,
                           env_values, settings.bot_process, tuple(args.confirm_account), args.drill, args.wait,
                           settings.timeout, say=_say)
-    return _halt_and_record(settings.evidence_dir, request, args.reason)
+    return _halt_and_record(settings.evidence_dir, request, args.reason, settings.env_file)
 
 
 def _say(line: str) -> None:
@@ -363,24 +373,31 @@ def _drill_on_embedded_world(settings: Settings, args: argparse.Namespace) -> in
                 request = HaltRequest(world.gateway.host, world.gateway.port,
                                       settings.client_id + HALT_CLIENT_ID_OFFSET, dict(read_env(world.env_file).values),
                                       world.bot_process, (), True, args.wait, settings.timeout, say=_say)
-                return _halt_and_record(settings.evidence_dir, request, args.reason)
+                return _halt_and_record(settings.evidence_dir, request, args.reason, settings.env_file)
         except RuntimeError as exc:  # the embedded world could not start (its message says why and what to do)
             raise Refused(f"the drill's embedded world could not start: {exc}") from None
 
 
-def _halt_and_record(evidence_dir: Path, request, reason: str) -> int:
-    """Run the halt, record it (incident or drill) and print what was done and what is left. 0 only when complete."""
+def _halt_and_record(evidence_dir: Path, request, reason: str, env_file: Path | None = None) -> int:
+    """Run the halt, record it (incident or drill; an incident in the bot's own log too, given its .env) and print
+    what was done and what is left. 0 only when complete."""
     from harness.actions import incident
     from harness.actions.halt import halt
 
     result = halt(request)
     kind = "drill" if request.drill else "incident"
     reason = reason.strip() or ("drill" if request.drill else "no reason given (--reason)")
+    record = result.record(reason)
     try:
-        incident.append(evidence_dir, result.record(reason))
+        incident.append(evidence_dir, record)
         recorded, kept = f"{kind} recorded -> {evidence_dir / incident.FILE_NAME}", True
     except (OSError, ValueError) as exc:
         recorded, kept = f"the {kind} could NOT be recorded in {evidence_dir}: {exc}", False
+    if kind == "incident" and env_file is not None:
+        try:
+            recorded += f" and {incident.record_for_bot(env_file, record)}"
+        except (OSError, ValueError) as exc:
+            recorded, kept = f"{recorded}; NOT in the bot's own log beside {env_file}: {exc}", False
     if result.refused:
         raise Refused(f"{result.refused}. Nothing was done; {recorded}")
     where = "LIVE" if result.live else "paper"

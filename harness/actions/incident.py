@@ -86,15 +86,42 @@ def open_incident(evidence_dir: Path) -> tuple[HaltRecord | None, str | None]:
     return pending, None
 
 
-def lock_reason(evidence_dir: Path) -> str | None:
-    """Why nothing may resume now (an open incident, or a log that cannot show there is none), or None."""
-    incident, problem = open_incident(evidence_dir)
-    if problem:
-        return f"{problem}: it cannot show that no incident is open; repair or restore it"
-    if incident is None:
-        return None
-    return (f"an incident is open ({incident.summary}); do not resume until the root cause is identified and "
-            f"verified fixed, then close it with `{RESOLVE_COMMAND}`")
+def bot_folder(env_file: Path) -> Path:
+    """Where the bot keeps its own copy of the incident log: the private folder beside its .env, so that its lock
+    holds whichever evidence directory (or working directory) a later command uses."""
+    from harness.probes.envfile import backup_dir
+
+    return backup_dir(env_file)
+
+
+def places(evidence_dir: Path, env_file: Path | None = None) -> list[Path]:
+    """The incident logs that bind a command: the evidence directory's, and the bot's own when it is known."""
+    return [Path(evidence_dir), *([bot_folder(env_file)] if env_file is not None else [])]
+
+
+def record_for_bot(env_file: Path, record: HaltRecord) -> Path:
+    """Append `record` to the bot's own incident log (its private folder is made, git-ignored, when missing)."""
+    from harness.probes.envfile import private_folder
+
+    folder = private_folder(env_file)
+    append(folder, record)
+    return folder / FILE_NAME
+
+
+def lock_reason(evidence_dir: Path, env_file: Path | None = None) -> str | None:
+    """Why nothing may resume now (an open incident in the evidence directory or in the bot's own log, or a log
+    that cannot show there is none), or None."""
+    for folder in places(evidence_dir, env_file):
+        incident, problem = open_incident(folder)
+        if problem:
+            return f"{problem}: it cannot show that no incident is open; repair or restore it"
+        if incident is not None:
+            bot = f" --bot-dir {Path(env_file).parent}" if env_file is not None and folder != Path(evidence_dir) \
+                else ""
+            return (f"an incident is open ({incident.summary}, in {folder / FILE_NAME}); do not resume until the root "
+                    f"cause is identified and verified fixed, then close it with "
+                    f"`{RESOLVE_COMMAND.replace('--by NAME', '--by NAME' + bot)}`")
+    return None
 
 
 def resolve(evidence_dir: Path, by: str, note: str) -> HaltRecord:

@@ -393,12 +393,19 @@ def backup_dir(path: Path) -> Path:
     return Path(path).parent / BACKUP_DIR
 
 
-def _write_private_backup(path: Path, original: bytes) -> Path:
+def private_folder(path: Path) -> Path:
+    """The private, self-ignoring folder beside the `.env` at `path` (backup_dir), made when missing: where the
+    harness keeps what belongs to this bot wherever it is run from (backups, the bot's incident lock)."""
     folder = backup_dir(path)
     folder.mkdir(mode=0o700, exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text(_SELF_IGNORING, encoding="utf-8", newline="\n")
+    return folder
+
+
+def _write_private_backup(path: Path, original: bytes) -> Path:
+    folder = private_folder(path)
     stamp = clock.local_now().strftime("%Y%m%dT%H%M%S")
     backup = folder / f"{path.name}.bak-{stamp}"
     n = 1

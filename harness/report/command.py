@@ -118,13 +118,13 @@ def run(settings, args: argparse.Namespace) -> int:
         node, cli = _allure()
         print(f"Allure ready: {cli} (run by {node.describe()})")
         return 0
-    from harness.actions import attest, incident
+    from harness.actions import attest
     from harness.evidence.runs import list_runs
     from harness.verdict.transition import judge_chain
 
     evidence_dir = Path(settings.evidence_dir)
     recorded = list_runs(evidence_dir)
-    chain = judge_chain(recorded, *incident.history(evidence_dir))
+    chain = judge_chain(recorded, *_incidents(evidence_dir, settings.env_file))
     if not recorded:
         raise Refused(FIRST_RUN.format(where=evidence_dir / "runs", evidence=evidence_dir))
     github_target = _github_target(args)
@@ -138,6 +138,19 @@ def run(settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise Refused(f"cannot write the report: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})") \
             from None
+
+
+def _incidents(evidence_dir: Path, env_file: Path | None):
+    """Every record of `harness halt` in the evidence directory and in the bot's own log (each once), and the first
+    problem reading them."""
+    from harness.actions import incident
+
+    seen, problem = [], None
+    for folder in incident.places(evidence_dir, env_file if env_file is not None and env_file.exists() else None):
+        records, trouble = incident.history(folder)
+        problem = problem or trouble
+        seen += [record for record in records if record not in seen]
+    return sorted(seen, key=lambda record: record.at), problem
 
 
 def _write_all(settings, args, evidence_dir: Path, chain, attestations, tools, github_target) -> int:

@@ -154,3 +154,29 @@ def test_attestations_before_the_fact_are_refused(tmp_path, evidence):
     assert verified.returncode == 1 and "is VERIFIED in run" in verified.stderr
     demo = harness("confirm", "dod_operator_declared", "--by", "Ann", "--evidence-dir", str(evidence))
     assert demo.returncode == 1 and "the embedded world (not the real bot)" in demo.stderr
+
+
+def test_the_incident_lock_binds_the_bot_wherever_the_next_command_runs(tmp_path):
+    """`harness halt --bot-dir B` from one folder; `harness switch paper --bot-dir B` from another (its default
+    evidence directory, reports/, is another folder): refused until the incident is resolved for the bot."""
+    from harness.fakes.botdir import make_bot_dir
+
+    bot = make_bot_dir(tmp_path / "bot", switch=False, git=False)
+    first, second = tmp_path / "desk-1", tmp_path / "desk-2"
+    first.mkdir()
+    second.mkdir()
+
+    def at(folder: Path, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "harness.cli", *args, "--bot-dir", str(bot.root)], cwd=folder,
+                              env=_environ(PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=WAIT)
+
+    halted = at(first, "halt", "--reason", "orders in the live account", "--gateway", "127.0.0.1:9", "--timeout", "2")
+    assert "incident recorded" in halted.stderr + halted.stdout, halted.stderr
+    before = bot.env_file.read_bytes()
+    switched = at(second, "switch", "paper", "--force-market-hours")
+    assert switched.returncode == 1 and "an incident is open" in switched.stderr, switched.stderr
+    assert bot.env_file.read_bytes() == before and not (second / "reports" / "baseline.json").exists()
+    resolved = at(second, "confirm", "incident_resolved", "--by", "Ann", "--note", "the port was 4001; fixed")
+    assert resolved.returncode == 0, resolved.stderr
+    switched = at(second, "switch", "paper", "--force-market-hours")
+    assert switched.returncode == 0, switched.stderr
