@@ -33,6 +33,7 @@ from harness.evidence.redact import SecretSet, redact_text
 from harness.report import node_tools
 
 TITLE = "Task 4.3 paper-trading transition"
+DEMO_MARK = " [DEMO: the embedded world, not evidence of a transition]"
 PHASE_LABEL = "phase"
 PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
 GROUP_BY = (PHASE_LABEL, "feature")  # several phases in the report; one phase: by feature only
@@ -305,13 +306,13 @@ def categories_of(runs: Mapping[str, Any], secrets: SecretSet) -> list[dict[str,
 
 
 def report_name(runs: Mapping[str, Any]) -> str:
-    """The title with each phase's recorded verdict: `Task 4.3 ... — preflight: TRANSITION VERIFIED; ...`."""
-    parts = []
-    for phase, run in _ordered(runs):
-        verdict = run.verdict() or {}
-        overall = verdict.get("overall") if isinstance(verdict.get("overall"), str) else "no verdict recorded"
-        parts.append(f"{phase}: {overall}")
-    return f"{TITLE} — {'; '.join(parts)}" if parts else TITLE
+    """The title with each phase's verdict as its recorded items say it: `Task 4.3 ... — preflight: TRANSITION
+    VERIFIED; ...`; a report of the embedded world says it is a demonstration, first."""
+    from harness.verdict.transition import EMBEDDED_WORLD, run_overall
+
+    parts = [f"{phase}: {run_overall(run) or 'no verdict recorded'}" for phase, run in _ordered(runs)]
+    title = TITLE + (DEMO_MARK if any(run.world == EMBEDDED_WORLD for run in runs.values()) else "")
+    return f"{title} — {'; '.join(parts)}" if parts else title
 
 
 def failed_items(runs: Mapping[str, Any]) -> list[str]:

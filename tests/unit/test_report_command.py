@@ -187,8 +187,13 @@ def _run(evidence: Path, phase: str, overall: str = "TRANSITION VERIFIED", items
          results: Path | None = None) -> Path:
     run_dir = new_run_dir(evidence, phase, "embedded",
                           **({"allure_results": str(results)} if results is not None else {}))
-    (run_dir / "verdict.json").write_text(json.dumps({"phase": phase, "overall": overall, "items": items or []}),
+    items = items if items is not None else [{"item": "step1_shutdown", "status": "VERIFIED", "why": "ok"}]
+    (run_dir / "verdict.json").write_text(json.dumps({"phase": phase, "overall": overall, "items": items}),
                                           encoding="utf-8")
+    outcomes = {"VERIFIED": "passed", "FAILED": "failed"}  # the checks behind the verdict, as the run recorded them
+    rows = [{"nodeid": f"f::{item['item']}", "scenario": item["item"], "tags": [item["item"]],
+             "outcome": outcomes.get(item["status"], "skipped"), "message": item.get("why", "")} for item in items]
+    (run_dir / "evidence.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     finish_run(run_dir)
     return run_dir
 
@@ -300,7 +305,8 @@ def test_the_name_and_global_errors_carry_the_recorded_verdicts(tmp_path: Path) 
          [{"item": "dod_log_paper", "status": "FAILED", "why": "the log says LIVE"},
           {"item": "dod_discord", "status": "OPERATOR TO CONFIRM", "why": "could not look"}])
     runs = latest_runs(evidence)
-    assert allure_html.report_name(runs) == ("Task 4.3 paper-trading transition — preflight: TRANSITION VERIFIED; "
+    assert allure_html.report_name(runs) == ("Task 4.3 paper-trading transition [DEMO: the embedded world, not "
+                                             "evidence of a transition] — preflight: TRANSITION VERIFIED; "
                                              "transition: NEEDS REMEDIATION")
     assert allure_html.failed_items(runs) == ["transition: dod_log_paper: the log says LIVE"]
 
