@@ -304,6 +304,15 @@ def _choose(runs: list, aside: list[tuple[str, str]]) -> dict[str, Any]:
                        ("first-day", first_day), ("rollback", rollback)):
         if run is not None:
             chosen[phase] = run
+    told = {run_id for run_id, _why in aside}
+    for run in runs:  # every other attempt stays in the story, with its verdict
+        standing = chosen.get(run.phase)
+        if run.run_id in told or run is standing:
+            continue
+        verdict = run_overall(run) or ("cut short (no end recorded)" if not run.finished_at else "no verdict")
+        instead = f"run {standing.run_id} stands for the {run.phase} phase" if standing is not None else \
+            f"it is not in the order the procedure asks for ({PHASE_RUN_COMMANDS.get(run.phase, run.phase)})"
+        aside.append((run.run_id, f"an earlier attempt ({verdict}); {instead}"))
     return chosen
 
 

@@ -158,3 +158,13 @@ def test_a_first_hour_shorter_than_an_hour_cannot_stand_for_it_on_a_real_bot():
     short_demo = clean_record("embedded")
     short_demo[2] = run("first-hour", 12, lasted=0.1, world="embedded")
     assert status_of(short_demo)[0] == SUCCESS  # the demo's compressed hour
+
+
+def test_earlier_attempts_stay_in_the_story_with_their_verdicts():
+    record = clean_record()
+    failed_first = run("transition", 5, status="FAILED")
+    chain = judge_chain([*record, failed_first])
+    assert chain.runs["transition"] is record[1]
+    assert (failed_first.run_id, f"an earlier attempt (NEEDS REMEDIATION); run {record[1].run_id} stands for the "
+            "transition phase") in chain.set_aside
+    assert status_of([*record, failed_first])[0] == SUCCESS  # remedied: the newer run verified it

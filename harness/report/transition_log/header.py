@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.actions.attest import Attestation
-from harness.report.transition_log.run_evidence import PHASE_COMMANDS, PHASE_ORDER, RunLike, embedded, run_overall
+from harness.report.transition_log.run_evidence import (
+    PHASE_COMMANDS,
+    PHASE_ORDER,
+    RunLike,
+    embedded,
+    first_record,
+    run_overall,
+)
 from harness.report.transition_log.text import CONFIRM, attested, clean, when
 from harness.verdict.transition import Chain
 
@@ -25,10 +32,25 @@ def from_run(phase: str, run: RunLike | None) -> str:
             f"{when(run.started_at)}): {headline}_")
 
 
+def switch_date(runs: Mapping[str, RunLike]) -> str:
+    """When the transition happened, and how that is known: the bot's first start in paper mode (the first-day
+    run's reading of its log), else the restart the transition run read, else the transition run's own start."""
+    day = first_record(runs.get("first-day"), "first day")
+    switch = day.get("switch") if isinstance(day, dict) else None
+    if isinstance(switch, dict) and switch.get("timestamp"):
+        return f"{when(switch['timestamp'])}, the bot's first start in paper mode (from its log)"
+    transition = runs.get("transition")
+    if transition is None:
+        return "not yet (no transition run recorded)"
+    block = first_record(transition, "newest startup block")
+    if isinstance(block, dict) and block.get("started_at"):
+        return f"{when(block['started_at'])}, the bot's restart in paper mode (from its log)"
+    return f"{when(transition.started_at)}, the transition run's start (the bot's log told no start)"
+
+
 def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], chain: Chain | None = None
             ) -> list[str]:
-    transition = runs.get("transition")
-    date = when(transition.started_at) if transition else "not yet (no transition run recorded)"
+    date = switch_date(runs)
     approved = attestations.get("pre_task_4_2_approved")
     authorized = attestations.get("pre_operator_authorized")
     lines = [
@@ -60,7 +82,7 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
     if chain is not None and chain.set_aside:
         shown = chain.set_aside[:MAX_SET_ASIDE]
         more = len(chain.set_aside) - len(shown)
-        lines += ["", "Runs recorded but not counted (earlier attempts and other worlds stay evidence):",
+        lines += ["", "Runs recorded but not counted (earlier attempts, other worlds and bots stay evidence):",
                   *(f"- `{clean(run_id, 120)}`: {clean(why, 300)}" for run_id, why in shown),
                   *([f"- and {more} more"] if more > 0 else [])]
     return [*lines, "", "---", ""]

@@ -41,7 +41,8 @@ def step2(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) 
             for title, side in (("Before (Dry-Run Mode)", before), ("After (Paper Trading Mode)", after)):
                 shown = [f"{key}={side[key]}" for key in ("DRY_RUN", "PAPER_TRADING") if key in side]
                 lines += [f"**{title}:**", "```", *(shown or ["(unchanged since the baseline)"]), "```", ""]
-    spec = ((".env file re-opened and visually confirmed (DRY_RUN=false, PAPER_TRADING=true)", ("dod_env_mode",)),
+    spec = ((".env file re-opened and confirmed: DRY_RUN=false, PAPER_TRADING=true (read back by the harness, not by "
+             "eye)", ("dod_env_mode",)),
             ("No other settings changed unintentionally", ("dod_env_unchanged",)),
             ("Configuration change committed to version control (secrets ignored)", ("dod_env_committed",)))
     return [*lines, "**Verification:**", *box_lines(spec, "transition", run, attestations), "", "---", ""]
