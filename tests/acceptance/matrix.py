@@ -32,6 +32,23 @@ SECTIONS = {
 }
 
 
+# Modules whose worlds are judged by what `harness report` says of the whole transition (the chain between runs),
+# not by scenarios that fail: each declares CHAIN_MATRIX rows.
+CHAIN_SECTIONS = {
+    "test_chain_worlds": "Between runs: one transition, one chain of evidence (`harness report`)",
+}
+
+
+@dataclass(frozen=True)
+class ChainFault:
+    """One world between runs: what was done, what the transition's verdict must say, and the test asserting it."""
+
+    world: str
+    wrong: str
+    says: str
+    test: str  # "module.py::test_name"
+
+
 @dataclass(frozen=True)
 class Fault:
     """One world: its name, what is wrong in it, the scenarios (pytest-bdd test names) that must fail and those
@@ -118,9 +135,16 @@ def rows() -> list[tuple[str, str, list[Fault]]]:
             for module, heading in SECTIONS.items()]
 
 
+def chain_rows() -> list[tuple[str, str, list[ChainFault]]]:
+    """(module, heading, its chain faults) for every section judged by the transition's chain."""
+    return [(module, heading, list(importlib.import_module(f"tests.acceptance.{module}").CHAIN_MATRIX))
+            for module, heading in CHAIN_SECTIONS.items()]
+
+
 def render() -> str:
     sections = rows()
-    count = sum(len(faults) for _, _, faults in sections)
+    chains = chain_rows()
+    count = sum(len(faults) for _, _, faults in sections) + sum(len(faults) for _, _, faults in chains)
     lines = [
         "# Fault matrix: what the harness catches",
         "",
@@ -148,6 +172,16 @@ def render() -> str:
             skips = _scenario_list(fault.skips) if fault.skips else ""
             test = fault.test.split("::", 1)[1]
             lines.append(f"| {_cell(fault.world)} | {_cell(_phrase(fault.wrong))} | {_cell(fails)} | {_cell(skips)} | "
+                         f"`{test}` |")
+        lines.append("")
+    for module, heading, faults in chains:
+        lines += [f"## {heading}", "", f"Asserted in `tests/acceptance/{module}.py`: each world starts from the "
+                  "demo's evidence or a bot of its own, does what an operator or an adversary did between runs with "
+                  "the operator's own commands, and asserts what the harness says then.", "",
+                  "| World | What was done | What the harness says | Asserted by |", "| --- | --- | --- | --- |"]
+        for fault in faults:
+            test = fault.test.split("::", 1)[1]
+            lines.append(f"| {_cell(fault.world)} | {_cell(_phrase(fault.wrong))} | {_cell(fault.says)} | "
                          f"`{test}` |")
         lines.append("")
     return "\n".join(lines)

@@ -17,9 +17,35 @@ from pathlib import Path
 import pytest
 
 from harness.evidence.runs import list_runs
+from tests.acceptance.matrix import ChainFault
 from tests.acceptance.runner import NOT_THE_OPERATORS, REPO, Run, SharedRuns, harness_demo
 
 WAIT = 120.0
+HERE = "test_chain_worlds.py::"
+CHAIN_MATRIX = [
+    ChainFault("an open incident", "`harness halt --reason ...` after four VERIFIED phases (and a review attested "
+               "before it)", "NEEDS REMEDIATION naming the incident; an Incidents section; the runs and the review "
+               "before it no longer count", HERE + "test_an_incident_after_four_verified_phases_needs_remediation_and_"
+               "is_in_the_log"),
+    ChainFault("a watch cut short", "`harness watch` on a world with an order in the live account, killed (SIGKILL) "
+               "after a failing round", "NEEDS REMEDIATION: the first hour was cut short after recording a failure; "
+               "the older VERIFIED watch does not stand in", HERE + "test_a_watch_killed_after_a_critical_round_is_not_"
+               "replaced_by_an_older_verified_one"),
+    ChainFault("an edited verdict", "a failing first day's verdict.json edited to `TRANSITION VERIFIED` (its "
+               "overall, then every item)", "NEEDS REMEDIATION: the recorded verdict does not match the checks it "
+               "recorded", HERE + "test_a_failing_first_day_whose_verdict_json_says_verified_is_not_believed"),
+    ChainFault("another program named like the bot", "an unrelated `python -m src.main` runs on the machine during "
+               "the demo's preflight", "the embedded world looks at its own stand-in bot: no bot process is running",
+               HERE + "test_the_embedded_world_looks_at_its_own_bot_not_at_the_machines"),
+    ChainFault("attestations before the fact", "at 01:26 ET on the day of the switch, `harness confirm` of the first "
+               "day's items and of the declaration", "each refused in one line: no check ran (or the transition is "
+               "not verified on the real bot); nothing recorded", HERE + "test_attestations_before_the_fact_are_"
+               "refused"),
+    ChainFault("the incident lock from another folder", "`harness halt --bot-dir B` at one desk, `harness switch "
+               "paper --bot-dir B` from another working directory", "the switch is refused until `harness confirm "
+               "incident_resolved --bot-dir B`", HERE + "test_the_incident_lock_binds_the_bot_wherever_the_next_"
+               "command_runs"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,15 @@ def test_every_row_is_asserted_by_a_test_of_its_section():
                 matrix.title(scenario)  # a scenario of features/*.feature, or KeyError
 
 
+def test_every_chain_row_is_asserted_by_a_test_of_its_section():
+    for module, _heading, faults in matrix.chain_rows():
+        tests = importlib.import_module(f"tests.acceptance.{module}")
+        for fault in faults:
+            where, name = fault.test.split("::")
+            assert where == f"{module}.py", fault
+            assert callable(getattr(tests, name, None)), f"{fault.world}: no test {fault.test}"
+
+
 def test_every_world_has_its_own_name_in_its_section():
     for module, _heading, faults in matrix.rows():
         names = [fault.world for fault in faults]
@@ -40,6 +49,6 @@ NO_WORLDS = {"test_usage_errors", "test_no_secret_leaves", "test_verdict", "test
 
 def test_every_acceptance_module_is_in_the_matrix_or_says_it_breaks_no_world():
     modules = {path.stem for path in (matrix.REPO / "tests" / "acceptance").glob("test_*.py")}
-    assert modules - NO_WORLDS == set(matrix.SECTIONS), (
+    assert modules - NO_WORLDS == set(matrix.SECTIONS) | set(matrix.CHAIN_SECTIONS), (
         "a new acceptance module: declare its worlds as MATRIX rows and add it to matrix.SECTIONS, or add it to "
         "NO_WORLDS here")
