@@ -45,6 +45,13 @@ CHAIN_MATRIX = [
                "paper --bot-dir B` from another working directory", "the switch is refused until `harness confirm "
                "incident_resolved --bot-dir B`", HERE + "test_the_incident_lock_binds_the_bot_wherever_the_next_"
                "command_runs"),
+    ChainFault("a preflight after the switch", "`pytest features/ --phase preflight` again after the demo, on a "
+               "paper account holding a position (it fails)", "SUCCESS still: the pre-switch preflight counts; the "
+               "later one is listed as not counted, with why", HERE + "test_a_preflight_run_again_after_the_switch_"
+               "does_not_replace_the_one_before_it"),
+    ChainFault("a first hour of seconds", "`harness watch --for 2s --live-gateway --bot-dir B`", "the first hour is "
+               "open: watched for 0 min, the seed's hour is 60; the log says how long was watched",
+               HERE + "test_a_real_bots_first_hour_watched_for_seconds_cannot_stand_for_the_hour"),
 ]
 
 
@@ -207,3 +214,31 @@ def test_the_incident_lock_binds_the_bot_wherever_the_next_command_runs(tmp_path
     # (no process of this test is the bot; another test of the session may run a `python -m src.main`)
     switched = at(second, "switch", "paper", "--force-market-hours", "--bot-process", f"no-such-bot-{os.getpid()}")
     assert switched.returncode == 0, switched.stderr
+
+
+def test_a_preflight_run_again_after_the_switch_does_not_replace_the_one_before_it(evidence):
+    """After the switch the paper account trades, so a preflight then fails; it is not the pre-switch one."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
+                           "--phase", "preflight", "--evidence-dir", str(evidence)], cwd=REPO,
+                          env=_environ(HARNESS_EMBEDDED_FAULTS="open-positions"), capture_output=True, text=True,
+                          timeout=WAIT)
+    assert done.returncode == 1, done.stdout[-3000:]
+    newest = [run for run in list_runs(evidence) if run.phase == "preflight"][-1]
+    log, _card = report(evidence)
+    assert status(log) == "SUCCESS", log[-2500:]
+    assert re.search(rf"- `{newest.run_id}`: a preflight after the transition run \S+: the preflight that counts is "
+                     "the one before the switch", log)
+
+
+def test_a_real_bots_first_hour_watched_for_seconds_cannot_stand_for_the_hour(tmp_path):
+    from harness.fakes.botdir import make_bot_dir
+
+    bot = make_bot_dir(tmp_path / "bot", git=False)
+    evidence = tmp_path / "evidence"
+    watched = harness("watch", "--for", "2s", "--every", "1s", "--live-gateway", "--bot-dir", str(bot.root),
+                      "--gateway", "127.0.0.1:9", "--timeout", "1", "--evidence-dir", str(evidence))
+    assert watched.returncode in (1, 6), watched.stdout + watched.stderr
+    log, _card = report(evidence)
+    assert re.search(r"first-hour: run \S+ watched the bot for 0 min; the seed's first hour is 60 minutes at the "
+                     r"desk: `harness watch --for 1h`", log), log[-2500:]
+    assert re.search(r"\*\*Watched:\*\* \d s \(shorter than the seed's hour\)", log)
