@@ -7,6 +7,7 @@ directory that is half-written, malformed or unreadable: it is skipped (listing)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import clock
-from harness.evidence.jsonfiles import write_json_atomic
+from harness.evidence.jsonfiles import exclusive, write_json_atomic
 
 RUNS_DIR = "runs"
 RUN_FILE = "run.json"
@@ -26,6 +27,9 @@ LIVE_ACCOUNT_FILE = "live-account.json"
 WATCH_ROUNDS_FILE = "watch-rounds.jsonl"
 ALLURE_RESULTS_DIR = "allure-results"
 PHASES = ("preflight", "transition", "first-hour", "first-day", "rollback")
+HISTORY_FILE = "history.jsonl"  # in runs/: one line per finished run, append-only
+FILES = "files"  # run.json and the history: the fingerprints of the run's files
+FINGERPRINTED = (VERDICT_FILE, EVIDENCE_GLOB, WATCH_ROUNDS_FILE)
 CLOCK_OFFSET = "clock_offset_seconds"  # run.json: the pinned clock's distance from the system's, when pinned
 MAX_SUFFIX = 1000  # run ids taken in the same second before giving up
 
@@ -76,7 +80,9 @@ def new_run_dir(evidence_dir: Path, phase: str, world: str, started: datetime | 
 
 
 def finish_run(run_dir: Path, **fields: Any) -> None:
-    """Add `finished_at` (now, UTC) and `fields` to the run's run.json. Raises OSError when it cannot be written."""
+    """Add `finished_at` (now, UTC), `fields` and the fingerprints of the run's files to its run.json, and append
+    the same to the evidence directory's history (runs/history.jsonl), which a later edit of those files cannot
+    match. Raises OSError when it cannot be written."""
     source = Path(run_dir) / RUN_FILE
     try:
         body = json.loads(source.read_text(encoding="utf-8"))
@@ -86,7 +92,34 @@ def finish_run(run_dir: Path, **fields: Any) -> None:
         body = {}
     body.update(fields)
     body["finished_at"] = _iso(clock.now())
+    body[FILES] = fingerprints(run_dir)
     write_json_atomic(source, body)
+    entry = {"run_id": body.get("run_id") or Path(run_dir).name, "phase": body.get("phase"),
+             "finished_at": body["finished_at"], FILES: body[FILES]}
+    history_file = Path(run_dir).parent / HISTORY_FILE
+    with exclusive(history_file), history_file.open("a", encoding="utf-8", newline="\n") as out:
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def fingerprints(run_dir: Path) -> dict[str, str]:
+    """SHA-256 of each file a run's verdict is judged from (its verdict, its checks' rows, a watch's rounds)."""
+    found: dict[str, str] = {}
+    for pattern in FINGERPRINTED:
+        for path in sorted(Path(run_dir).glob(pattern)):
+            try:
+                found[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                continue
+    return found
+
+
+def history(evidence_dir: Path) -> dict[str, dict[str, Any]]:
+    """run id -> what the history recorded when it finished (its phase, end and files' fingerprints)."""
+    recorded: dict[str, dict[str, Any]] = {}
+    for row in _read_jsonl(Path(evidence_dir) / RUNS_DIR / HISTORY_FILE):
+        if isinstance(row.get("run_id"), str) and isinstance(row.get(FILES), dict):
+            recorded[row["run_id"]] = row
+    return recorded
 
 
 def _read_json(path: Path) -> Any:
@@ -136,6 +169,9 @@ class RunRecord:
         """How far the run's clock was from the system's (ms; 0 unless the embedded world's clock was pinned)."""
         value = self.info.get(CLOCK_OFFSET)
         return float(value) * 1000 if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+    def fingerprints(self) -> dict[str, str]:
+        return fingerprints(self.path)
 
     def verdict(self) -> dict[str, Any] | None:
         body = _read_json(self.path / VERDICT_FILE)

@@ -119,12 +119,12 @@ def run(settings, args: argparse.Namespace) -> int:
         print(f"Allure ready: {cli} (run by {node.describe()})")
         return 0
     from harness.actions import attest
-    from harness.evidence.runs import list_runs
+    from harness.evidence.runs import history, list_runs
     from harness.verdict.transition import judge_chain
 
     evidence_dir = Path(settings.evidence_dir)
     recorded = list_runs(evidence_dir)
-    chain = judge_chain(recorded, *_incidents(evidence_dir, settings.env_file))
+    chain = judge_chain(recorded, *_incidents(evidence_dir, settings.env_file), history=history(evidence_dir))
     if not recorded:
         raise Refused(FIRST_RUN.format(where=evidence_dir / "runs", evidence=evidence_dir))
     github_target = _github_target(args)

@@ -80,12 +80,12 @@ def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
     if entry is not None and entry.manual and item not in NEEDS_VERIFIED_TRANSITION:
         return None
     from harness.actions import attest, incident
-    from harness.evidence.runs import list_runs
+    from harness.evidence.runs import history, list_runs
     from harness.verdict.outcome import SUCCESS, outcome
     from harness.verdict.transition import judge_chain
 
     records, problem = incident.history(evidence_dir)
-    chain = judge_chain(list_runs(evidence_dir), records, problem)
+    chain = judge_chain(list_runs(evidence_dir), records, problem, history(evidence_dir))
     if item in NEEDS_VERIFIED_TRANSITION:
         locked = incident.lock_reason(evidence_dir)
         if locked:

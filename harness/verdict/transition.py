@@ -61,6 +61,7 @@ class RunView(Protocol):
     def verdict(self) -> dict | None: ...
     def rows(self) -> list[dict]: ...
     def watch_rounds(self) -> list[dict]: ...
+    def fingerprints(self) -> dict[str, str]: ...
 
 
 class IncidentView(Protocol):
@@ -178,10 +179,13 @@ def disagreement(run: RunView) -> str | None:
 
 
 def judge_chain(runs: Sequence[RunView], incidents: Sequence[IncidentView] = (),
-                incident_problem: str | None = None) -> Chain:
-    """The chain of the transition recorded in `runs` (any order; finished or not)."""
+                incident_problem: str | None = None, history: Mapping[str, Mapping[str, Any]] | None = None
+                ) -> Chain:
+    """The chain of the transition recorded in `runs` (any order; finished or not); `history`: what the evidence
+    directory's history recorded of each run as it finished (harness.evidence.runs.history), to tell a file edited
+    or a run removed since."""
     ordered = sorted(runs, key=lambda run: (instant(run.started_at) or _UNDATED, run.run_id))
-    failed: list[str] = []
+    failed: list[str] = _against_history(ordered, history or {})
     open_: list[str] = []
     aside: list[tuple[str, str]] = []
     last_incident = _last_incident(incidents)
@@ -210,6 +214,28 @@ def judge_chain(runs: Sequence[RunView], incidents: Sequence[IncidentView] = (),
     watched = _first_hour(chosen.get("first-hour"), open_)
     return Chain(dict(chosen), tuple(failed), tuple(open_), tuple(aside), frozenset(cut_short), frozenset(edited),
                  tuple(incidents), watched, last_incident)
+
+
+def _against_history(runs: Sequence[RunView], history: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What no longer matches the history: a run's file changed since it finished, a finished run gone."""
+    found = []
+    present = {run.run_id for run in runs}
+    for run in runs:
+        recorded = history.get(run.run_id)
+        if recorded is None or not run.finished_at:
+            continue
+        now, then = run.fingerprints(), recorded.get("files") or {}
+        changed = sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+        if changed:
+            found.append(f"{run.phase}: {', '.join(changed)} of run {run.run_id} changed after the run finished "
+                         "(the evidence directory's history recorded other contents): edited or corrupt; run the "
+                         f"{run.phase} phase again")
+    for run_id, recorded in sorted(history.items()):
+        if run_id not in present:
+            found.append(f"{recorded.get('phase') or 'a phase'}: run {run_id}, which finished at "
+                         f"{recorded.get('finished_at')}, is gone from the evidence directory (its history keeps "
+                         "it): restore it, or start the transition's evidence again in a new directory")
+    return found
 
 
 def _first_line(text: str, limit: int = 200) -> str:

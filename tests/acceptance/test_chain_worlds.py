@@ -52,6 +52,10 @@ CHAIN_MATRIX = [
     ChainFault("a first hour of seconds", "`harness watch --for 2s --live-gateway --bot-dir B`", "the first hour is "
                "open: watched for 0 min, the seed's hour is 60; the log says how long was watched",
                HERE + "test_a_real_bots_first_hour_watched_for_seconds_cannot_stand_for_the_hour"),
+    ChainFault("a failing run removed", "a failing first day's run directory deleted, so that an older VERIFIED "
+               "one is the newest again", "NEEDS REMEDIATION: the evidence directory's history still lists the run "
+               "that finished, and names it gone", HERE + "test_a_failing_run_removed_from_the_evidence_is_not_"
+               "forgotten"),
 ]
 
 
@@ -242,3 +246,19 @@ def test_a_real_bots_first_hour_watched_for_seconds_cannot_stand_for_the_hour(tm
     assert re.search(r"first-hour: run \S+ watched the bot for 0 min; the seed's first hour is 60 minutes at the "
                      r"desk: `harness watch --for 1h`", log), log[-2500:]
     assert re.search(r"\*\*Watched:\*\* \d s \(shorter than the seed's hour\)", log)
+
+
+def test_a_failing_run_removed_from_the_evidence_is_not_forgotten(evidence):
+    """The adversary's other edit: delete the failing first-day run, so that the demo's older VERIFIED one is
+    the newest again. The evidence directory's history still lists the run that finished."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
+                           "--phase", "first-day", "--evidence-dir", str(evidence)], cwd=REPO,
+                          env=_environ(HARNESS_EMBEDDED_FAULTS="first-day-crash-at-noon"), capture_output=True,
+                          text=True, timeout=WAIT * 2)
+    assert done.returncode == 1, done.stdout[-3000:]
+    newest = [run for run in list_runs(evidence) if run.phase == "first-day"][-1]
+    shutil.rmtree(newest.path)
+    log, card = report(evidence)
+    assert status(log) == "NEEDS REMEDIATION", log[-2500:]
+    assert f"first-day: run {newest.run_id}, which finished at" in log and "is gone from the evidence" in log
+    assert "❌" in card.splitlines()[0]

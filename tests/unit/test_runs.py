@@ -164,3 +164,16 @@ def test_the_first_hour_ends_when_a_watch_of_this_bot_ended(tmp_path: Path) -> N
     assert runs.first_hour_ends(evidence, bot) == (started + timedelta(minutes=60), started + timedelta(minutes=80))
     assert runs.first_hour_ends(evidence, tmp_path / "no-such-bot") == ()
     assert runs.first_hour_ends(evidence, None) == ()
+
+
+def test_a_finished_run_is_fingerprinted_in_run_json_and_in_the_history(tmp_path: Path) -> None:
+    run_dir = new_run_dir(tmp_path, "transition", "live")
+    (run_dir / "verdict.json").write_text('{"items": []}', encoding="utf-8")
+    (run_dir / "evidence-gw0.jsonl").write_text('{"nodeid": "a"}\n', encoding="utf-8")
+    (run_dir / "paper-account.json").write_text("{}", encoding="utf-8")  # facts shown, not judged from
+    finish_run(run_dir)
+    record = read_run(run_dir)
+    assert set(record.info["files"]) == {"verdict.json", "evidence-gw0.jsonl"}
+    assert runs.history(tmp_path)[record.run_id]["files"] == record.fingerprints() == record.info["files"]
+    (run_dir / "verdict.json").write_text('{"items": [], "overall": "TRANSITION VERIFIED"}', encoding="utf-8")
+    assert record.fingerprints()["verdict.json"] != runs.history(tmp_path)[record.run_id]["files"]["verdict.json"]

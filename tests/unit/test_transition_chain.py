@@ -168,3 +168,26 @@ def test_earlier_attempts_stay_in_the_story_with_their_verdicts():
     assert (failed_first.run_id, f"an earlier attempt (NEEDS REMEDIATION); run {record[1].run_id} stands for the "
             "transition phase") in chain.set_aside
     assert status_of([*record, failed_first])[0] == SUCCESS  # remedied: the newer run verified it
+
+
+def test_a_file_changed_after_its_run_finished_or_a_run_removed_needs_remediation():
+    record = clean_record()
+    for each in record:
+        each.fingerprints = lambda: {"verdict.json": "a", "evidence.jsonl": "b"}
+    history = {each.run_id: {"phase": each.phase, "finished_at": each.finished_at,
+                             "files": {"verdict.json": "a", "evidence.jsonl": "b"}} for each in record}
+    assert status_of_history(record, history)[0] == SUCCESS
+    record[3].fingerprints = lambda: {"verdict.json": "edited", "evidence.jsonl": "b"}
+    status, failed, _ = status_of_history(record, history)
+    assert status == NEEDS_REMEDIATION
+    assert f"first-day: verdict.json of run {record[3].run_id} changed after the run finished" in failed[0]
+    gone = record[:3]
+    status, failed, _ = status_of_history(gone, history)
+    assert status == NEEDS_REMEDIATION and f"run {record[3].run_id}, which finished at" in failed[0]
+    assert "is gone from the evidence directory" in failed[0]
+
+
+def status_of_history(runs, history):
+    chain = judge_chain(runs, (), None, history)
+    result = outcome(chain.runs, {}, chain)
+    return result.status, result.failed, result.open
