@@ -79,9 +79,10 @@ HARD_DAYS = {  # id: (the demo's now, the switch's evening it must tell, the fir
     "presidents-day-holiday-monday": ("2027-02-17T08:00:00-05:00", "2027-02-12", "2027-02-16"),
     # The switch in summer time (EDT), the first day in winter time (EST): DST ended on Sunday 2026-11-01.
     "fall-dst-change-week": ("2026-11-03T10:00:00-05:00", "2026-10-30", "2026-11-02"),
-    # The switch on New Year's Eve, New Year's Day a Friday holiday, the first day in the next year.
-    "the-years-end": ("2027-01-05T08:00:00-05:00", "2026-12-31", "2027-01-04"),
 }
+# The first day alone, pinned (a whole demo costs five times as much): the switch on New Year's Eve, New Year's Day
+# a Friday holiday, the first day in the next year.
+YEARS_END = ("2027-01-05T08:00:00-05:00", "2026-12-31", "2027-01-04")
 
 
 @pytest.fixture(scope="module", params=sorted(HARD_DAYS))
@@ -90,6 +91,16 @@ def pinned_demo(request, shared_runs: SharedRuns) -> tuple[Run, str, str]:
     run = shared_runs.made(f"the demo on {request.param}",
                            lambda root: harness_demo(root, env={"HARNESS_EMBEDDED_NOW": now}))
     return run, switch_day, first_day
+
+
+def test_the_first_day_across_the_years_end_is_verified_on_its_dates(shared_runs: SharedRuns):
+    now, switch_day, first_day = YEARS_END
+    run = shared_runs.features("the first day across the year's end", "--phase", "first-day",
+                               env={"HARNESS_EMBEDDED_NOW": now})
+    assert run.code == 0 and not run.failed() and not run.skipped(), run.output[-4000:]
+    rows = [json.loads(line) for line in (run.evidence / "evidence.jsonl").read_text(encoding="utf-8").splitlines()]
+    facts = next(record["facts"] for row in rows for record in row["records"] if record["name"] == "first day")
+    assert facts["first trading day"] == first_day and facts["switch"]["timestamp"].startswith(switch_day)
 
 
 def test_the_demo_on_a_hard_day_exits_0_with_success_and_that_days_dates(pinned_demo):
