@@ -16,7 +16,9 @@ From every run recorded (finished or not, oldest first), the incidents and the a
 * a finished run's recorded verdict must agree with the checks it recorded (an item is VERIFIED only when its
   checks passed, every failure is FAILED); a verdict that does not is named as edited or corrupt;
 * the first hour of a real bot was watched for at least 60 minutes (a shorter watch is fine for trying, but
-  cannot stand for the seed's hour).
+  cannot stand for the seed's hour);
+* nothing is too old to count: the preflight began at most 24 hours before the transition run, the first hour at
+  most 24 hours after it.
 
 Pure: the runs are read by the caller (harness.evidence.runs), nothing here opens a file.
 """
@@ -37,6 +39,7 @@ EMBEDDED_WORLD = "embedded"
 PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
 REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
 FIRST_HOUR = timedelta(minutes=60)  # the seed: "Keep bot running manually for 1 hour"
+TIMELY = timedelta(hours=24)  # the preflight before the switch, and the first hour after it, are that close to it
 PHASE_RUN_COMMANDS = {
     "preflight": "pytest features/ --phase preflight",
     "transition": "pytest features/ --phase transition",
@@ -211,6 +214,7 @@ def judge_chain(runs: Sequence[RunView], incidents: Sequence[IncidentView] = (),
             edited.add(run.run_id)
             failed.append(f"{phase}: the recorded verdict of run {run.run_id} does not match the checks it recorded "
                           f"({contradiction}): it was edited or is corrupt; run the {phase} phase again")
+    _timely(chosen, open_)
     watched = _first_hour(chosen.get("first-hour"), open_)
     return Chain(dict(chosen), tuple(failed), tuple(open_), tuple(aside), frozenset(cut_short), frozenset(edited),
                  tuple(incidents), watched, last_incident)
@@ -340,6 +344,28 @@ def _choose(runs: list, aside: list[tuple[str, str]]) -> dict[str, Any]:
             f"it is not in the order the procedure asks for ({PHASE_RUN_COMMANDS.get(run.phase, run.phase)})"
         aside.append((run.run_id, f"an earlier attempt ({verdict}); {instead}"))
     return chosen
+
+
+def _timely(chosen: Mapping[str, Any], open_: list[str]) -> None:
+    """Nothing too old to count: the preflight just before the switch, the first hour just after it."""
+    transition, preflight, first_hour = (chosen.get(p) for p in ("transition", "preflight", "first-hour"))
+    switch = instant(transition.started_at) if transition is not None else None
+    if switch is None:
+        return
+    before = instant(preflight.started_at) if preflight is not None else None
+    if before is not None and switch - before > TIMELY:
+        open_.append(f"preflight: run {preflight.run_id} was {_hours(switch - before)} before the transition run "
+                     f"{transition.run_id}: what it saw (the bot stopped, no position) is too old to stand for the "
+                     f"switch; run the preflight again just before switching (`{PHASE_RUN_COMMANDS['preflight']}`)")
+    after = instant(first_hour.started_at) if first_hour is not None else None
+    if after is not None and after - switch > TIMELY:
+        open_.append(f"first-hour: run {first_hour.run_id} began {_hours(after - switch)} after the transition run "
+                     f"{transition.run_id}: the first hour is the one right after the restart")
+
+
+def _hours(length: timedelta) -> str:
+    hours = length.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
 
 
 def _first_hour(run, open_: list[str]) -> timedelta | None:

@@ -191,3 +191,14 @@ def status_of_history(runs, history):
     chain = judge_chain(runs, (), None, history)
     result = outcome(chain.runs, {}, chain)
     return result.status, result.failed, result.open
+
+
+def test_a_preflight_days_before_or_a_first_hour_days_after_is_too_old_to_count():
+    record = clean_record()
+    record[0] = run("preflight", -3 * 24 * 60)
+    status, _failed, open_ = status_of(record)
+    assert status == "INCOMPLETE" and "was 3 days before the transition run" in open_[0]
+    record = clean_record()
+    record[2] = run("first-hour", 30 * 60, lasted=61)
+    status, _failed, open_ = status_of(record)
+    assert status == "INCOMPLETE" and "began 30 h after the transition run" in open_[0]
