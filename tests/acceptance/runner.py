@@ -40,6 +40,7 @@ class Run:
     outcomes: dict[str, Outcome]
     output: str
     root: Path  # the run's folder: junit.xml, and evidence/ when the run was given --evidence-dir ROOT/evidence
+    evidence_dir: Path | None = None  # where the run's evidence is, when not ROOT/evidence
 
     def failed(self) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.outcome in ("failed", "error")}
@@ -52,7 +53,7 @@ class Run:
 
     @property
     def evidence(self) -> Path:
-        return self.root / "evidence"
+        return self.evidence_dir or self.root / "evidence"
 
     def notes(self, scenario_test: str) -> list[str]:
         """The notes the scenario recorded in evidence.jsonl (what a passing check saw)."""
@@ -145,7 +146,7 @@ class SharedRuns:
         root.mkdir()
         try:
             run = make(root)
-            body = {"code": run.code, "output": run.output, "root": str(run.root),
+            body = {"code": run.code, "output": run.output, "root": str(run.root), "evidence": str(run.evidence),
                     "outcomes": {name: [o.outcome, o.message] for name, o in run.outcomes.items()}}
         except BaseException as exc:  # the workers waiting for this run must not wait out WAIT
             body = {"error": f"{type(exc).__name__}: {exc}"}
@@ -166,21 +167,32 @@ class SharedRuns:
         if "error" in body:
             raise RuntimeError(f"{name}: the worker making this run failed: {body['error']}")
         outcomes = {test: Outcome(outcome, message) for test, (outcome, message) in body["outcomes"].items()}
-        return Run(body["code"], outcomes, body["output"], Path(body["root"]))
+        return Run(body["code"], outcomes, body["output"], Path(body["root"]), Path(body["evidence"]))
 
 
 def harness_demo(root: Path, timeout: float = 900, env: Mapping[str, str] | None = None) -> Run:
     """The README's demo, `harness demo --evidence-dir ROOT/evidence`, in a subprocess (with `env` added, e.g. a
     pinned clock); its outcomes are the scenarios of the latest run of each phase, read back from the evidence it
     recorded."""
+    return _demo(root, ["--evidence-dir", str(root / "evidence")], REPO, root / "evidence", timeout, env)
+
+
+def harness_demo_as_written(root: Path, timeout: float = 900) -> Run:
+    """The README's demo exactly as written, `harness demo` with no option, run from the folder ROOT (as a
+    newcomer's working directory): its evidence goes where the demo puts it by default, ROOT/reports/demo."""
+    return _demo(root, [], root, root / "reports" / "demo", timeout, None)
+
+
+def _demo(root: Path, args: list[str], cwd: Path, evidence: Path, timeout: float,
+          env: Mapping[str, str] | None) -> Run:
     from harness.evidence.runs import latest_runs
 
-    evidence = root / "evidence"
     # HARNESS_TOOLS_CACHE may point at the Allure install the rest of the session uses.
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_") or k == "HARNESS_TOOLS_CACHE"}
     environ.update(env or {})
-    result = subprocess.run([sys.executable, "-m", "harness.cli", "demo", "--evidence-dir", str(evidence)],
-                            cwd=REPO, env=environ, capture_output=True, text=True, timeout=timeout)
+    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, "-m", "harness.cli", "demo", *args], cwd=cwd, env=environ,
+                            capture_output=True, text=True, timeout=timeout)
     outcomes = {f"{phase}::{row['scenario']}": Outcome(row["outcome"], row.get("message") or "")
                 for phase, run in latest_runs(evidence).items() for row in run.rows()}
-    return Run(result.returncode, outcomes, result.stdout + result.stderr, root)
+    return Run(result.returncode, outcomes, result.stdout + result.stderr, root, evidence)

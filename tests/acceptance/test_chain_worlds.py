@@ -18,7 +18,7 @@ import pytest
 
 from harness.evidence.runs import list_runs
 from tests.acceptance.matrix import ChainFault
-from tests.acceptance.runner import NOT_THE_OPERATORS, REPO, Run, SharedRuns, harness_demo
+from tests.acceptance.runner import NOT_THE_OPERATORS, REPO, Run, SharedRuns, harness_demo_as_written
 
 WAIT = 120.0
 HERE = "test_chain_worlds.py::"
@@ -56,12 +56,19 @@ CHAIN_MATRIX = [
                "one is the newest again", "NEEDS REMEDIATION: the evidence directory's history still lists the run "
                "that finished, and names it gone", HERE + "test_a_failing_run_removed_from_the_evidence_is_not_"
                "forgotten"),
+    ChainFault("the demo beside a real bot", "`harness demo` as the README writes it, then in the same folder "
+               "`harness snapshot --bot-dir B`, one `harness confirm`, the preflight on B", "the demo operator's "
+               "Step 0 attestations are not B's: the demo keeps its evidence in reports/demo/",
+               HERE + "test_the_demos_attestations_never_count_for_a_real_bot_in_the_same_folder"),
+    ChainFault("concurrent writers", "twelve `harness confirm` at once on one evidence directory", "twelve "
+               "attestations kept (each append holds the log's lock)",
+               HERE + "test_twelve_concurrent_confirms_keep_twelve_attestations"),
 ]
 
 
 @pytest.fixture(scope="module")
 def demo(shared_runs: SharedRuns) -> Run:
-    return shared_runs.made("the README's demo", harness_demo)
+    return shared_runs.made("the README's demo", harness_demo_as_written)
 
 
 @pytest.fixture
@@ -262,3 +269,38 @@ def test_a_failing_run_removed_from_the_evidence_is_not_forgotten(evidence):
     assert status(log) == "NEEDS REMEDIATION", log[-2500:]
     assert f"first-day: run {newest.run_id}, which finished at" in log and "is gone from the evidence" in log
     assert "❌" in card.splitlines()[0]
+
+
+def test_the_demos_attestations_never_count_for_a_real_bot_in_the_same_folder(demo, tmp_path):
+    """`harness demo` as the README writes it, then in the same folder with the default evidence directory:
+    `harness snapshot --bot-dir B`, one `harness confirm`, the README's preflight line (on B, no gateway): the
+    demo operator's Step 0 attestations are not B's."""
+    from harness.fakes.botdir import make_bot_dir
+
+    desk = demo.root
+    bot = make_bot_dir(tmp_path / "bot", switch=False, git=False)
+
+    def here(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", *args], cwd=desk, env=_environ(PYTHONPATH=str(REPO)),
+                              capture_output=True, text=True, timeout=WAIT)
+
+    assert here("harness.cli", "snapshot", "--bot-dir", str(bot.root), "--replace").returncode == 0
+    assert here("harness.cli", "confirm", "pre_operator_authorized", "--by", "Ann").returncode == 0
+    preflight = here("pytest", str(REPO / "features"), "-p", "no:cacheprovider", *NOT_THE_OPERATORS, "-c",
+                     str(REPO / "pyproject.toml"), "--rootdir", str(REPO), "--phase", "preflight", "--bot-dir",
+                     str(bot.root))
+    assert "demo operator" not in preflight.stdout, preflight.stdout[-3000:]
+    assert "attested by Ann" in preflight.stdout
+    assert preflight.returncode == 6, preflight.stdout[-3000:]  # Task 4.2's approval: still a person's to attest
+    assert re.search(r"pre_task_4_2_approved\s+OPERATOR TO CONFIRM", preflight.stdout)
+
+
+def test_twelve_concurrent_confirms_keep_twelve_attestations(tmp_path):
+    evidence = tmp_path / "evidence"
+    confirms = [subprocess.Popen([sys.executable, "-m", "harness.cli", "confirm", "pre_stability_criteria", "--by",
+                                  f"writer {n}", "--evidence-dir", str(evidence)], cwd=REPO, env=_environ(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for n in range(12)]
+    for confirm in confirms:
+        assert confirm.wait(timeout=WAIT) == 0, confirm.stderr.read()
+    kept = json.loads((evidence / "attestations.json").read_text(encoding="utf-8"))["attestations"]
+    assert sorted(row["by"] for row in kept) == sorted(f"writer {n}" for n in range(12))

@@ -14,7 +14,7 @@ import pytest
 
 from harness.evidence.runs import latest_runs
 from harness.probes.market import NEW_YORK
-from tests.acceptance.runner import Run, SharedRuns, harness_demo
+from tests.acceptance.runner import Run, SharedRuns, harness_demo, harness_demo_as_written
 from tests.acceptance.test_report_html import _chromium, _embedded_data, read_report
 
 PHASES = ("preflight", "transition", "first-hour", "first-day")
@@ -24,7 +24,7 @@ WEBHOOK_TOKEN = re.compile(r"api/webhooks/\d+/[A-Za-z0-9_-]{16,}")
 
 @pytest.fixture(scope="module")
 def demo(shared_runs: SharedRuns) -> Run:
-    return shared_runs.made("the README's demo", harness_demo)
+    return shared_runs.made("the README's demo", harness_demo_as_written)
 
 
 def test_the_demo_exits_0_and_says_where_its_report_and_log_are(demo):

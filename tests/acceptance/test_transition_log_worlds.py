@@ -15,7 +15,7 @@ from harness.actions import attest
 from harness.evidence import runs as run_files
 from harness.fakes.embedded import FAULTS_VARIABLE
 from harness.report import board_card, transition_log
-from tests.acceptance.runner import Run, SharedRuns, harness_demo
+from tests.acceptance.runner import Run, SharedRuns, harness_demo_as_written
 from tests.acceptance.test_order_worlds import ROUTING
 from tests.acceptance.test_startup_worlds import STARTUP_FEATURE
 
@@ -30,7 +30,7 @@ GATEWAY_BOXES = ("IBKR paper trading account accessible", "Zero open positions i
 def clean(shared_runs: SharedRuns) -> Run:
     """The README's demo: the three attestations, preflight, transition, a compressed first hour (harness watch)
     and first day, and harness report, into one evidence directory, as the operator runs them."""
-    return shared_runs.made("the README's demo", harness_demo)
+    return shared_runs.made("the README's demo", harness_demo_as_written)
 
 
 def status(text: str) -> str:
