@@ -29,7 +29,8 @@ USES: dict[str, frozenset[str]] = {
     "snapshot": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir"}),
     "switch": frozenset({"bot_dir", "bot_env", "baseline", "evidence_dir", "bot_process"}),
     "confirm": frozenset({"evidence_dir", "bot_dir", "bot_env"}),
-    "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout"}),
+    "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout",
+                       "live_gateway_port"}),
     "demo": frozenset({"evidence_dir"}),
     "report": frozenset({"bot_dir", "bot_env", "evidence_dir", "transition_log", "timeout"}),
     # The watch re-runs the monitoring checks: it reads what `pytest features/` reads.
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     halt.add_argument("--confirm-account", action="append", default=[], metavar="ACCOUNT",
                       help="on a gateway logged into a LIVE account: its full id, typed by you (once per live "
                       "account); the halt then only cancels orders there")
+    halt.add_argument("--pid", type=int, default=None,
+                      help="the bot's process, when several match --bot-process (they are listed) or it runs outside "
+                      "--bot-dir")
     halt.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                       help="how long the cancelled orders may take to go (default 30)")
 
@@ -213,7 +217,7 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
     if not args.force_market_hours:
         _refuse_if_market_open()
     if not args.force_running_bot:
-        _refuse_if_bot_running(settings.bot_process)
+        _refuse_if_bot_running(settings.bot_process, env_path.parent)
     _baseline_before_switch(settings, env_path, args.mode)
     try:
         backup = apply_switch(plan)
@@ -264,14 +268,17 @@ def _refuse_if_market_open() -> None:
         )
 
 
-def _refuse_if_bot_running(pattern: str) -> None:
+def _refuse_if_bot_running(pattern: str, bot_dir: Path | None) -> None:
     from harness.probes.processes import find_bot_processes
 
-    facts = find_bot_processes(pattern)
-    if facts.matches:
-        pids = ", ".join(str(p.pid) for p in facts.matches)
-        raise Refused(f"the bot looks alive (process {pids} matches {pattern!r}): stop it first, or use "
-                      "--force-running-bot")
+    facts = find_bot_processes(pattern, bot_dir)
+    if facts.bots:
+        raise Refused(f"the bot looks alive ({'; '.join(p.describe() for p in facts.bots)}, matching {pattern!r}): "
+                      "stop it first, or use --force-running-bot")
+    if facts.hidden_python:
+        raise Refused(f"Python process(es) {', '.join(map(str, facts.hidden_python))} hide their command line from "
+                      "this user: any may be the bot; run as the bot's user or as administrator, or use "
+                      "--force-running-bot once you have seen the bot stopped")
 
 
 def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
@@ -346,7 +353,9 @@ def cmd_halt(settings: Settings, args: argparse.Namespace) -> int:
             env_values = dict(facts.values)
     request = HaltRequest(settings.gateway.host, settings.gateway.port, settings.client_id + HALT_CLIENT_ID_OFFSET,
                           env_values, settings.bot_process, tuple(args.confirm_account), args.drill, args.wait,
-                          settings.timeout, say=_say)
+                          settings.timeout, say=_say, live_port=settings.live_gateway_port,
+                          bot_dir=settings.bot_dir or (settings.env_file.parent if settings.env_file else None),
+                          pid=args.pid)
     return _halt_and_record(settings.evidence_dir, request, args.reason, settings.env_file)
 
 
@@ -400,8 +409,13 @@ def _halt_and_record(evidence_dir: Path, request, reason: str, env_file: Path | 
             recorded, kept = f"{recorded}; NOT in the bot's own log beside {env_file}: {exc}", False
     if result.refused:
         raise Refused(f"{result.refused}. Nothing was done; {recorded}")
-    where = "LIVE" if result.live else "paper"
-    print(f"{kind.upper()} on the {where} gateway {result.gateway} ({', '.join(result.accounts)}): {result.outcome}")
+    print(f"{kind.upper()}: {result.outcome}")
+    for warning in result.warnings:
+        print(f"  {warning}")
+    for gateway in result.gateways:
+        where = "LIVE" if gateway.live else "paper" if gateway.accounts else "unread"
+        accounts = f" ({', '.join(gateway.accounts)})" if gateway.accounts else ""
+        print(f"  {where} gateway {gateway.gateway}{accounts}, from {gateway.why}: {gateway.outcome}")
     for order in result.open_before:
         print(f"  was open: {order}")
     for line in result.done:

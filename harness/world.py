@@ -37,6 +37,8 @@ class World:
     bot_output: Path | None = None  # the stand-in bot's stdout/stderr, kept as evidence
     bot_environ: Path | None = None  # a dump of the environment the bot runs with
     bot_process: str = ""  # text in the bot's command line: how `harness halt` finds the process to stop
+    # Where the bot's process runs (a match elsewhere is another program); None: any match is the bot's.
+    process_dir: Path | None = None
     scheduler_task: str | None = None  # the task that starts the bot: a name (schtasks) or an exported XML file
     notes: list[str] = field(default_factory=list)
 
@@ -116,6 +118,7 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
             discord_token=Secret.of(settings.discord_token, DISCORD_TOKEN_NAME) if live else None,
             bot_environ=settings.bot_environ,
             bot_process=settings.bot_process,
+            process_dir=settings.bot_dir or (settings.env_file.parent if settings.env_file is not None else None),
             scheduler_task=settings.scheduler_task,
         )
         return
@@ -127,6 +130,7 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
 
         settings = replace(settings, bot_log_tz=MACHINE_ZONE,
                            sources={**settings.sources, "bot_log_tz": "the embedded world's machine"})
+    explicit_process = settings.sources.get("bot_process", "default") != "default"
     with embedded_world(scratch, phase=settings.phase, environ=environ, autostart_at=settings.autostart_at,
                         gateway_restart=settings.gateway_restart) as fake:
         yield World(
@@ -144,9 +148,10 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
             discord_token=Secret.of(fake.discord.bot_token, DISCORD_TOKEN_NAME),
             bot_output=fake.bot_stdout,
             bot_environ=settings.bot_environ or fake.bot_environ,
-            # The stand-in bot's command line names its directory; a --bot-process given on purpose wins.
-            bot_process=settings.bot_process if "bot_process" in settings.sources and
-            settings.sources["bot_process"] != "default" else str(fake.bot.root),
+            # The stand-in bot's command line names its directory; a --bot-process given on purpose wins (and then
+            # names the bot wherever it runs).
+            bot_process=settings.bot_process if explicit_process else str(fake.bot.root),
+            process_dir=None if explicit_process else fake.bot.root,
             scheduler_task=settings.scheduler_task or str(fake.scheduled_task),
             notes=["embedded world: fake IB Gateways (paper 4002, live 4001) and a fake Discord on "
                    f"{fake.host}; {_EMBEDDED_BOT.get(settings.phase, _EMBEDDED_BOT['transition'])}"],

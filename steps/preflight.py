@@ -36,9 +36,11 @@ def outside_session(shutdown) -> None:
 def bot_not_running(world, evidence) -> None:
     # The world's own bot (the embedded world: its stand-in bot), never another program that --bot-process's
     # default would match.
-    facts = processes.find_bot_processes(world.bot_process or world.settings.bot_process)
+    facts = processes.find_bot_processes(world.bot_process or world.settings.bot_process, world.process_dir)
     evidence.record("bot processes", facts)
-    checks.check_bot_not_running(facts)
+    note = checks.check_bot_not_running(facts)
+    if note:
+        evidence.note(note)
 
 
 @given("the paper gateway as the harness sees it", target_fixture="paper")

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.probes.processes import BotProcess, find_bot_processes
 
 KILL_WAIT = 5.0
+BY_HAND = "Task Manager -> End Task on Windows; kill PID elsewhere"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +29,19 @@ class StopResult:
     killed: tuple[int, ...] = ()  # pids that ignored the request to stop and were killed
     failed: tuple[str, ...] = ()  # "pid N: why", for processes still running
     hidden: int = 0  # processes whose command line this user may not read
+    hidden_python: tuple[int, ...] = ()  # ... Python interpreters among them: each could be the bot
+    elsewhere: tuple[BotProcess, ...] = ()  # matched, outside the bot's directory: shown, never stopped
+    ambiguous: tuple[BotProcess, ...] = ()  # several matched and nothing said which is the bot: none stopped
+    hard_kill: bool = os.name == "nt"  # Windows: terminate is TerminateProcess, the bot logs no shutdown
 
     @property
     def found_none(self) -> bool:
-        return self.looked and not self.stopped and not self.failed
+        return self.looked and not self.stopped and not self.failed and not self.ambiguous
+
+    @property
+    def seen_stopped(self) -> bool:
+        """The bot was found and is seen stopped: the one state in which a halt may call its bot part done."""
+        return self.looked and bool(self.stopped) and not self.failed and not self.ambiguous
 
     @property
     def done(self) -> tuple[str, ...]:
@@ -39,14 +50,27 @@ class StopResult:
 
     @property
     def left(self) -> tuple[str, ...]:
-        by_hand = "stop the bot by hand (Task Manager -> End Task)"
+        by_hand = f"stop the bot by hand ({BY_HAND})"
         if not self.looked:
             return (f"{by_hand}: the processes could not be listed ({self.problem})",)
         left = [f"{by_hand}: {why}" for why in self.failed]
-        if self.found_none:
+        if self.ambiguous:
+            left.append(f"{by_hand}, or run again naming it: several processes hold {self.pattern!r} and nothing says "
+                        "which is the bot (give --bot-dir, or --pid N): "
+                        + "; ".join(p.describe() for p in self.ambiguous))
+        elif self.found_none:
             hidden = f"; {self.hidden} process(es) hide their command line from this user" if self.hidden else ""
-            left.append(f"{by_hand}: no process whose command line holds {self.pattern!r} is visible{hidden} "
-                        "(--bot-process names what the bot's command line holds)")
+            left.append(f"{by_hand}: no process of the bot whose command line holds {self.pattern!r} is visible"
+                        f"{hidden} (--bot-process names what the bot's command line holds)")
+        left += [f"not stopped, outside the bot's directory: {p.describe()} (if it is the bot: --pid {p.pid})"
+                 for p in self.elsewhere]
+        if self.hidden_python:
+            left.append(f"check by hand: Python process(es) {', '.join(map(str, self.hidden_python))} hide their "
+                        "command line from this user (run as the bot's user or as administrator to see them); any "
+                        "of them may be the bot")
+        if self.stopped and self.hard_kill:
+            left.append("on Windows a stop is a hard kill (TerminateProcess): the bot logged no clean shutdown; the "
+                        "next preflight needs --shutdown-time (when it was stopped) to judge the shutdown")
         return tuple(left)
 
 
@@ -59,17 +83,31 @@ def _own_lineage() -> set[int]:
     return ours
 
 
-def stop_bot_processes(pattern: str, *, timeout: float = 10.0) -> StopResult:
-    """Stop every visible process whose command line holds `pattern` (none when it is empty). Never raises."""
-    facts = find_bot_processes(pattern)
+def stop_bot_processes(pattern: str, *, bot_dir: Path | None = None, pid: int | None = None,
+                       timeout: float = 10.0) -> StopResult:
+    """Stop the bot's processes: those whose command line holds `pattern` (none when it is empty) and that are the
+    bot's (harness.probes.processes: in `bot_dir`, when given), or only `pid` when given. Several matches with no
+    directory to tell them apart are not stopped (named instead). Never raises."""
+    facts = find_bot_processes(pattern, bot_dir)
     if not facts.looked:
         return StopResult(pattern, False, facts.problem)
+    extra = {"hidden": facts.hidden, "hidden_python": facts.hidden_python}
+    if pid is not None:
+        chosen = tuple(match for match in facts.matches if match.pid == pid)
+        if not chosen:
+            return StopResult(pattern, True, failed=(f"pid {pid}: no process with that pid holds {pattern!r} in its "
+                                                     "command line",), **extra)
+        elsewhere: tuple[BotProcess, ...] = ()
+    else:
+        chosen, elsewhere = facts.bots, facts.elsewhere
+        if bot_dir is None and len(chosen) > 1:
+            return StopResult(pattern, True, ambiguous=chosen, **extra)
     import psutil
 
     ours = _own_lineage()
     asked: list[tuple[psutil.Process, BotProcess]] = []
     failed: list[str] = []
-    for match in facts.matches:
+    for match in chosen:
         if match.pid in ours:
             continue
         try:
@@ -99,4 +137,4 @@ def stop_bot_processes(pattern: str, *, timeout: float = 10.0) -> StopResult:
     stopped = tuple(match for process, match in asked if process.pid not in still_pids
                     and not any(f.startswith(f"pid {process.pid}:") for f in failed))
     return StopResult(pattern, True, None, stopped, tuple(k for k in killed if k not in still_pids), tuple(failed),
-                      facts.hidden)
+                      elsewhere=elsewhere, **extra)

@@ -30,12 +30,21 @@ def check_shutdown_outside_session(shutdown_at: datetime | None, source: str, se
         )
 
 
-def check_bot_not_running(processes: ProcessFacts) -> None:
+def check_bot_not_running(processes: ProcessFacts) -> str | None:
+    """No process of the bot runs (those outside its directory are other programs: named, not failed). A Python
+    process whose command line this user cannot read could be the bot: operator to confirm."""
     if not processes.looked:
         raise CouldNotLook(processes.problem or "processes not inspected")
-    if processes.matches:
-        pids = ", ".join(str(p.pid) for p in processes.matches)
+    if processes.bots:
         raise CheckFailed(
             "The bot is still running",
-            f"process {pids} matches {processes.pattern!r}: stop the bot before editing its .env",
+            "; ".join(p.describe() for p in processes.bots) + f" (matching {processes.pattern!r}): stop the bot "
+            "before editing its .env",
         )
+    if processes.hidden_python:
+        raise CouldNotLook(f"Python process(es) {', '.join(map(str, processes.hidden_python))} hide their command "
+                           "line from this user (a task run with highest privileges): any may be the bot; run as "
+                           "the bot's user or as administrator, or confirm by hand that the bot is stopped")
+    if processes.elsewhere:
+        return ("not the bot (outside its directory): " + "; ".join(p.describe() for p in processes.elsewhere))
+    return None

@@ -73,7 +73,7 @@ def test_refuses_while_the_market_is_open(bot, capsys, monkeypatch):
 def test_refuses_when_the_bot_is_running(bot, capsys):
     """The real refusal: a process whose command line holds the --bot-process text is running."""
     marker = f"harness-test-bot-{uuid.uuid4().hex}"
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker], cwd=bot)
     try:
         code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--bot-process", marker)
         assert code == 1 and "stop it first" in err and str(process.pid) in err
@@ -351,3 +351,19 @@ def test_a_refusal_and_a_usage_error_are_not_internal_errors(bot, capsys, monkey
     assert code == cli.EXIT_REFUSED and "internal error" not in err, err
     code, _, err = run(capsys, "snapshot", "--bot-dir", str(bot), "--client-id", "not-a-number")
     assert code == cli.EXIT_USAGE and "internal error" not in err, err
+
+
+def test_a_process_of_another_checkout_does_not_block_the_switch(bot, tmp_path, capsys):
+    """`python -m src.main` of another checkout on the same machine: named by nothing but the pattern, it runs
+    outside this bot's directory, so it is not this bot (the switch said "the bot looks alive")."""
+    elsewhere = tmp_path / "other-checkout"
+    elsewhere.mkdir()
+    marker = f"harness-test-bot-{uuid.uuid4().hex}"
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker], cwd=elsewhere)
+    try:
+        code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--bot-process", marker,
+                           "--force-market-hours", "--evidence-dir", str(bot / "ev"))
+        assert code == 0, err
+    finally:
+        process.kill()
+        process.wait(10)

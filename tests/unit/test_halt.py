@@ -121,7 +121,7 @@ def test_an_order_the_gateway_will_not_cancel_is_reported_never_called_cancelled
         result = halt(_request(gateway, marker, wait=1.0))
         assert [o.order_id for o in gateway.world.open_orders] == [22]
     assert not result.complete and result.cancel_sent
-    assert result.outcome == "incomplete: 1 order(s) still open after 1 s"
+    assert result.outcome == f"incomplete: {gateway.host}:4002: incomplete: 1 order(s) still open after 1 s"
     assert len(result.still_open) == 1 and "order 22" in result.still_open[0]
     assert not any("lists no open order" in line for line in result.done)
     assert any("still open" in line and "order 22" in line for line in result.left)
@@ -130,25 +130,31 @@ def test_an_order_the_gateway_will_not_cancel_is_reported_never_called_cancelled
 
 @pytest.mark.parametrize(("env", "says"), [({"DRY_RUN": "true", "PAPER_TRADING": "false"}, "PAPER_TRADING='false'"),
                                             (None, "no .env given")])
-def test_without_proof_of_paper_nothing_is_sent(bot_process, env, says):
+def test_without_proof_of_paper_nothing_is_sent_but_the_bot_is_stopped_first(bot_process, env, says):
     process, marker = bot_process
     with _gateway(_world("paper", _order(31)), 4002) as gateway:
         result = halt(_request(gateway, marker, env_values=env))
-        assert result.refused and says in result.refused
+        (refused,) = [g.refused for g in result.gateways]
+        assert refused and says in refused
         assert _changes(gateway) == [] and len(gateway.world.open_orders) == 1
-    assert process.poll() is None  # refused: the bot was not touched either
+    assert process.wait(5) is not None  # an emergency: the bot stops whatever the gateway says
+    assert not result.complete and result.outcome.startswith("incomplete: ")
+    assert any("cancel by hand in the IBKR portal, it is open at" in line and "order 31" in line
+               for line in result.left)
 
 
-def test_a_gateway_that_does_not_answer_is_never_touched(bot_process):
+def test_a_gateway_that_does_not_answer_is_never_touched_and_the_bot_is_stopped_all_the_same(bot_process):
     process, marker = bot_process
     with _gateway(_world("paper", _order(41)), 4002) as gateway:
         gateway.set_faults(silent_handshake=True)
         result = halt(_request(gateway, marker, timeout=0.5))
-        assert result.refused and "does not answer as expected" in result.refused
+        assert "does not answer as expected" in result.gateways[0].refused
         assert _changes(gateway) == []
+    assert process.wait(5) is not None and result.bot.seen_stopped and not result.complete
     down = halt(_request(gateway, marker, timeout=0.5))  # stopped now: the port refuses
-    assert down.refused and "does not answer as expected" in down.refused
-    assert process.poll() is None
+    assert "does not answer as expected" in down.gateways[0].refused
+    assert down.bot.found_none and not down.complete  # no bot seen stopped: never "complete"
+    assert any("no process of the bot" in line for line in down.left)
 
 
 # --- a live gateway -----------------------------------------------------------------------------------------
@@ -160,11 +166,13 @@ def test_a_live_gateway_without_the_typed_account_is_refused_and_receives_nothin
     process, marker = bot_process
     with _gateway(_world("live", _order(51)), port) as gateway:
         result = halt(_request(gateway, marker, confirm_accounts=typed, env_values=PAPER_ENV))
-        assert result.refused and result.live
-        assert LIVE_ACCOUNT not in result.refused
+        (live,) = result.gateways
+        assert live.refused and live.live and LIVE_ACCOUNT not in live.refused
         assert _changes(gateway) == [] and gateway.orders_received == []
         assert len(gateway.world.open_orders) == 1
-    assert process.poll() is None
+    assert process.wait(5) is not None  # stopped first: it places nothing new while the operator decides
+    assert not result.complete and any("it is open at" in line and "U****321" in line for line in result.left)
+    assert LIVE_ACCOUNT not in repr(result) + " ".join(result.left)
 
 
 def test_a_drill_never_acts_on_a_live_account_even_confirmed(bot_process):
@@ -172,7 +180,7 @@ def test_a_drill_never_acts_on_a_live_account_even_confirmed(bot_process):
     with _gateway(_world("live", _order(61)), 4001) as gateway:
         result = halt(_request(gateway, marker, confirm_accounts=(LIVE_ACCOUNT,), drill=True))
         assert result.refused and "a drill never acts on a live account" in result.refused
-        assert _changes(gateway) == []
+        assert _changes(gateway) == [] and result.bot is None  # a drill touches nothing on a live account
 
 
 def test_a_live_gateway_with_the_typed_account_is_only_cancelled(bot_process):
@@ -213,14 +221,16 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_the_incident_locks_the_transition_until_it_is_resolved_with_a_note(bot_process, bot_dir, tmp_path, capsys):
-    _process, marker = bot_process
+    process, marker = bot_process  # it runs outside the bot's directory: named with --pid
     evidence = str(tmp_path / "ev")
     with _gateway(_world("paper", _order(81)), 4002) as gateway:
+        (bot_dir / ".env").write_text(f"DRY_RUN=false\nPAPER_TRADING=true\nIBKR_HOST={gateway.host}\nIBKR_PORT=4002\n",
+                                      encoding="utf-8")
         code, out, err = run(capsys, "halt", "--gateway", f"{gateway.host}:4002", "--bot-dir", str(bot_dir),
-                             "--bot-process", marker, "--evidence-dir", evidence, "--reason", "orders in the live "
-                             "account", "--wait", "3", "--timeout", "3")
-    assert code == 0, err
-    assert "INCIDENT on the paper gateway" in out and ": complete" in out and "incident recorded" in out
+                             "--bot-process", marker, "--pid", str(process.pid), "--evidence-dir", evidence,
+                             "--reason", "orders in the live account", "--wait", "3", "--timeout", "3")
+    assert code == 0, out + err
+    assert "INCIDENT: complete" in out and f"paper gateway {gateway.host}:4002" in out and "incident recorded" in out
     records, problem = incident.history(tmp_path / "ev")
     assert problem is None and [r.kind for r in records] == ["incident"]
     assert records[0].reason == "orders in the live account" and records[0].outcome == "complete"
@@ -244,16 +254,22 @@ def test_the_incident_locks_the_transition_until_it_is_resolved_with_a_note(bot_
     assert code == 1 and "an incident is open" not in err  # refused now only for want of a verified transition
 
 
-def test_a_refused_halt_is_one_line_and_still_recorded(bot_dir, tmp_path, capsys):
+def test_a_halt_that_could_do_nothing_says_what_is_left_exits_1_and_is_still_recorded(bot_dir, tmp_path, capsys):
+    """The bot's .env says 4002 on this machine (nothing listens there here), the gateway given is a LIVE one whose
+    account id was not typed, and no process of the bot is visible: nothing is done, every gateway is read, and
+    what is left for the operator is listed, the live orders included."""
     with _gateway(_world("live", _order(91)), 4001) as gateway:
         code, out, err = run(capsys, "halt", "--gateway", f"{gateway.host}:4001", "--bot-dir", str(bot_dir),
                              "--bot-process", f"nothing-{uuid.uuid4().hex}", "--evidence-dir", str(tmp_path / "ev"),
                              "--timeout", "3")
         assert _changes(gateway) == []
-    assert code == 1 and err.count("\n") == 1 and "--confirm-account" in err and "Nothing was done" in err
+    assert code == 1, out + err
+    assert "INCIDENT: incomplete: the bot may still run" in out and "--confirm-account" in out
+    assert f"LIVE gateway {gateway.host}:4001" in out and "the bot's .env (IBKR_HOST:IBKR_PORT)" in out
+    assert "LEFT FOR YOU: cancel by hand in the IBKR portal, it is open at" in out
     assert LIVE_ACCOUNT not in out + err
     records, _ = incident.history(tmp_path / "ev")
-    assert [(r.kind, r.outcome.split(":")[0]) for r in records] == [("incident", "refused")]
+    assert [(r.kind, r.outcome.split(":")[0]) for r in records] == [("incident", "incomplete")]
     assert incident.lock_reason(tmp_path / "ev") is not None
 
 
@@ -291,7 +307,100 @@ def test_a_drill_on_the_embedded_world_cancels_every_open_order_and_locks_nothin
     assert code == 0, out + err
     assert len(seen["before"]) == 4  # the stand-in bot's three resting orders and the unknown one
     assert seen["after"] == [] and seen["cancels"] == ["reqGlobalCancel"] and seen["bot"] is not None
-    assert "DRILL on the paper gateway" in out and "close by hand" in out and "SPY" in out
+    assert "DRILL: complete" in out and "paper gateway" in out and "close by hand" in out and "SPY" in out
     records, _ = incident.history(tmp_path / "ev")
     assert [(r.kind, r.outcome) for r in records] == [("drill", "complete")]
     assert incident.lock_reason(tmp_path / "ev") is None
+
+
+# --- issue 19: the wrong account, the bot first, which process is the bot --------------------------------------
+
+
+def test_a_bot_whose_env_points_at_the_live_gateway_is_named_and_its_live_orders_listed(bot_process):
+    """The seed's accidental live trading: the bot's .env says IBKR_PORT=4001 and its orders are on the live
+    gateway; the operator's halt names the paper gateway. The halt stops the bot, reads both gateways, names the
+    case, and never calls the halt complete while the live orders stay open."""
+    process, marker = bot_process
+    with _gateway(_world("paper"), 4002) as paper, _gateway(_world("live", _order(5)), 4001) as live:
+        env = {**PAPER_ENV, "IBKR_HOST": live.host, "IBKR_PORT": "4001"}
+        result = halt(_request(paper, marker, env_values=env))
+        assert _changes(live) == [] and len(live.world.open_orders) == 1  # no typed account: nothing sent there
+    assert process.wait(5) is not None
+    assert [g.gateway for g in result.gateways] == [f"{paper.host}:4002", f"{live.host}:4001"]
+    assert result.gateways[1].why == "the bot's .env (IBKR_HOST:IBKR_PORT)" and result.gateways[1].live
+    assert any(w.startswith("ACCIDENTAL LIVE TRADING: the bot's .env says IBKR_PORT=4001") for w in result.warnings)
+    assert not result.complete and "it is open at" in " ".join(result.left) and LIVE_ACCOUNT not in repr(result)
+
+
+def test_the_live_gateway_port_is_read_too_and_cancelled_with_the_typed_account(bot_process):
+    _process, marker = bot_process
+    with _gateway(_world("paper", _order(1)), 4002) as paper:
+        live = FakeGateway(_world("live", _order(2)), host=paper.host, port=4001)  # --live-gateway-port's host
+        live.start()
+        live.set_read_only(False)
+        try:
+            result = halt(_request(paper, marker, live_port=4001, confirm_accounts=(LIVE_ACCOUNT,)))
+            assert live.world.open_orders == [] and paper.world.open_orders == []
+        finally:
+            live.stop()
+    assert result.complete, result.outcome
+    assert [g.why for g in result.gateways] == ["--gateway", "--live-gateway-port"]
+
+
+def test_a_process_of_another_checkout_is_shown_never_stopped(tmp_path):
+    from harness.actions.stop_bot import stop_bot_processes
+
+    bot_dir, other = tmp_path / "bot", tmp_path / "other"
+    bot_dir.mkdir()
+    other.mkdir()
+    marker = f"halt-test-bot-{uuid.uuid4().hex}"
+    ours = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker], cwd=bot_dir)
+    theirs = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker], cwd=other)
+    try:
+        result = stop_bot_processes(marker, bot_dir=bot_dir, timeout=5)
+        assert [p.pid for p in result.stopped] == [ours.pid] and ours.wait(5) is not None
+        assert theirs.poll() is None and [p.pid for p in result.elsewhere] == [theirs.pid]
+        assert any(f"--pid {theirs.pid}" in line for line in result.left) and result.seen_stopped
+        both = stop_bot_processes(marker, timeout=5)  # no directory: one match is the bot ...
+        assert [p.pid for p in both.stopped] == [theirs.pid]
+    finally:
+        for process in (ours, theirs):
+            process.kill()
+            process.wait(10)
+
+
+def test_several_matches_and_no_directory_stop_nothing_and_are_listed(tmp_path):
+    from harness.actions.stop_bot import stop_bot_processes
+
+    marker = f"halt-test-bot-{uuid.uuid4().hex}"
+    processes = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker]) for _ in range(2)]
+    try:
+        result = stop_bot_processes(marker, timeout=5)
+        assert all(p.poll() is None for p in processes) and not result.stopped and not result.seen_stopped
+        assert sorted(p.pid for p in result.ambiguous) == sorted(p.pid for p in processes)
+        assert any("several processes hold" in line and "--pid" in line for line in result.left)
+        named = stop_bot_processes(marker, pid=processes[1].pid, timeout=5)
+        assert [p.pid for p in named.stopped] == [processes[1].pid] and processes[0].poll() is None
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(10)
+
+
+def test_a_python_process_that_hides_its_command_line_is_never_taken_for_a_stopped_bot(monkeypatch):
+    """Windows: a task run "with highest privileges" hides its command line from the operator's user."""
+    import psutil
+
+    from harness.checks import CouldNotLook
+    from harness.checks.preflight import check_bot_not_running
+    from harness.probes import processes
+
+    class Hidden:
+        def __init__(self) -> None:
+            self.info = {"pid": 4242, "cmdline": None, "name": "python.exe", "status": "running"}
+
+    monkeypatch.setattr(psutil, "process_iter", lambda attrs: iter([Hidden()]))
+    facts = processes.find_bot_processes("src.main")
+    assert facts.hidden_python == (4242,) and not facts.matches
+    with pytest.raises(CouldNotLook, match="4242 hide their command line"):
+        check_bot_not_running(facts)
