@@ -21,6 +21,7 @@ from harness.http import bounded_session, proxies_for
 MAX_CONTENT_CHARS = 2000  # Discord's limit for a message's content
 CONNECT_TIMEOUT_S = 5.0
 USERNAME = "harness watch"
+ALERT_HEAD = "harness watch"  # every alert's first words, after Markdown's bold
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +56,15 @@ def post_alert(webhook_url: str, content: str, *, timeout: float, redact: Callab
     return AlertResult(False, f"the webhook answered HTTP {response.status_code}")
 
 
+def is_own_alert(author: str, content: str) -> bool:
+    """A message the watch itself posted (its webhook name and its head): never read back as the bot's."""
+    return author == USERNAME and content.lstrip().startswith(f"**{ALERT_HEAD}")
+
+
 def alert_text(round_number: int, failures: Sequence, world: str) -> str:
     """What the alert says: the round, each failed check and its message (already redacted)."""
     critical = any(f.critical for f in failures)
-    head = f"harness watch ({world} world): round {round_number} FAILED"
+    head = f"{ALERT_HEAD} ({world} world): round {round_number} FAILED"
     lines = [f"**{head}**" + (f" -- CRITICAL: {HALT}" if critical else "")]
     lines += [f"- {f.name} ({f.item}): {f.message}" for f in failures]
     return "\n".join(lines)

@@ -21,11 +21,14 @@ from harness.probes import bot_log, discord, logs
 from harness.probes.envfile import read_env
 from harness.probes.gateway import GatewayFacts
 from harness.probes.gateway_session import executions_since, read_gateway_once
+from harness.probes.processes import ProcessFacts, find_bot_processes
+from harness.watch.alert import is_own_alert
 
 PASSED, FAILED, TO_CONFIRM = "passed", "failed", "operator to confirm"
 # Each check of a round, the checklist item (harness.dod) it speaks to, and what it looks at.
 CHECKS: tuple[tuple[str, str, str], ...] = (
     ("log errors", "dod_no_crashes", "no new error or traceback in the bot's log, no restart"),
+    ("bot alive", "dod_no_crashes", "the bot's process runs and its log is not silent longer than the heartbeat gap"),
     ("log mode", "dod_log_paper", "no line since the bot's start says live or dry-run mode"),
     ("bot connection", "dod_orders_paper", "the paper gateway holds an order or execution of the bot's client id"),
     ("paper orders", "dod_orders_paper", "every logged order is in the paper account, nothing unknown"),
@@ -83,6 +86,9 @@ class RoundFacts:
     live: GatewayFacts | None
     notification: discord.NotificationFacts | None
     discord_problem: str | None
+    processes: ProcessFacts | None = None  # None: the world names no bot process to look for
+    last_line: logs.LogLine | None = None  # the log's last line, for its silence
+    at: datetime | None = None  # when the round read the world
 
 
 def _outcome(name: str, check: Callable[[], object], redact: Callable[[str], str]) -> CheckOutcome:
@@ -103,7 +109,10 @@ def _outcome(name: str, check: Callable[[], object], redact: Callable[[str], str
 
 
 def _block_key(block: logs.StartupBlock) -> tuple:
-    return (block.path, block.first_lineno, block.started_at)
+    """A start as the bot logged it: its time and its first line. Not its file or line number: a log rotated
+    (bot.log -> bot.log.1) moves the same start to another file, which is no restart."""
+    first = block.lines[0].text if block.lines else ""
+    return (block.started_at, first)
 
 
 class Watcher:
@@ -136,7 +145,9 @@ class Watcher:
         paper = self._gateway(world.gateway, "paper")
         live = self._gateway(world.live_gateway, "live")
         notification, problem = self._discord(start)
-        return RoundFacts(start, scan, client_id, paper, live, notification, problem)
+        processes = find_bot_processes(world.bot_process, world.process_dir) if world.bot_process else None
+        last = logs.last_line(start.files, world.log_tz()) if start.files else None
+        return RoundFacts(start, scan, client_id, paper, live, notification, problem, processes, last, clock.now())
 
     def _gateway(self, address, role: str) -> GatewayFacts | None:
         if address is None:
@@ -154,6 +165,8 @@ class Watcher:
         facts = discord.read_recent_messages(world.discord_api, world.discord_channel, world.discord_token,
                                              after=started - DISCORD_CLOCK_MARGIN, timeout=self.settings.timeout,
                                              retries=DISCORD_RETRIES)
+        # The watch's own alerts, when DISCORD_ALERT_WEBHOOK posts into the bot's channel, are never the bot's.
+        facts = replace(facts, messages=tuple(m for m in facts.messages if not is_own_alert(m.author, m.content)))
         return discord.find_startup_notification(facts), None
 
     # -- checks -------------------------------------------------------------------------------------------
@@ -174,6 +187,7 @@ class Watcher:
         why_no_gateway = self.world.why_no_gateway
         outcomes = (
             _outcome("log errors", lambda: self._new_errors(facts), self.redact),
+            _outcome("bot alive", lambda: self._alive(facts), self.redact),
             _outcome("log mode", lambda: self._mode(facts), self.redact),
             _outcome("bot connection", lambda: self._connection(facts, activity, paper, why_no_gateway), self.redact),
             _outcome("paper orders", lambda: self._orders(facts, activity, paper, why_no_gateway), self.redact),
@@ -221,6 +235,45 @@ class Watcher:
         new = max(facts.count - self._previous_counts.get(facts.pattern, 0), 0)
         kept = facts.last[-new:] if new else ()
         return replace(facts, count=new, first=kept, last=kept)
+
+    def _alive(self, facts: RoundFacts) -> str:
+        """The seed's "no crashes or unexpected shutdowns": a dead bot, or one silent longer than the heartbeat gap,
+        fails the round it happens in."""
+        notes = []
+        processes = facts.processes
+        if processes is not None:
+            if not processes.looked:
+                raise CouldNotLook(f"the bot's process cannot be looked for: {processes.problem}")
+            if not processes.bots:
+                if processes.hidden_python or processes.elsewhere:
+                    seen = "; ".join(p.describe() for p in processes.elsewhere) or (
+                        f"Python process(es) {', '.join(map(str, processes.hidden_python))} hide their command line")
+                    raise CouldNotLook(f"no process of the bot is seen in {processes.bot_dir or 'any folder'}, but "
+                                       f"{seen}: confirm the bot runs")
+                where = f" in {processes.bot_dir}" if processes.bot_dir else ""
+                raise CheckFailed("The bot is not running",
+                                  f"no process whose command line holds {processes.pattern!r} runs{where}: it crashed "
+                                  f"or exited during the watch{self._last_words(facts)}; read the end of its log",
+                                  critical=False)
+            notes.append(f"running: {', '.join(f'pid {p.pid}' for p in processes.bots)}")
+        gap = timedelta(minutes=self.settings.heartbeat_gap)
+        last = facts.last_line
+        if last is not None and last.timestamp is not None and facts.at is not None:
+            silent = facts.at - last.timestamp
+            if silent > gap:
+                raise CheckFailed("The bot went silent",
+                                  f"its log's last line ({last.where}) is {int(silent.total_seconds() // 60)} min old, "
+                                  f"more than the heartbeat gap of {self.settings.heartbeat_gap:g} min "
+                                  f"(--heartbeat-gap): it hung or exited unseen", critical=False)
+            notes.append(f"last log line {int(max(silent.total_seconds(), 0))} s ago")
+        elif processes is None:
+            raise CouldNotLook("neither the bot's process (--bot-process) nor a dated log line could be looked at")
+        return "; ".join(notes)
+
+    @staticmethod
+    def _last_words(facts: RoundFacts) -> str:
+        last = facts.last_line
+        return f" (its log's last line, {last.where}: {last.text[:200]})" if last is not None else ""
 
     def _mode(self, facts: RoundFacts) -> str:
         startup_checks.check_startup_found(facts.start)

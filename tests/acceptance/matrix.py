@@ -34,8 +34,17 @@ SECTIONS = {
 
 # Modules whose worlds are judged by what `harness report` says of the whole transition (the chain between runs),
 # not by scenarios that fail: each declares CHAIN_MATRIX rows.
+CHAIN_INTROS = {
+    "test_chain_worlds": "each world starts from the demo's evidence or a bot of its own, does what an operator or "
+                         "an adversary did between runs with the operator's own commands, and asserts what the "
+                         "harness says then.",
+    "test_emergency_worlds": "each world is made of fake gateways on loopback, real processes and a fake Discord; "
+                             "the test runs `harness halt` or a round of `harness watch` on it and asserts what is "
+                             "done and said.",
+}
 CHAIN_SECTIONS = {
     "test_chain_worlds": "Between runs: one transition, one chain of evidence (`harness report`)",
+    "test_emergency_worlds": "The emergency path and the first hour (`harness halt`, `harness watch`)",
 }
 
 
@@ -175,9 +184,7 @@ def render() -> str:
                          f"`{test}` |")
         lines.append("")
     for module, heading, faults in chains:
-        lines += [f"## {heading}", "", f"Asserted in `tests/acceptance/{module}.py`: each world starts from the "
-                  "demo's evidence or a bot of its own, does what an operator or an adversary did between runs with "
-                  "the operator's own commands, and asserts what the harness says then.", "",
+        lines += [f"## {heading}", "", f"Asserted in `tests/acceptance/{module}.py`: {CHAIN_INTROS[module]}", "",
                   "| World | What was done | What the harness says | Asserted by |", "| --- | --- | --- | --- |"]
         for fault in faults:
             test = fault.test.split("::", 1)[1]

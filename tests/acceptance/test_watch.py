@@ -169,18 +169,28 @@ def _closed_port() -> int:
         return holder.getsockname()[1]
 
 
+def _running(bot: Path) -> subprocess.Popen:
+    """The operator's bot process: `python -m src.main` (as --bot-process's default names it), in its folder."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "-m", "src.main"], cwd=bot)
+
+
 def test_a_gateway_that_is_down_leaves_rounds_to_confirm_and_exits_6_in_bounded_time(tmp_path):
     evidence = tmp_path / "evidence"
     bot = _operators_bot(tmp_path)
-    result = _watch(evidence, "--for", "2s", "--every", "1s", "--live-gateway", "--bot-dir", str(bot),
-                    "--gateway", f"127.0.0.1:{_closed_port()}", "--live-gateway-port", str(_closed_port()),
-                    "--timeout", "2")
+    process = _running(bot)
+    try:
+        result = _watch(evidence, "--for", "2s", "--every", "1s", "--live-gateway", "--bot-dir", str(bot),
+                        "--gateway", f"127.0.0.1:{_closed_port()}", "--live-gateway-port", str(_closed_port()),
+                        "--timeout", "2")
+    finally:
+        process.kill()
+        process.wait(10)
     assert result.returncode == EXIT_INCOMPLETE, result.stdout + result.stderr
     rows = latest_runs(evidence)["first-hour"].watch_rounds()
     assert len(rows) == 3 and all(row["status"] == "operator to confirm" for row in rows)
     by_name = {c["name"]: c["status"] for c in rows[0]["checks"]}
     assert by_name["bot connection"] == by_name["paper orders"] == by_name["live account"] == "operator to confirm"
-    assert by_name["log errors"] == by_name["log mode"] == "passed"
+    assert by_name["log errors"] == by_name["log mode"] == by_name["bot alive"] == "passed"
     assert "EMBEDDED" not in result.stdout  # bounded: _watch's subprocess timeout fails a hang
     # The watch names the bot it watched: the first-day run of this bot reads when its first hour ended.
     assert first_hour_ends(evidence, bot) == (datetime.fromisoformat(latest_runs(evidence)["first-hour"]

@@ -77,8 +77,8 @@ def test_a_healthy_world_passes_what_it_can_see_and_leaves_the_rest_to_the_opera
     watcher = Watcher(_world(root, GatewayAddress(gateway.host, gateway.port)), _redact)
     checks = _by_name(watcher.run_round(1))
     assert {name: c.status for name, c in checks.items()} == {
-        "log errors": PASSED, "log mode": PASSED, "bot connection": PASSED, "paper orders": PASSED,
-        "live account": TO_CONFIRM, "discord": TO_CONFIRM}
+        "log errors": PASSED, "bot alive": PASSED, "log mode": PASSED, "bot connection": PASSED,
+        "paper orders": PASSED, "live account": TO_CONFIRM, "discord": TO_CONFIRM}
     assert "--live-gateway-port" in checks["live account"].message
     assert checks["bot connection"].item == "dod_orders_paper" and checks["log errors"].item == "dod_no_crashes"
 

@@ -246,12 +246,16 @@ DEFAULT_TEXTS: dict[str, tuple[str, ...]] = {
         "live trading mode", "live mode", "live trading active", "live trading enabled",
         # "Trading mode: LIVE", "MODE=live", {"trading_mode": "live"}; not "LIVE_PORT=4001".
         r"re:(?<![^\W_])mode[\"']?\s*[:=]\s*[\"']?live(?![^\W_])",
+        # "Trading mode changed to LIVE (PAPER_TRADING=false reloaded)": a switch while the bot runs.
+        # Not "market data mode changed to live".
+        r"re:(?<![^\W_])(?<!data )mode\s+(?:changed|switched|set|reloaded|is\s+now)\s+(?:to\s+)?[\"']?live(?![^\W_])",
     ),
     "dry_run": (
         "dry run mode", "dry run active", "dry run enabled",
         # "DRY_RUN=true" (a config dump), "Trading mode: dry-run"; not "DRY_RUN=false".
         r"re:(?<![^\W_])dry[\s_-]*run[\"']?\s*[:=]\s*[\"']?(?:true|yes|on|1)\b",
         r"re:(?<![^\W_])mode[\"']?\s*[:=]\s*[\"']?dry[\s_-]*run\b",
+        r"re:(?<![^\W_])(?<!data )mode\s+(?:changed|switched|set|reloaded|is\s+now)\s+(?:to\s+)?[\"']?dry[\s_-]*run\b",
     ),
     # Level words in any case and framing (" ERROR ", "ERROR:", "[error]", "level=error", "level": "error"),
     # as whole words (\b: "error_count=0" is not one), and a Python traceback.
