@@ -17,13 +17,12 @@ import pytest
 
 from harness import clock
 from harness.actions.halt import halt
-from harness.evidence.redact import Secret
 from harness.fakes.tws import FakeGateway
 from harness.settings import GatewayAddress
 from harness.watch.rounds import FAILED, PASSED, Watcher
 from tests.acceptance.matrix import ChainFault
 from tests.unit.test_halt import LIVE_ACCOUNT, PAPER_ENV, _changes, _gateway, _order, _request, _world, bot_process
-from tests.unit.test_watch_rounds import STARTUP, _bot_dir, _by_name, _log, _redact, gateway
+from tests.unit.test_watch_rounds import STARTUP, _bot_dir, _by_name, _log, _redact, gateway, with_discord
 from tests.unit.test_watch_rounds import _world as _watch_world
 
 __all__ = ["bot_process", "gateway"]  # the fixtures these tests use, from the unit tests' modules
@@ -219,8 +218,7 @@ def test_the_watchs_own_alert_in_the_bots_channel_is_never_read_as_the_bots(tmp_
 
     root = _bot_dir(tmp_path, gateway.host, gateway.port)
     with FakeDiscord() as fake:
-        world = replace(_watch_world(root, GatewayAddress(gateway.host, gateway.port)), discord_api=fake.api_base,
-                        discord_channel=fake.channel_id, discord_token=Secret.of(fake.bot_token, "DISCORD_BOT_TOKEN"))
+        world = with_discord(_watch_world(root, GatewayAddress(gateway.host, gateway.port)), fake)
         watcher = Watcher(world, _redact)
         assert _by_name(watcher.run_round(1))["discord"].status == PASSED
         failure = CheckOutcome("live account", "dod_no_live_orders", FAILED, "1 order in the LIVE account", True)

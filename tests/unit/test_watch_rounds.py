@@ -176,8 +176,7 @@ def test_discord_saying_the_wrong_mode_fails_and_an_unread_channel_is_to_confirm
 
     root = _bot_dir(tmp_path, gateway.host, gateway.port)
     with FakeDiscord() as fake:
-        world = replace(_world(root, GatewayAddress(gateway.host, gateway.port)), discord_api=fake.api_base,
-                        discord_channel=fake.channel_id, discord_token=Secret.of(fake.bot_token, "DISCORD_BOT_TOKEN"))
+        world = with_discord(_world(root, GatewayAddress(gateway.host, gateway.port)), fake)
         watcher = Watcher(world, _redact)
         assert _by_name(watcher.run_round(1))["discord"].status == PASSED
         fake.post_as_webhook("Bot started in LIVE mode at 10:00")
@@ -226,3 +225,9 @@ def test_a_gateway_that_accepts_and_never_answers_ends_the_round_to_confirm(tmp_
     assert done, "the round did not end"
     checks = _by_name(done[0])
     assert checks["bot connection"].status == TO_CONFIRM and checks["paper orders"].status == TO_CONFIRM
+
+
+def with_discord(world: World, fake) -> World:
+    """`world` reading the fake Discord's channel with its bot token."""
+    return replace(world, discord_api=fake.api_base, discord_channel=fake.channel_id,
+                   discord_token=Secret.of(fake.bot_token, "DISCORD_BOT_TOKEN"))
