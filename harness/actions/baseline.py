@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness import clock
 from harness.evidence.jsonfiles import write_json_atomic
-from harness.evidence.redact import fingerprint, is_secret_key, is_secret_value, redact_text
+from harness.evidence.redact import fingerprint, is_secret_setting, redact_text
 from harness.probes.envfile import MODE_KEYS, EnvFileFacts, read_bool, same_file_path
 
 FORMAT = "harness-baseline/2"
@@ -47,7 +47,7 @@ def _mode_text(mode: Mapping[str, str | None]) -> str:
 
 
 def _is_secret(key: str, value: str | None) -> bool:
-    return is_secret_key(key) or bool(value and is_secret_value(value))
+    return is_secret_setting(key, value)
 
 
 def snapshot(facts: EnvFileFacts) -> Baseline:

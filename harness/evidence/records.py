@@ -25,6 +25,7 @@ from harness.evidence.redact import (
     Secret,
     SecretSet,
     is_secret_key,
+    is_secret_setting,
     redact_excerpt,
     redact_text,
 )
@@ -67,7 +68,8 @@ class Redactor:
         if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
             names = [f.name for f in dataclasses.fields(obj)]
             row = {name: getattr(obj, name) for name in names}
-            if "key" in row and "value" in row and isinstance(row["key"], str) and is_secret_key(row["key"]):
+            if "key" in row and "value" in row and isinstance(row["key"], str) and \
+                    is_secret_setting(row["key"], row["value"] if isinstance(row["value"], str) else None):
                 row["value"] = MASK if row["value"] else row["value"]
             return {k: self.data(v, deeper) for k, v in row.items()}
         if isinstance(obj, Mapping):

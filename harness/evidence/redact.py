@@ -24,7 +24,18 @@ from urllib.parse import quote, quote_plus
 
 # Key names whose values are secrets, whatever the value looks like.
 _SECRET_KEY = re.compile(
-    r"(TOKEN|PASSWORD|PASSWD|PASSPHRASE|SECRET|API_?KEY|PRIVATE|CREDENTIAL|WEBHOOK|AUTH|_KEY$|^KEY$|DSN)",
+    r"(TOKEN|PASSWORD|PASSWD|PASSPHRASE|SECRET|API_?KEY|PRIVATE|CREDENTIAL|WEBHOOK|AUTH|_KEY$|^KEY$|DSN"
+    r"|(?:^|_)(?:PWD|PASS|PIN|ACCOUNT|ACCT|USER|USERNAME|LOGIN)(?:_|$))",
+    re.IGNORECASE,
+)
+# Settings (a bot's .env, a scheduled task's environment) are secret by default: a value is shown in clear only
+# under a key known to be safe: the mode keys, the gateway's host, port and client id, risk limits, paths and
+# file names, log settings, time zones, sizes and durations. Any other key's value is masked and kept as a hash.
+_SAFE_SETTING = re.compile(
+    r"^(?:DRY_RUN|PAPER_TRADING|IBKR_HOST|IBKR_PORT|IBKR_CLIENT_ID|TZ|CRON_TZ|PYTHON\w*|LANG|LC_\w+|PATH|SHELL|HOME"
+    r"|MAILTO|TERM|TEMP|TMP|SYSTEMROOT|WINDIR|COMSPEC|VIRTUAL_ENV"
+    r"|LOG_\w+|MAX_\w+|MIN_\w+|\w*_(?:LEVEL|DIR|PATH|FILE|CONFIG|PCT|PERCENT|ENABLED|DISABLED|LIMIT|SIZE|TIMEOUT"
+    r"|SECONDS|MINUTES|HOURS|DAYS|COUNT|INTERVAL|MODE|TIMEZONE|TZ|FORMAT|NAME|SYMBOLS?))$",
     re.IGNORECASE,
 )
 # Values that carry a secret whatever the key is called. The scheme may start only where no scheme
@@ -284,6 +295,16 @@ def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
 
+def is_secret_setting(key: str, value: str | None) -> bool:
+    """True when the setting `key`=`value` (a .env line, an environment variable) must not be shown: a secret key
+    or value, or any key not known to be safe (default-deny). A plain boolean is never a secret."""
+    if is_secret_key(key) or (value and is_secret_value(value)):
+        return True
+    if value is None or not value.strip() or value.strip().lower() in _NOT_SECRETS:
+        return False
+    return not _SAFE_SETTING.match(key.strip())
+
+
 def is_secret_value(value: str) -> bool:
     """True when a value carries a secret whatever its key is named (credentials in URLs, webhooks)."""
     return bool(_URL_USERINFO.search(value) or _DISCORD_WEBHOOK.search(value))
@@ -308,7 +329,7 @@ def mask_value(key: str, value: str | None) -> str | None:
     """The value of `key` as it may be shown: secrets replaced by a mask, other values redacted text."""
     if value is None:
         return None
-    if is_secret_key(key):
+    if is_secret_setting(key, value):
         return MASK if value else ""
     return redact_text(value)
 

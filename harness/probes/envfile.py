@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness import clock
-from harness.evidence.redact import is_secret_key, is_secret_value
+from harness.evidence.redact import is_secret_setting
 
 MAX_ENV_BYTES = 1_000_000  # a .env is a few KB; anything this large is the wrong file
 MAX_ENVIRON_DUMP_BYTES = 4_000_000  # `set` output is tens of KB, UTF-16 doubles it
@@ -84,12 +84,11 @@ class EnvFileFacts:
                 f"duplicates={dict(self.duplicates)!r}, invalid_lines={self.invalid_lines!r})")
 
     def secret_map(self) -> dict[str, str]:
-        return {k: v for k, v in self.values.items() if v and (is_secret_key(k) or is_secret_value(v))}
+        """Every value shown only as a mask (harness.evidence.redact.is_secret_setting: default-deny)."""
+        return {k: v for k, v in self.values.items() if v and is_secret_setting(k, v)}
 
     def secret_values(self) -> tuple[str, ...]:
-        return tuple(
-            v for k, v in self.values.items() if v and (is_secret_key(k) or is_secret_value(v))
-        )
+        return tuple(self.secret_map().values())
 
 
 def _line_endings(text: str) -> str:

@@ -32,6 +32,10 @@ from tests.leakcheck import WEIRD_TOKEN, leaks
 
 FULL_ACCOUNT_IDS = ("DU1234567", "U7654321", "U2345678")
 PASSWORD = 'hunter-"ß€\'-2k9Q'
+# Secrets under names no pattern of the harness knows: masked because settings are secret by default.
+UNKNOWN_NAMES = {"IBKR_PWD": "pw-Q7r9xLm2vK", "TWS_PIN": "73915046",
+                 "SLACK_ALERT_URL": "https://hooks.slack.com/services/T0ABC123/B0DEF456/Zq8xYvW3kLm9Pq2Rs7Tu",
+                 "BROKER_SESSION_COOKIE": "c00kie-9f8e7d6c5b4a"}
 BOT_FAULTS = "discord-live,live-log"  # the bot logs and announces LIVE: startup checks fail and quote the log
 WORLD_FAULTS = "live-account-activity"  # the live account's order fails a check that names the account
 TERMINAL_FLAGS = {"-q": ("-q",), "default": (), "-v": ("-v",), "-vvv": ("-vvv",), "-l": ("-l",),
@@ -52,6 +56,7 @@ def _dotenv_quoted(value: str) -> str:
 def _plant_secrets(env_file: Path, log_file: Path, webhook: str) -> None:
     with env_file.open("a", encoding="utf-8", newline="\n") as env:
         env.write(f"DISCORD_BOT_TOKEN={_dotenv_quoted(WEIRD_TOKEN)}\nIBKR_PASSWORD={_dotenv_quoted(PASSWORD)}\n")
+        env.writelines(f"{name}={value}\n" for name, value in UNKNOWN_NAMES.items())
     values = read_env(env_file).values
     assert values["DISCORD_BOT_TOKEN"] == WEIRD_TOKEN and values["IBKR_PASSWORD"] == PASSWORD, "planting failed"
     stamp = clock.local_now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
@@ -61,6 +66,7 @@ def _plant_secrets(env_file: Path, log_file: Path, webhook: str) -> None:
         f"{stamp} ERROR bot: retrying https://discord.com/oauth?token={quote(WEIRD_TOKEN, safe='')}&next="
         f"{quote(webhook, safe='')}",
         f"{stamp} ERROR bot: raw token {WEIRD_TOKEN} and password {PASSWORD} in account DU1234567",
+        f"{stamp} ERROR bot: relogin with " + ", ".join(f"{k}={v}" for k, v in UNKNOWN_NAMES.items()),
     ]
     with log_file.open("a", encoding="utf-8") as log:
         log.write("".join(line + "\n" for line in lines))
@@ -123,7 +129,7 @@ def test_no_secret_or_full_account_id_in_any_output(tmp_path, leaky_world, run):
         assert {"environment.properties", "categories.json"} <= run_files
         assert not any(Path(name).parts[0] == "allure" for name in texts)
     secrets = {"Discord token": WEIRD_TOKEN, "password": PASSWORD, "webhook URL": webhook,
-               "webhook token": webhook.rsplit("/", 1)[-1]}
+               "webhook token": webhook.rsplit("/", 1)[-1], **UNKNOWN_NAMES}
     found = []
     for where, text in texts.items():
         for name, value in secrets.items():

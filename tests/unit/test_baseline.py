@@ -71,3 +71,15 @@ def test_an_old_baseline_binds_to_its_absolute_path_and_a_relative_one_is_refuse
     (tmp_path / "rel.json").write_text(json.dumps(old | {"path": ".env"}))
     loaded, problem = load_baseline(tmp_path / "rel.json")
     assert loaded is None and "does not say which .env" in problem
+
+
+def test_a_key_no_pattern_knows_is_kept_only_as_a_hash(tmp_path):
+    from harness.actions.baseline import snapshot
+    from harness.probes.envfile import read_env
+
+    env = tmp_path / ".env"
+    env.write_text("DRY_RUN=true\nPAPER_TRADING=false\nTWS_PIN=73915046\nBROKER_COOKIE=c00kie-9f8e\n",
+                   encoding="utf-8")
+    keys = snapshot(read_env(env)).keys
+    assert keys["TWS_PIN"]["secret"] and "73915046" not in str(keys["TWS_PIN"])
+    assert keys["BROKER_COOKIE"]["secret"] and keys["DRY_RUN"] == {"secret": False, "value": "true"}

@@ -293,3 +293,21 @@ def test_env_file_facts_repr_hides_secret_values():
     assert facts.values["DISCORD_BOT_TOKEN"] == TOKEN
     shown = repr(facts) + repr(facts.entries)
     assert not leaks(shown, TOKEN) and "AbCdEf_secret-token" not in shown and "user:pw" not in shown
+
+
+@pytest.mark.parametrize(("key", "value", "secret"), [
+    ("DRY_RUN", "false", False), ("PAPER_TRADING", "true", False), ("IBKR_HOST", "localhost", False),
+    ("IBKR_PORT", "4002", False), ("IBKR_CLIENT_ID", "1", False), ("MAX_DAILY_LOSS_PCT", "2.0", False),
+    ("LOG_LEVEL", "INFO", False), ("STRATEGY_A_CONFIG", "config/a.yaml", False), ("PDT_ENABLED", "true", False),
+    ("IBKR_PWD", "pw-Q7r9xLm2vK", True), ("TWS_PIN", "73915046", True), ("IBKR_USER", "trader1", True),
+    ("IBKR_ACCOUNT", "DU1234567", True), ("SLACK_ALERT_URL", "https://hooks.slack.com/services/T0/B0/x", True),
+    ("BROKER_SESSION_COOKIE", "c00kie-9f8e", True), ("SOMETHING_NEW", "1234", True),
+    ("FEATURE_X", "true", False),  # a plain boolean is never a secret
+    ("DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/1/abc", True),
+    ("NOTES", "https://user:pw@example.com/x", True),
+])
+def test_settings_are_secret_unless_their_key_is_known_to_be_safe(key, value, secret):
+    from harness.evidence.redact import is_secret_setting, mask_value
+
+    assert is_secret_setting(key, value) is secret
+    assert (mask_value(key, value) == "****") is secret

@@ -7,12 +7,12 @@ import os
 import re
 from pathlib import Path
 
-from harness.evidence.redact import MASK, is_secret_key, is_secret_value, redact_text
+from harness.evidence.redact import MASK, is_secret_setting, redact_text
 from harness.probes.scheduler.facts import TaskAction
 
 
 def _secret(name: str, value: str) -> bool:
-    return bool(value.strip()) and (is_secret_key(name) or is_secret_value(value))
+    return bool(value.strip()) and is_secret_setting(name, value)
 
 
 def mask_secret(name: str, value: str) -> str:
