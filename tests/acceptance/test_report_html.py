@@ -34,7 +34,7 @@ from tests.leakcheck import leaks
 SECRET = "planted-Report-Secret-7Kq2Zx9"
 FULL_ACCOUNT = "U7654321"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-PAGE_TIMEOUT = 60.0
+PAGE_TIMEOUT = 90.0  # longer than READ_TREE may wait for the tree (50 s) and open its groups (5 s)
 WORLDS = {"clean": {}, "bot logs live trading": {"BOT_FAULTS": "live-log"}}
 # The clean world carries the operator's own screenshot; the other the picture drawn from the gateway's facts.
 SCREENSHOT_WORLD = "clean"
@@ -43,7 +43,7 @@ TWO_PHASE_WORLD = "clean"
 READ_TREE = """
 (async () => {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  for (let i = 0; i < 300 && !document.querySelector('[data-testid="tree-content"]'); i++) await sleep(100);
+  for (let i = 0; i < 500 && !document.querySelector('[data-testid="tree-content"]'); i++) await sleep(100);
   for (let round = 0; round < 30; round++) {
     const closed = [...document.querySelectorAll('[data-testid="tree-section"]')].filter(
       (section) => !(section.nextElementSibling && section.nextElementSibling.matches('[data-testid="tree-content"]')));
