@@ -5,6 +5,7 @@ Shared by `harness switch` and the embedded world, so the demo exercises the ope
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,7 +46,11 @@ def plan_switch(env_path: Path, mode: str, port: int | None = None) -> SwitchPla
     dry, paper = read_bool(after, "DRY_RUN"), read_bool(after, "PAPER_TRADING")
     if dry.value is False and paper.value is False:
         raise EnvEditError("the result would be LIVE mode (DRY_RUN=false, PAPER_TRADING=false); refused")
-    return replace(plan, notes=unreadable_before(parse_env_bytes(data, env_path), updates))
+    notes = unreadable_before(parse_env_bytes(data, env_path), updates)
+    if env_path.is_symlink():
+        notes += (f"{env_path} is a link to {os.path.realpath(env_path)}: that file is switched, and the link is "
+                  "kept",)
+    return replace(plan, notes=notes)
 
 
 def unreadable_before(before: EnvFileFacts, updates: dict[str, str]) -> tuple[str, ...]:

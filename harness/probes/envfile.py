@@ -7,6 +7,7 @@ replaces only the value token of the keys it changes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -423,6 +424,18 @@ def _write_private_backup(path: Path, original: bytes) -> Path:
     return backup
 
 
+TEMP_SUFFIX = ".tmp"
+
+
+def remove_stale_temp_files(path: Path) -> None:
+    """Remove what an edit killed part way (kill -9) left of the .env at `path`: `.<name>.XXXX.tmp` files, in its
+    private folder and beside it (where an older harness made them)."""
+    for folder in (backup_dir(path), Path(path).parent):
+        for stale in folder.glob(f".{Path(path).name}.*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
 def atomic_write(path: Path, text: str) -> Path:
     """Back the file up (owner-only, in a git-ignored folder beside it), then replace it atomically (temp file
     in the same dir + rename).
@@ -430,22 +443,26 @@ def atomic_write(path: Path, text: str) -> Path:
     Returns the backup's path. Raises EnvEditError with the file untouched on any failure.
     """
     path = Path(path)
+    # A link (a configuration kept elsewhere) stays a link: the file it points to is the one replaced.
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     backup = backup_dir(path)
     try:
         original = path.read_bytes()
-        mode = path.stat().st_mode
+        mode = target.stat().st_mode
         backup = _write_private_backup(path, original)
+        scratch = private_folder(target)  # the temp file holds the whole new .env: never where git would see it
+        remove_stale_temp_files(target)
     except OSError as exc:
         raise EnvEditError(f"cannot write the backup in {backup}: {exc.strerror}; {path} is untouched") from None
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=scratch)
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(text.encode("utf-8"))
             tmp.flush()
             os.fsync(tmp.fileno())
         os.chmod(tmp_name, mode & 0o7777)
-        os.replace(tmp_name, path)
+        os.replace(tmp_name, target)
     except OSError as exc:
         if tmp_name and os.path.exists(tmp_name):
             os.unlink(tmp_name)

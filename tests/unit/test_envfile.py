@@ -342,3 +342,51 @@ def test_a_symlink_to_a_regular_file_is_read_and_resolved(tmp_path):
     facts = read_env(link)
     assert facts.problem is None and facts.values["DRY_RUN"] == "true"
     assert facts.resolved == str(real.resolve())
+
+
+def test_a_linked_env_stays_a_link_and_the_file_it_points_to_is_switched(tmp_path):
+    from harness.actions.switch import apply_switch, plan_switch
+
+    elsewhere = tmp_path / "config" / "bot.env"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("DRY_RUN=true\nPAPER_TRADING=false\nIBKR_PORT=4002\n", encoding="utf-8")
+    bot = tmp_path / "bot"
+    bot.mkdir()
+    link = bot / ".env"
+    try:
+        link.symlink_to(elsewhere)
+    except (OSError, NotImplementedError):
+        pytest.skip("symbolic links are not allowed to this user here")
+    plan = plan_switch(link, "paper")
+    assert any("is a link to" in note and "the link is kept" in note for note in plan.notes)
+    backup = apply_switch(plan)
+    assert link.is_symlink() and os.path.realpath(link) == str(elsewhere.resolve())
+    assert elsewhere.read_text(encoding="utf-8") == "DRY_RUN=false\nPAPER_TRADING=true\nIBKR_PORT=4002\n"
+    assert backup.parent == bot / ".harness-backups"
+
+
+def test_the_temp_file_of_an_edit_is_made_where_git_ignores_it_and_a_stale_one_goes(tmp_path, monkeypatch):
+    """kill -9 during `harness switch paper` used to leave `..env.XXXX.tmp` (the whole new .env) in the bot's
+    directory, untracked and not ignored."""
+    import tempfile
+
+    from harness.probes import envfile
+
+    env = tmp_path / ".env"
+    env.write_text("DRY_RUN=true\nPAPER_TRADING=false\n", encoding="utf-8")
+    stale = [tmp_path / "..env.abc123.tmp", tmp_path / ".harness-backups" / "..env.def456.tmp"]
+    stale[1].parent.mkdir()
+    for path in stale:
+        path.write_text("DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/secret\n", encoding="utf-8")
+    made = []
+    real = tempfile.mkstemp
+
+    def watched(*args, **kwargs):
+        made.append(kwargs["dir"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(envfile.tempfile, "mkstemp", watched)
+    envfile.atomic_write(env, "DRY_RUN=false\nPAPER_TRADING=true\n")
+    assert [str(folder) for folder in made] == [str(tmp_path / ".harness-backups")]
+    assert (tmp_path / ".harness-backups" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert not any(path.exists() for path in stale)
