@@ -186,8 +186,10 @@ def scheduled_discord_paper(scheduled_notification, scheduled_start, first_day) 
 
 
 @then("no message near the scheduled start announces DRY-RUN or LIVE mode")
-def scheduled_discord_no_wrong_mode(scheduled_notification) -> None:
-    startup_checks.check_discord_no_wrong_mode(scheduled_notification)
+def scheduled_discord_no_wrong_mode(scheduled_notification, evidence) -> None:
+    note = startup_checks.check_discord_no_wrong_mode(scheduled_notification)
+    if note:
+        evidence.note(note)
 
 
 @given("the paper gateway as the harness reads it now", target_fixture="paper")

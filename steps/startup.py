@@ -83,5 +83,7 @@ def discord_paper(notification, startup) -> None:
 
 
 @then("no message announces DRY-RUN or LIVE mode")
-def discord_no_wrong_mode(notification) -> None:
-    checks.check_discord_no_wrong_mode(notification)
+def discord_no_wrong_mode(notification, evidence) -> None:
+    note = checks.check_discord_no_wrong_mode(notification)
+    if note:
+        evidence.note(note)

@@ -204,10 +204,16 @@ def check_discord_paper(notification: NotificationFacts, near: str = "") -> None
                           f"expected 'Bot started in PAPER TRADING mode at <time>' near the startup{when}: {why}")
 
 
-def check_discord_no_wrong_mode(notification: NotificationFacts) -> None:
+def check_discord_no_wrong_mode(notification: NotificationFacts) -> str | None:
+    """No message of this start names a wrong mode; one from before it (an earlier start's) is only told."""
     if not notification.looked:
         raise CouldNotLook(notification.problem or "Discord was not read")
     if notification.forbidden:
         found = "; ".join(f"{m.mode}: {m.message.content[:200]!r} at {m.message.timestamp:%H:%M:%S}Z"
                           for m in notification.forbidden)
         raise CheckFailed("Discord announces the wrong mode", f"{found}: {HALT_TEXT}", critical=True)
+    if notification.earlier_start:
+        told = "; ".join(f"{m.mode}: {m.message.content[:120]!r} at {m.message.timestamp:%H:%M:%S}Z"
+                         for m in notification.earlier_start[:MAX_EXAMPLES])
+        return f"before this start (an earlier start's, not this one's): {told}"
+    return None

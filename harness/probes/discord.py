@@ -103,6 +103,7 @@ class NotificationFacts:
     forbidden: tuple[ModeMention, ...] = ()  # within the window when `near` is given, else anywhere
     outside_window: tuple[DiscordMessage, ...] = ()  # had the expected phrase but too far from `near`
     content_intent_missing: bool = False
+    earlier_start: tuple[ModeMention, ...] = ()  # mode mentions from before the start: an earlier start's, not judged
 
 
 def snowflake_from_datetime(instant: datetime) -> int:
@@ -419,6 +420,7 @@ def _parse_timestamp(value: Any) -> datetime | None:
 # ---- the startup notification -------------------------------------------------------------------------------
 
 DEFAULT_WINDOW = timedelta(minutes=15)
+START_SKEW = timedelta(minutes=2)  # how far Discord's clock and the bot's machine's may disagree
 _SEPARATOR = r"[\s_-]*"  # "DRY-RUN", "DRY RUN", "dry_run", "DRYRUN" are one phrase
 
 
@@ -444,11 +446,15 @@ def find_startup_notification(
     forbidden: tuple[str, ...] = ("DRY-RUN", "DRY RUN", "LIVE"),
     near: datetime | None = None,
     window: timedelta = DEFAULT_WINDOW,
+    skew: timedelta = START_SKEW,
 ) -> NotificationFacts:
     """Find the message with `expected` (whole words, any case) and every message naming a forbidden mode.
 
-    With `near` (aware), only messages within `window` of it count, and the match is the one closest
-    to `near`; without it, the newest match. A message that carries the expected phrase counts as
+    With `near` (aware: the start), only messages from `skew` before it (Discord's clock and the bot's machine's
+    may disagree that much) to `window` after it count, and the match is the one closest to `near`; a message
+    from before that belongs to an earlier start (a dry-run start stopped and switched minutes ago): it is kept
+    in `earlier_start`, never judged as this start's. Without `near`, the newest match. A message that carries
+    the expected phrase counts as
     forbidden only when it states a forbidden mode ("LIVE mode", "mode: LIVE"), so "PAPER TRADING mode
     (live market data)" is not LIVE; any other message counts when it names the mode at all.
     """
@@ -458,16 +464,18 @@ def find_startup_notification(
     mentions = [(mode, re.compile(_phrase(mode), re.IGNORECASE), _mode_claim(mode)) for mode in forbidden]
 
     def in_window(message: DiscordMessage) -> bool:
-        return near is None or abs(message.timestamp - near) <= window
+        return near is None or -skew <= message.timestamp - near <= window
 
     candidates: list[DiscordMessage] = []
     outside: list[DiscordMessage] = []
     hits: list[ModeMention] = []
+    earlier: list[ModeMention] = []
     for message in facts.messages:  # newest first
         says_expected = bool(expected_pattern.search(message.content))
         if says_expected:
             (candidates if in_window(message) else outside).append(message)
-        if not in_window(message):
+        before = near is not None and message.timestamp - near < -skew
+        if not in_window(message) and not before:
             continue
         # Blank the expected phrase so a forbidden word inside it (expected="LIVE TRADING") is not a hit.
         text = expected_pattern.sub(" ", message.content)
@@ -477,7 +485,7 @@ def find_startup_notification(
             key = re.sub(r"[\s_-]+", "", mode.upper())  # "DRY-RUN" and "DRY RUN" are one mention
             if key not in seen_modes and pattern.search(text):
                 seen_modes.add(key)
-                hits.append(ModeMention(mode, message))
+                (earlier if before else hits).append(ModeMention(mode, message))
 
     match: DiscordMessage | None = None
     if candidates:
@@ -491,4 +499,5 @@ def find_startup_notification(
         forbidden=tuple(hits),
         outside_window=tuple(outside),
         content_intent_missing=facts.content_intent_missing,
+        earlier_start=tuple(earlier),
     )

@@ -372,3 +372,25 @@ def test_a_bot_prefix_and_blanks_around_a_valid_token_are_accepted(fake_discord:
 
     facts = read(fake_discord, token=Secret(f"  Bot {fake_discord.bot_token}\n"))
     assert facts.looked is True, facts.problem
+
+
+def test_a_dry_run_post_of_the_start_before_is_that_starts_not_this_ones():
+    """The seed's Step 3.4 re-attempt: started in dry-run (posted so), stopped, switched, started in paper within
+    15 minutes. The dry-run post is an earlier start's: shown, never judged as this start's announcement."""
+    from datetime import datetime, timedelta, timezone
+
+    from harness.checks.startup import check_discord_no_wrong_mode
+    from harness.probes.discord import DiscordFacts, DiscordMessage, find_startup_notification
+
+    start = datetime(2026, 12, 4, 22, 5, tzinfo=timezone.utc)
+    messages = (
+        DiscordMessage("3", start + timedelta(seconds=20), "bot", "Bot started in PAPER TRADING mode at 17:05", False),
+        DiscordMessage("2", start - timedelta(minutes=9), "bot", "Bot started in DRY-RUN mode at 16:56", False),
+    )
+    found = find_startup_notification(DiscordFacts(True, None, "1", messages), near=start)
+    assert found.match is not None and not found.forbidden
+    assert [m.message.id for m in found.earlier_start] == ["2"]
+    assert "an earlier start's" in check_discord_no_wrong_mode(found)
+    skewed = (DiscordMessage("4", start - timedelta(seconds=70), "bot", "Bot started in LIVE mode", False),)
+    close = find_startup_notification(DiscordFacts(True, None, "1", skewed), near=start)  # within the skew
+    assert [m.mode for m in close.forbidden] == ["LIVE"]
