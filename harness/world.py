@@ -81,6 +81,24 @@ class World:
 
         return log_zone_text(self.settings.bot_log_tz, self.settings.sources.get("bot_log_tz"))
 
+    def switch_search_start(self) -> tuple[datetime | None, str]:
+        """Where the transition began, to look for what the bot did since: --since, else the baseline's time (taken
+        just before the switch); (None, "") when neither says."""
+        from harness.actions import baseline as baselines
+
+        if self.settings.since is not None:
+            return self.settings.since, f"--since {self.settings.since.isoformat()}"
+        snap, _problem = baselines.load_baseline(self.baseline_file)
+        if snap is None or not snap.taken_at:
+            return None, ""
+        try:
+            taken = datetime.fromisoformat(snap.taken_at)
+        except ValueError:
+            return None, ""
+        if taken.tzinfo is None:
+            return None, ""
+        return taken, f"the baseline taken at {taken.isoformat()} ({self.baseline_file})"
+
     def secrets(self) -> SecretSet:
         """Secret values in the bot's .env (and the Discord token), so evidence scrubs them everywhere. Opaque:
         passed to a check, it shows as `<3 secret value(s)>` in a traceback, never as the values."""

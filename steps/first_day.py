@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 import pytest
 from pytest_bdd import given, then
 
-from harness.actions import baseline as baselines
 from harness.checks import CouldNotLook
 from harness.checks import first_day as checks
 from harness.checks import orders as order_checks
@@ -30,27 +29,11 @@ class _StartTime:
     zone: str
 
 
-def _switch_search_start(world) -> tuple[datetime | None, str]:
-    """Where the search for the switch (the bot's first paper start) begins: --since, else the baseline's time."""
-    settings = world.settings
-    if settings.since is not None:
-        return settings.since, f"--since {settings.since.isoformat()}"
-    snap, _problem = baselines.load_baseline(world.baseline_file)
-    if snap is not None and snap.taken_at:
-        try:
-            taken = datetime.fromisoformat(snap.taken_at)
-        except ValueError:
-            return None, ""
-        if taken.tzinfo is not None:
-            return taken, f"the baseline taken at {bot_day.et(taken)} ({world.baseline_file})"
-    return None, ""
-
-
 @pytest.fixture(scope="session")
 def first_day_facts(world):
     """The first trading day after the switch (harness.probes.bot_day.FirstDay), read once per run."""
     settings = world.settings
-    since, basis = _switch_search_start(world)
+    since, basis = world.switch_search_start()
     return bot_day.read_first_day(
         world.bot_log_spec(), base_dir=world.bot_dir, startup_text=settings.log_startup, since=since,
         since_basis=basis, autostart_at=settings.autostart_at, gateway_restart=settings.gateway_restart,

@@ -13,13 +13,15 @@ from steps.common import gateway_facts
 
 
 @given("the bot's orders from its newest start", target_fixture="bot_log")
-def bot_log(newest_start, evidence):
+def bot_log(world, newest_start, evidence):
     checks.require_started(newest_start)
-    activity = bot_logs.bot_activity(newest_start)
+    switched, _basis = world.switch_search_start()
+    activity = bot_logs.bot_activity(newest_start, switched, world.log_tz())
     evidence.record("bot orders (newest startup block)", {
         "startup": activity.where, "started_at": activity.since, "orders": activity.orders,
         "gateway connection established": activity.connected_claim.where if activity.connected_claim else None,
-        "log times read as": newest_start.zone, "lines capped": newest_start.block.lines_capped})
+        "log times read as": newest_start.zone, "lines capped": newest_start.block.lines_capped,
+        "logged by earlier starts since the switch": activity.earlier})
     return activity
 
 
@@ -40,7 +42,8 @@ def live(live_gateway, evidence):
 @pytest.fixture
 def reconciliation(world, env, paper, bot_log, evidence):
     """The bot's logged orders against the paper account, once per scenario that needs it."""
-    result = checks.reconcile_with_paper(bot_log.orders, paper, world.why_no_gateway, env.int_value("IBKR_CLIENT_ID"))
+    result = checks.reconcile_with_paper(bot_log.orders, paper, world.why_no_gateway, env.int_value("IBKR_CLIENT_ID"),
+                                         bot_log.earlier)
     evidence.record("reconciliation", result)
     return result
 

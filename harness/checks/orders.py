@@ -43,13 +43,15 @@ def require_readable(facts: GatewayFacts | None, why_not: str) -> GatewayFacts:
 
 
 def reconcile_with_paper(bot: BotOrderLog, facts: GatewayFacts | None, why_not: str,
-                         client_id: int | None) -> Reconciliation:
-    """The bot's logged orders against the paper account's, for check_orders_in_paper and the checks after it;
-    CouldNotLook when the gateway was not read or the .env's IBKR_CLIENT_ID is not an integer."""
+                         client_id: int | None, earlier: BotOrderLog | None = None) -> Reconciliation:
+    """The bot's logged orders against the paper account's, for check_orders_in_paper and the checks after it
+    (`earlier`: what earlier starts since the switch logged); CouldNotLook when the gateway was not read or the
+    .env's IBKR_CLIENT_ID is not an integer."""
     readable = require_readable(facts, why_not)
     if client_id is None:
         raise CouldNotLook("IBKR_CLIENT_ID is not an integer in the bot's .env: the bot's orders cannot be told")
-    return reconcile(bot.orders, broker_orders(readable), client_id, bot.rejections)
+    return reconcile(bot.orders, broker_orders(readable), client_id, bot.rejections,
+                     earlier.orders if earlier is not None else ())
 
 
 def check_gateway_answers(facts: GatewayFacts | None, why_not: str) -> str:
@@ -235,7 +237,9 @@ def check_orders_in_paper(bot: BotOrderLog, rec: Reconciliation, facts: GatewayF
         raise CheckFailed("Orders do not reconcile with the paper account",
                           f"at {facts.host}:{facts.port}: " + ". ".join(problems))
     return [f"{describe_logged(m.logged)}: {m.status}" + (f" ({m.reason})" if m.reason else "")
-            + f" [by {m.matched_by}]" for m in rec.matched]
+            + f" [by {m.matched_by}]" for m in rec.matched] + [
+        f"{describe_broker(r)}: logged by an earlier start since the switch, still in the account"
+        for r in rec.earlier_starts]
 
 
 def check_no_live_orders(facts: GatewayFacts | None, since: datetime | None, bot_client_id: int | None = None,

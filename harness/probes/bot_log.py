@@ -7,12 +7,14 @@ startup block is located in one place, by one rule (the newest line naming the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from harness.probes import logs
-from harness.probes.reconcile import BotOrderLog, parse_bot_orders
+from harness.probes.reconcile import ORDER_SUBMITTED_PATTERN, BotOrderLog, parse_bot_orders
+
+MAX_EARLIER_ORDERS = 20_000  # order lines of earlier starts kept (bounded for memory)
 
 # The bot's own claim that it connected. It never proves a connection (the gateway must show it); its absence
 # is what fails "the gateway has seen the bot" when the gateway shows nothing either.
@@ -58,6 +60,7 @@ class BotActivity:
     start: NewestStart
     orders: BotOrderLog
     connected_claim: logs.LogLine | None  # the bot's "Gateway connection established" line, if any
+    earlier: BotOrderLog = field(default_factory=BotOrderLog)  # earlier starts' since the switch (a GTC still open)
 
     @property
     def since(self) -> datetime | None:
@@ -101,11 +104,23 @@ def read_newest_start(spec: str | None, *, base_dir: Path | None, startup_text: 
     return NewestStart(spec, facts, block, newest_any, startup_text, since, zone)
 
 
-def bot_activity(start: NewestStart) -> BotActivity:
-    """The orders and the connection claim in the newest startup block (nothing when there is no block)."""
+def bot_activity(start: NewestStart, switched: datetime | None = None, tz: tzinfo | None = None) -> BotActivity:
+    """The orders and the connection claim in the newest startup block (nothing when there is no block); with
+    `switched` (when the transition began), also the orders earlier starts logged since then."""
     lines = start.block.lines if start.block is not None else []
     claim = next((line for line in lines if CONNECTED_CLAIM in logs.message_text(line.text).lower()), None)
-    return BotActivity(start, parse_bot_orders(lines), claim)
+    return BotActivity(start, parse_bot_orders(lines), claim, _earlier_orders(start, switched, tz))
+
+
+def _earlier_orders(start: NewestStart, switched: datetime | None, tz: tzinfo | None) -> BotOrderLog:
+    """The orders the bot logged from `switched` up to its newest start: its earlier starts in this transition."""
+    began = start.started_at
+    if switched is None or began is None or not start.files or switched >= began:
+        return BotOrderLog()
+    found = logs.scan(start.files, [ORDER_SUBMITTED_PATTERN], since=switched, tz=tz, keep=MAX_EARLIER_ORDERS,
+                      workers=1)
+    return parse_bot_orders([line for line in found.patterns[0].first
+                             if line.timestamp is not None and line.timestamp < began])
 
 
 def read_last_shutdown(spec: str | None, *, base_dir: Path | None, markers: tuple[str, ...], tz: tzinfo | None,

@@ -16,7 +16,7 @@ import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -128,6 +128,7 @@ class Reconciliation:
     missing: tuple[LoggedOrder, ...] = ()
     unknown: tuple[BrokerOrder, ...] = ()
     mismatched: tuple[Mismatched, ...] = ()
+    earlier_starts: tuple[BrokerOrder, ...] = ()  # the bot's, logged by an earlier start since the switch
 
     @property
     def ok(self) -> bool:
@@ -242,10 +243,18 @@ def reconcile(
     broker: Sequence[BrokerOrder],
     client_id: int,
     rejections: Sequence[LoggedRejection] = (),
+    earlier: Sequence[LoggedOrder] = (),
 ) -> Reconciliation:
-    """Match every logged order to the account's records; see the module's docstring for the rules."""
+    """Match every logged order to the account's records; see the module's docstring for the rules. An account
+    order of the bot's client id that an earlier start of this transition logged (`earlier`) is not unknown: it
+    is that start's (a good-till-cancelled order still open after a restart)."""
     with _cyclic_gc_paused():
-        return _reconcile(logged, broker, client_id, rejections)
+        result = _reconcile(logged, broker, client_id, rejections)
+    if not earlier or not result.unknown:
+        return result
+    logged_before = {order.order_id for order in earlier}
+    theirs = tuple(record for record in result.unknown if record.order_id in logged_before)
+    return replace(result, unknown=tuple(r for r in result.unknown if r not in theirs), earlier_starts=theirs)
 
 
 @contextmanager

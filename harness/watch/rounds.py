@@ -127,6 +127,7 @@ class Watcher:
         self.error_patterns = logs.error_markers(self.settings.log_error_markers)
         self.live_patterns = logs.markers(self.settings.log_live_markers)
         self.dry_run_patterns = logs.markers(self.settings.log_dry_run_markers)
+        self.switched, _basis = world.switch_search_start()  # orders of earlier starts since then are the bot's
 
     # -- facts --------------------------------------------------------------------------------------------
     def read(self) -> RoundFacts:
@@ -182,7 +183,7 @@ class Watcher:
     def judge(self, facts: RoundFacts) -> tuple[CheckOutcome, ...]:
         """The round's outcomes from its facts; remembers the log's state for the next round."""
         start = facts.start
-        activity = bot_log.bot_activity(start)
+        activity = bot_log.bot_activity(start, self.switched, self.world.log_tz())
         paper = executions_since(facts.paper, activity.since) if facts.paper is not None else None
         why_no_gateway = self.world.why_no_gateway
         outcomes = (
@@ -294,7 +295,8 @@ class Watcher:
     def _orders(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
                 why_no_gateway: str) -> list[str]:
         order_checks.require_started(facts.start)
-        result = order_checks.reconcile_with_paper(activity.orders, paper, why_no_gateway, facts.env_client_id)
+        result = order_checks.reconcile_with_paper(activity.orders, paper, why_no_gateway, facts.env_client_id,
+                                                   activity.earlier)
         return order_checks.check_orders_in_paper(activity.orders, result, paper)
 
     def _discord_check(self, facts: RoundFacts) -> str:

@@ -179,3 +179,20 @@ def test_broker_orders_fold_executions_into_open_orders():
                          executions=(ExecutionFact(order_id=3, client_id=1, symbol="SPY", side="BOT", shares=1),))
     assert [r.source for r in broker_orders(facts)] == ["open"]
     assert isinstance(broker_orders(facts)[0], BrokerOrder)
+
+
+def test_an_order_an_earlier_start_logged_since_the_switch_is_not_unknown_after_a_restart():
+    """A good-till-cancelled order placed by the paper start before a restart, still open: the newest start did
+    not log it, an earlier one of this transition did."""
+    from harness.probes.reconcile import BrokerOrder, parse_bot_orders, reconcile
+
+    earlier = parse_bot_orders(["2026-12-04 17:05:01,000 INFO bot: Order submitted: id=3 ref=strategy-A BUY 1 SPY "
+                                "@ 1.00"]).orders
+    gtc = BrokerOrder(source="open", client_id=1, order_id=3, perm_id=9, order_ref="strategy-A", symbol="SPY",
+                      side="BUY", quantity=1.0, status="PreSubmitted", account="DU1234567")
+    stranger = BrokerOrder(source="open", client_id=1, order_id=77, perm_id=10, order_ref="manual", symbol="TSLA",
+                           side="SELL", quantity=5.0, status="PreSubmitted", account="DU1234567")
+    without = reconcile((), (gtc, stranger), 1)
+    assert sorted(r.order_id for r in without.unknown) == [3, 77]
+    result = reconcile((), (gtc, stranger), 1, earlier=earlier)
+    assert [r.order_id for r in result.unknown] == [77] and [r.order_id for r in result.earlier_starts] == [3]
