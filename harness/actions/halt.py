@@ -130,25 +130,29 @@ class HaltResult:
     def accounts(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(a for g in self.gateways for a in g.accounts))
 
+    def _every(self, name: str) -> tuple[str, ...]:
+        """Every gateway's `name` (a tuple of texts), in the order the gateways were read."""
+        return tuple(text for g in self.gateways for text in getattr(g, name))
+
     @property
     def open_before(self) -> tuple[str, ...]:
-        return tuple(order for g in self.gateways for order in g.open_before)
+        return self._every("open_before")
 
     @property
     def still_open(self) -> tuple[str, ...]:
-        return tuple(order for g in self.gateways for order in g.still_open)
+        return self._every("still_open")
+
+    @property
+    def gateway_said(self) -> tuple[str, ...]:
+        return self._every("gateway_said")
+
+    @property
+    def positions(self) -> tuple[str, ...]:
+        return self._every("positions")
 
     @property
     def cancel_sent(self) -> bool:
         return any(g.cancel_sent for g in self.gateways)
-
-    @property
-    def gateway_said(self) -> tuple[str, ...]:
-        return tuple(said for g in self.gateways for said in g.gateway_said)
-
-    @property
-    def positions(self) -> tuple[str, ...]:
-        return tuple(position for g in self.gateways for position in g.positions)
 
     @property
     def complete(self) -> bool:
