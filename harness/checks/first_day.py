@@ -246,6 +246,9 @@ def check_weekly_relogin(day: FirstDay, within: timedelta) -> str:
                            "IB Gateway's weekly full re-login has not happened since the switch; confirm the bot "
                            "reconnects after the next one (Sunday)")
     low = datetime.combine(sunday, datetime.min.time(), NEW_YORK)
+    if day.switch is not None and day.switch.timestamp is not None:
+        # A switch on the Sunday itself: what the dry-run bot did before it is not this transition's.
+        low = max(low, day.switch.timestamp)
     events = [event for event in day.events if event.at is not None and event.at >= low]
     if not events:
         raise CouldNotLook(f"the bot's log says nothing about its gateway connection between {et(low)} and "

@@ -374,3 +374,18 @@ def test_the_notification_window_reaches_the_start_s_late_connection(tmp_path):
     day = read(write_plain(tmp_path / "late.log", late))
     assert checks.notification_window(day, day.scheduled_start) == checks.NOTIFICATION_WINDOW + (
         at(MONDAY, "08:40") - at(MONDAY, "06:00:03"))
+
+
+def test_a_switch_on_the_sunday_itself_is_judged_from_the_switch_not_from_the_dry_run_bots_morning(tmp_path):
+    """The dry-run bot tried the logged-out gateway all Sunday morning; the operator logged it in, switched at 15:00
+    and the paper start connected at once: the weekly re-login was handled for this transition."""
+    sunday = date(2026, 3, 8)
+    tried = every(at(sunday, "09:00"), at(sunday, "12:00"), timedelta(minutes=30),
+                  "Connect attempt failed: ConnectionRefusedError")
+    switch = at(sunday, "15:00")
+    lines = [*tried, *block(switch), Line(switch + timedelta(minutes=65), "INFO", "Shutting down: clean shutdown"),
+             *[line for line in clean_day() if line.at >= at(MONDAY, "00:00")]]
+    day = read(write_plain(tmp_path / "bot.log", lines), since=at(sunday, "14:30"))
+    assert day.weekly_relogin_sunday == sunday
+    found = outcomes(day)
+    assert "weekly re-login" not in failing(found), found["weekly re-login"]
