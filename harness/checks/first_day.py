@@ -126,7 +126,18 @@ def check_no_wrong_mode(day: FirstDay) -> str:
             raise CheckFailed(f"The first day's log says {mode}",
                               f"{mentions.count} line(s) between {et(day.window_start)} and {et(day.window_end)} say "
                               f"{mode}: {shown}. {advice}", critical=critical)
+    _require_whole_log(day, "no line saying live trading or dry-run mode")
     return f"no line between {et(day.window_start)} and {et(day.window_end)} says live trading or dry-run mode"
+
+
+def _require_whole_log(day: FirstDay, absence: str) -> None:
+    """An absence ("no crash", "no live mode line") is shown only by a log read whole: a file read in part (or not
+    at all) may hold exactly what was looked for."""
+    unread = [*(day.log.problems if day.log is not None else ()), *day.read_problems]
+    if unread:
+        shown = "; ".join(f"{problem.path} ({problem.kind}: {problem.detail})" for problem in unread[:MAX_EXAMPLES])
+        raise CouldNotLook(f"part of the bot's log could not be read ({shown}): {absence} cannot be shown for "
+                           f"{_day_name(day)}; read the file by hand, or repair it and run again")
 
 
 def check_reconnected(day: FirstDay, within: timedelta) -> str:
@@ -214,6 +225,7 @@ def check_no_crashes(day: FirstDay, heartbeat_gap: timedelta, process: ProcessFa
     if problems:
         raise CheckFailed("The bot crashed or stopped unexpectedly on the first day",
                           f"between {et(day.window_start)} and {et(day.window_end)}: " + ". ".join(problems))
+    _require_whole_log(day, "no crash, restart or silence")
     largest = f", the longest silence {minutes(day.gaps[0].length)}" if day.gaps else ""
     return (f"{day.lines_in_window} line(s) between {et(day.window_start)} and {et(day.window_end)}: no error, "
             f"{len(day.starts)} start(s){largest}")

@@ -389,3 +389,16 @@ def test_a_switch_on_the_sunday_itself_is_judged_from_the_switch_not_from_the_dr
     assert day.weekly_relogin_sunday == sunday
     found = outcomes(day)
     assert "weekly re-login" not in failing(found), found["weekly re-login"]
+
+
+def test_a_log_file_read_only_in_part_leaves_the_absences_to_the_operator(tmp_path):
+    """A rotated file that cannot be read (a corrupt .gz) may hold the crash or the LIVE line looked for: "no crash"
+    and "no wrong mode" are operator to confirm, never passed; what was found (the start, the reconnection)
+    stands."""
+    path = write_plain(tmp_path / "bot.log", clean_day())
+    (tmp_path / "bot.log.1.gz").write_bytes(b"\x1f\x8b\x08\x00not really gzip at all")
+    day = read(path)
+    assert [problem.kind for problem in day.log.problems] == ["corrupt"]
+    found = outcomes(day)
+    assert found["no crashes"].startswith("skip") and "could not be read" in found["no crashes"]
+    assert failing(found) == set() and not found["autostart"].startswith("skip")
