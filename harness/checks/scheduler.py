@@ -88,6 +88,27 @@ def _misfires(trigger: TaskTrigger, zone: tzinfo, at: time, new_york: tzinfo, fi
     return "; ".join(parts)
 
 
+def _boundary_instant(text: str, zone) -> datetime | None:
+    """A Task Scheduler boundary (`2027-01-01T06:00:00`, with or without an offset) as an instant; None unread."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _outside_boundaries(trigger: TaskTrigger, zone) -> str:
+    """Why the trigger does not fire now: its StartBoundary is still to come, or its EndBoundary has passed."""
+    now = clock.now()
+    begins = _boundary_instant(trigger.start, zone) if trigger.start else None
+    if begins is not None and begins > now:
+        return f"starts only at {trigger.start} (StartBoundary): it has not fired yet"
+    ends = _boundary_instant(trigger.end, zone) if trigger.end else None
+    if ends is not None and ends <= now:
+        return f"expired at {trigger.end} (EndBoundary): it fires no more"
+    return ""
+
+
 def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, zone: str = NEW_YORK) -> None:
     """An enabled trigger of an enabled task fires at `at` in `zone` (America/New_York) on every weekday (the NYSE
     trading days are weekdays), all year: across both daylight-saving changes. A trigger without a zone fires
@@ -122,6 +143,10 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
         trigger_zone = _zone(zone_text)
         if trigger_zone is None:
             wrong.append(f"{_describe(trigger, zone_text)}: {zone_text!r} is not a time zone the scheduler knows")
+            continue
+        bounded = _outside_boundaries(trigger, trigger_zone)
+        if bounded:
+            wrong.append(f"{_describe(trigger, zone_text)} {bounded}")
             continue
         misfires = _misfires(trigger, trigger_zone, at, new_york, first)
         if misfires is None and trigger.random_delay_unread:

@@ -3,8 +3,9 @@ year, and what it runs keeps paper mode. Every check has a world in which it fai
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -350,3 +351,22 @@ def test_a_relative_bot_dir_is_the_same_bot(bot, monkeypatch):
         check_keeps_paper_mode(read_scheduled_task(str(write(bot.parent / "t.xml", task_xml("python", "-m src.main",
                                                                                            str(bot)))),
                                                    bot_dir=Path("bot")), bot_dir=Path("bot"), bot_env=None)
+
+
+@pytest.mark.parametrize(("boundary", "says"), [
+    ("<EndBoundary>2026-06-30T23:59:59</EndBoundary>", "expired at 2026-06-30T23:59:59 (EndBoundary)"),
+    ("", "starts only at 2027-06-01T06:00:00 (StartBoundary)"),
+], ids=["ended", "not-yet-started"])
+def test_a_trigger_outside_its_boundaries_fires_no_more_or_not_yet(monkeypatch, boundary, says):
+    """On 2026-12-07: a trigger whose end boundary has passed fires no more; one whose start boundary is next
+    June has not fired yet. Either way the bot is not started at 06:00 now."""
+    from harness import clock
+
+    for name, value in clock.pinned_environ(datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)).items():
+        monkeypatch.setenv(name, value)
+    start = "2026-01-05T06:00:00" if boundary else "2027-06-01T06:00:00"
+    text = task_xml(start=start).replace("</StartBoundary>", "</StartBoundary>" + boundary)
+    task = parse_task_xml(text.encode("utf-16"), "t")
+    with pytest.raises(CheckFailed, match=re.escape(says)):
+        check_starts_at(task, SIX, machine_zone="America/New_York")
+    check_starts_at(parse_task_xml(task_xml().encode("utf-16"), "t"), SIX, machine_zone="America/New_York")

@@ -21,6 +21,7 @@ class TaskTrigger:
     irregular: str = ""  # why it does not fire every day or every week ("every 2 days", "monthly", ...)
     random_delay: timedelta = timedelta(0)  # fires up to this much later (RandomDelay, RandomizedDelaySec=)
     random_delay_unread: str = ""  # the random delay as written when it cannot be read ("" when read or absent)
+    end: str = ""  # Task Scheduler's EndBoundary as written: the trigger never fires after it ("" when none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,7 @@ def parse_task_xml(data: bytes, source: str) -> ScheduledTask:
         delay = _iso_duration(delay_text)
         triggers.append(TaskTrigger(TRIGGER_KINDS.get(kind, kind), _flag(_text(trigger, "Enabled")), start,
                                     schedule, at, zone, days, irregular, delay or timedelta(0),
-                                    delay_text if delay is None else ""))
+                                    delay_text if delay is None else "", _text(trigger, "EndBoundary")))
     actions = []
     holder = root.find(_ns("Actions"))
     for action in holder.findall(_ns("Exec")) if holder is not None else ():
