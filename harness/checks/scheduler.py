@@ -155,7 +155,7 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
             continue
         if misfires is None and trigger.random_delay:
             wrong.append(f"{_describe(trigger, zone_text)} fires at a random time up to {trigger.random_delay} later "
-                         "(RandomDelay, RandomizedDelaySec=): remove the delay")
+                         "(RandomDelay, RandomizedDelaySec=, AccuracySec= beyond 1 min): remove the delay")
             continue
         if misfires is None:
             passed = trigger

@@ -370,3 +370,13 @@ def test_a_trigger_outside_its_boundaries_fires_no_more_or_not_yet(monkeypatch, 
     with pytest.raises(CheckFailed, match=re.escape(says)):
         check_starts_at(task, SIX, machine_zone="America/New_York")
     check_starts_at(parse_task_xml(task_xml().encode("utf-16"), "t"), SIX, machine_zone="America/New_York")
+
+
+def test_a_systemd_timer_allowed_to_fire_two_hours_late_fails_like_a_random_delay(tmp_path):
+    """AccuracySec=2h: systemd may fire the 06:00 timer as late as 08:00 to coalesce wake-ups."""
+    timer = systemd(tmp_path)
+    timer.write_text(timer.read_text(encoding="utf-8").replace("Persistent=true", "AccuracySec=2h"), encoding="utf-8")
+    with pytest.raises(CheckFailed, match="random time up to 2:00:00 later"):
+        check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)
+    timer.write_text(timer.read_text(encoding="utf-8").replace("AccuracySec=2h", "AccuracySec=30s"), encoding="utf-8")
+    check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)  # within the default: fine

@@ -120,6 +120,9 @@ def _calendar_triggers(expression: str, enabled: bool) -> list[TaskTrigger]:
     return [TaskTrigger("calendar", enabled, expression, schedule, at, zone, days, irregular) for at in times]
 
 
+DEFAULT_ACCURACY = timedelta(minutes=1)  # systemd's AccuracySec= default
+
+
 def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
     """The .timer's OnCalendar= triggers and its .service's ExecStart=, WorkingDirectory=, Environment=,
     EnvironmentFile= (the service read from beside the timer)."""
@@ -132,6 +135,14 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
     enabled = _timer_enabled(path)
     delay_text = (_values(entries, "RandomizedDelaySec") or ["0"])[-1]
     delay = _timespan(delay_text)
+    # AccuracySec= lets systemd fire up to that much late to coalesce wake-ups (default 1 min): beyond the default
+    # it is a delay like RandomizedDelaySec=, and judged as one.
+    accuracy_text = (_values(entries, "AccuracySec") or ["1min"])[-1]
+    accuracy = _timespan(accuracy_text)
+    if accuracy is None:
+        delay, delay_text = None, f"AccuracySec={accuracy_text}"
+    elif delay is not None and accuracy > DEFAULT_ACCURACY:
+        delay = max(delay, accuracy)
     triggers = [replace(t, random_delay=delay or timedelta(0), random_delay_unread=delay_text if delay is None else "")
                 for expression in _values(entries, "OnCalendar") for t in _calendar_triggers(expression, True)]
     for key in ("OnBootSec", "OnStartupSec", "OnActiveSec", "OnUnitActiveSec", "OnUnitInactiveSec"):
