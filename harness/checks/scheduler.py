@@ -16,7 +16,7 @@ from harness import clock
 from harness.checks import CheckFailed, CouldNotLook
 from harness.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.envfile import same_file_path, strict_bool
-from harness.probes.scheduler import TASK_SCHEDULER, WEEKDAYS, ScheduledTask, TaskAction, TaskTrigger
+from harness.probes.scheduler import CRON, TASK_SCHEDULER, WEEKDAYS, ScheduledTask, TaskAction, TaskTrigger
 
 NEW_YORK = "America/New_York"
 _OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
@@ -134,6 +134,12 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
             continue
         if not trigger.enabled:
             wrong.append(f"{_describe(trigger, trigger.zone)} is disabled")
+            continue
+        if task.kind == CRON and trigger.zone and trigger.zone != machine_zone:
+            # Which cron reads the crontab decides: cronie honours CRON_TZ=, Debian's and Ubuntu's cron ignore it.
+            unknown.append(f"{_describe(trigger, trigger.zone)} sets CRON_TZ={trigger.zone}, which cronie (Fedora, "
+                           "RHEL) honours and Debian's and Ubuntu's cron ignore (they fire in the machine's zone): say "
+                           "the machine's zone (--bot-log-tz), or confirm which cron runs this crontab")
             continue
         zone_text = trigger.zone or machine_zone
         if zone_text is None:

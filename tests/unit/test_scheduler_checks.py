@@ -35,7 +35,18 @@ def test_a_daily_trigger_passes_and_so_does_a_cron_line_in_new_york(tmp_path):
     check_starts_at(xml_task(schedule="<ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay>"), SIX,
                     machine_zone="America/New_York")
     cron = write(tmp_path / "cron", "CRON_TZ=America/New_York\n0 6 * * mon-fri cd /bot && python -m src.main\n")
-    check_starts_at(read_scheduled_task(str(cron)), SIX, machine_zone="UTC")  # CRON_TZ wins over the machine
+    check_starts_at(read_scheduled_task(str(cron)), SIX, machine_zone="America/New_York")
+
+
+def test_cron_tz_is_honoured_by_one_cron_and_ignored_by_another_so_it_is_for_the_operator(tmp_path):
+    """cronie reads CRON_TZ=; Debian's and Ubuntu's cron ignore it and fire in the machine's zone (UTC here):
+    which one runs the crontab decides whether 06:00 is New York's, so it is never passed on the variable alone."""
+    cron = write(tmp_path / "cron", "CRON_TZ=America/New_York\n0 6 * * mon-fri cd /bot && python -m src.main\n")
+    with pytest.raises(CouldNotLook, match=r"CRON_TZ=America/New_York, which cronie .* Debian's and Ubuntu's cron "
+                                           "ignore"):
+        check_starts_at(read_scheduled_task(str(cron)), SIX, machine_zone="UTC")
+    with pytest.raises(CouldNotLook, match="CRON_TZ"):
+        check_starts_at(read_scheduled_task(str(cron)), SIX, machine_zone=None)
 
 
 def test_a_trigger_without_zone_on_an_unknown_machine_is_operator_to_confirm():
