@@ -336,17 +336,24 @@ def check_runs_all_day(task: ScheduledTask, *, start: time, until: time) -> None
     a task that runs whether or not the user is logged on (else it is operator to confirm)."""
     _require_readable(task)
     name = _name(task)
-    if task.time_limit_unread:
-        raise CouldNotLook(f"{name}'s time limit {task.time_limit_unread!r} (ExecutionTimeLimit, RuntimeMaxSec=) "
-                           f"cannot be read: confirm it lets the bot started at {start:%H:%M} run past {until:%H:%M}")
+    unread = [task.time_limit_unread] if task.time_limit_unread else []
+    unread += [action.time_limit_unread for action in task.actions if action.time_limit_unread]
+    if unread:
+        raise CouldNotLook(f"{name}'s time limit {unread[0]!r} (ExecutionTimeLimit, RuntimeMaxSec=, a `timeout` "
+                           f"wrapper) cannot be read: confirm it lets the bot started at {start:%H:%M} run past "
+                           f"{until:%H:%M}")
     day = datetime.combine(date(2000, 1, 3), until) - datetime.combine(date(2000, 1, 3), start)
-    if task.time_limit is not None and task.time_limit < day:
-        stopped = (datetime.combine(date(2000, 1, 3), start) + task.time_limit).time()
-        raise CheckFailed("The scheduler stops the bot during the trading day",
-                          f"{name} stops what it started after {task.time_limit} (Task Scheduler: Settings -> "
-                          "\"Stop the task if it runs longer than\"; systemd: RuntimeMaxSec=): started at "
-                          f"{start:%H:%M} the bot is stopped at {stopped:%H:%M}, before {until:%H:%M}. Untick it or "
-                          "raise it above a day")
+    limits = [(task.time_limit, "Task Scheduler: Settings -> \"Stop the task if it runs longer than\"; systemd: "
+                                "RuntimeMaxSec=")] if task.time_limit is not None else []
+    limits += [(action.time_limit, "the `timeout` its command line runs the bot under") for action in task.actions
+               if action.time_limit is not None]
+    for limit, where in sorted(limits, key=lambda pair: pair[0]):
+        if limit < day:
+            stopped = (datetime.combine(date(2000, 1, 3), start) + limit).time()
+            raise CheckFailed("The scheduler stops the bot during the trading day",
+                              f"{name} stops what it started after {limit} ({where}): started at {start:%H:%M} the "
+                              f"bot is stopped at {stopped:%H:%M}, before {until:%H:%M}. Remove the limit or raise it "
+                              "above a day")
     if task.runs_logged_off is False:
         raise CouldNotLook(f"{name} runs only while the user is logged on: confirm the user stays logged on at "
                            f"{start:%H:%M} (after a night's Windows Update restart too), or choose \"Run whether "

@@ -391,3 +391,31 @@ def test_a_systemd_timer_allowed_to_fire_two_hours_late_fails_like_a_random_dela
         check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)
     timer.write_text(timer.read_text(encoding="utf-8").replace("AccuracySec=2h", "AccuracySec=30s"), encoding="utf-8")
     check_starts_at(read_scheduled_task(str(timer)), SIX, machine_zone=None)  # within the default: fine
+
+
+@pytest.mark.parametrize("line", [
+    "0 6 * * 1-5 cd /bot && DRY_RUN=true; export DRY_RUN; python -m src.main",
+    "0 6 * * 1-5 cd /bot; set -a; DRY_RUN=true; python -m src.main",
+], ids=["assigned-then-exported", "set-a"])
+def test_a_cron_line_of_several_statements_that_exports_dry_run_does_not_keep_paper_mode(tmp_path, line):
+    """The shell runs each statement: a variable assigned, then exported (or assigned under `set -a`), reaches
+    the bot's environment and wins over its .env."""
+    cron = write(tmp_path / "cron", line + "\n")
+    task = read_scheduled_task(str(cron))
+    assert ("DRY_RUN", "true") in task.actions[0].environment
+    with pytest.raises(CheckFailed, match="DRY_RUN"):
+        check_keeps_paper_mode(task, bot_dir=None, bot_env=None)
+
+
+def test_a_bot_run_under_timeout_is_stopped_before_the_gateways_restart(tmp_path):
+    cron = write(tmp_path / "cron", "0 6 * * 1-5 cd /bot && timeout -k 30 4h python -m src.main\n")
+    task = read_scheduled_task(str(cron))
+    assert task.actions[0].time_limit == timedelta(hours=4) and task.actions[0].interpreter
+    with pytest.raises(CheckFailed, match=r"after 4:00:00 \(the `timeout` its command line runs the bot under\): "
+                                          r"started at 06:00 the bot is stopped at 10:00"):
+        check_runs_all_day(task, start=SIX, until=time(16, 30))
+    long = read_scheduled_task(str(write(tmp_path / "cron2", "0 6 * * 1-5 timeout 2d python -m src.main\n")))
+    check_runs_all_day(long, start=SIX, until=time(16, 30))
+    odd = read_scheduled_task(str(write(tmp_path / "cron3", "0 6 * * 1-5 timeout $LIMIT python -m src.main\n")))
+    with pytest.raises(CouldNotLook, match="timeout \\$LIMIT"):
+        check_runs_all_day(odd, start=SIX, until=time(16, 30))

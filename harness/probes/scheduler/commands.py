@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import timedelta
 from pathlib import Path
 
 from harness.probes.scheduler.trace import ActionTrace, is_absolute, join_path
@@ -159,7 +160,11 @@ def _sh_command(words: list[str], trace: ActionTrace, depth: int) -> None:
         assignments.append(ASSIGNMENT.match(words[0]).groups())  # type: ignore[union-attr]
         words = words[1:]
     if not words:
-        return  # a shell variable, not exported
+        for name, value in assignments:  # a shell variable: exported only by a later `export NAME` (or `set -a`)
+            trace.shell_vars[name] = value
+            if trace.allexport:
+                trace.set(name, value)
+        return
     for name, value in assignments:
         trace.set(name, value)
     head = words[0]
@@ -168,6 +173,11 @@ def _sh_command(words: list[str], trace: ActionTrace, depth: int) -> None:
             match = ASSIGNMENT.match(word)
             if match:
                 trace.set(*match.groups())
+            elif word in trace.shell_vars:  # `DRY_RUN=true; export DRY_RUN`
+                trace.set(word, trace.shell_vars[word])
+        return
+    if head == "set" and any(re.fullmatch(r"-\w*a\w*", word) for word in words[1:]):
+        trace.allexport = True
         return
     if head == "cd":
         if len(words) > 1:
@@ -180,9 +190,32 @@ def _sh_command(words: list[str], trace: ActionTrace, depth: int) -> None:
             where = words[1] if is_absolute(words[1]) or not trace.directory else join_path(trace.directory, words[1])
             read_environment_file(where, trace, "the file it sources,")
         return
-    while words and words[0] in {"exec", "nohup", "setsid", "time", "command"}:
+    while words and words[0] in {"exec", "nohup", "setsid", "time", "command", "timeout"}:
+        if words[0] == "timeout":
+            words = _timeout(words[1:], trace)
+            continue
         words = words[1:]
     follow_program(words, trace, depth, windows=False)
+
+
+_TIMEOUT_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _timeout(words: list[str], trace: ActionTrace) -> list[str]:
+    """`timeout [-k 10] [-s TERM] 4h python ...`: the limit it sets on what it runs, and the rest of the line."""
+    while words and words[0].startswith("-"):
+        takes_value = words[0] in {"-k", "-s", "--kill-after", "--signal"}
+        words = words[2:] if takes_value else words[1:]
+    if not words:
+        return words
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", words[0])
+    if found is None:
+        trace.time_limit_unread = f"timeout {words[0]}"
+    else:
+        limit = timedelta(seconds=float(found.group(1)) * _TIMEOUT_UNITS[found.group(2)])
+        if limit > timedelta(0):  # timeout 0 is no limit
+            trace.time_limit = min(limit, trace.time_limit) if trace.time_limit else limit
+    return words[1:]
 
 
 def follow_program(words: list[str], trace: ActionTrace, depth: int, *, windows: bool) -> None:

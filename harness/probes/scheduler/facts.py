@@ -37,6 +37,8 @@ class TaskAction:
     interpreter: str = ""  # the python it runs, as written (`python`, `C:\bot\.venv\Scripts\python.exe`,
     #                        `poetry run`); "" when no python is seen
     activated: str = ""  # a virtual environment activated before (`call .venv\Scripts\activate.bat`)
+    time_limit: timedelta | None = None  # a wrapper's own limit (`timeout 4h python ...`)
+    time_limit_unread: str = ""  # ... as written, when it cannot be read
 
 
 @dataclass(frozen=True, slots=True)

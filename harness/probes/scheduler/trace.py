@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from harness.evidence.redact import MASK, is_secret_setting, redact_text
@@ -32,6 +33,10 @@ class ActionTrace:
         self.activated = ""
         self.here = ""  # the folder of the wrapper being read (%~dp0, $PSScriptRoot, $(dirname "$0"))
         self.secrets: list[str] = []  # values of secret keys, removed from the arguments as recorded
+        self.shell_vars: dict[str, str] = {}  # `VAR=v` alone: a shell variable, exported later by `export VAR`
+        self.allexport = False  # `set -a`: every assignment after it is exported
+        self.time_limit: timedelta | None = None  # `timeout 4h python ...`: the wrapper stops the bot after it
+        self.time_limit_unread = ""  # such a limit as written, when it cannot be read
 
     def set(self, name: str, value: str) -> None:
         if _secret(name, value):
@@ -66,7 +71,7 @@ class ActionTrace:
         command, arguments = redact_text(command, self.secrets), redact_text(arguments, self.secrets)
         return TaskAction(command, arguments, working_directory, tuple(self.environment), self.wrapper,
                           self.wrapper_problem, self.directory, _env_in(self.directory), self.interpreter,
-                          self.activated)
+                          self.activated, self.time_limit, self.time_limit_unread)
 
 
 def is_absolute(path: str) -> bool:
