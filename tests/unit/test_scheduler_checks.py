@@ -419,3 +419,22 @@ def test_a_bot_run_under_timeout_is_stopped_before_the_gateways_restart(tmp_path
     odd = read_scheduled_task(str(write(tmp_path / "cron3", "0 6 * * 1-5 timeout $LIMIT python -m src.main\n")))
     with pytest.raises(CouldNotLook, match="timeout \\$LIMIT"):
         check_runs_all_day(odd, start=SIX, until=time(16, 30))
+
+
+def test_systemd_drop_ins_are_read_in_order_after_the_unit(tmp_path):
+    """`systemctl edit bot.service` writes bot.service.d/override.conf: its Environment=DRY_RUN=true reaches the
+    bot; a timer drop-in moving OnCalendar= to 07:00 (after resetting it) moves the start."""
+    timer = systemd(tmp_path)
+    (tmp_path / "bot.service.d").mkdir()
+    write(tmp_path / "bot.service.d" / "override.conf", "[Service]\nEnvironment=DRY_RUN=true\n")
+    task = read_scheduled_task(str(timer))
+    assert ("DRY_RUN", "true") in task.actions[0].environment
+    with pytest.raises(CheckFailed, match="DRY_RUN"):
+        check_keeps_paper_mode(task, bot_dir=None, bot_env=None)
+    (tmp_path / "bot.timer.d").mkdir()
+    write(tmp_path / "bot.timer.d" / "50-later.conf",
+          "[Timer]\nOnCalendar=\nOnCalendar=Mon..Fri *-*-* 07:00:00 America/New_York\n")
+    moved = read_scheduled_task(str(timer))
+    assert [t.time_of_day for t in moved.triggers] == [time(7, 0)]
+    with pytest.raises(CheckFailed):
+        check_starts_at(moved, SIX, machine_zone=None)

@@ -56,6 +56,25 @@ def _unit_sections(text: str) -> dict[str, list[tuple[str, str]]]:
     return sections
 
 
+def _drop_ins(unit: Path, section: str) -> list[tuple[str, str]]:
+    """The `section` entries of the unit's drop-ins (`<unit>.d/*.conf`, what `systemctl edit` writes), in the
+    order systemd applies them (by file name), each after the unit's own: a later value wins, an empty one resets
+    a list. A drop-in that cannot be read is skipped: the unit's own settings stand."""
+    folder = unit.with_name(unit.name + ".d")
+    entries: list[tuple[str, str]] = []
+    try:
+        confs = sorted(folder.glob("*.conf"), key=lambda conf: conf.name)
+    except OSError:
+        return entries
+    for conf in confs:
+        try:
+            text = decode_text(read_regular_file(conf, MAX_TASK_BYTES, "a systemd drop-in"))
+        except NotReadable:
+            continue
+        entries += _unit_sections(text).get(section, [])
+    return entries
+
+
 def _values(entries: list[tuple[str, str]], key: str) -> list[str]:
     """A list setting: an empty assignment resets it, as systemd does."""
     found: list[str] = []
@@ -130,7 +149,7 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
     timer = _unit_sections(text)
     if "Timer" not in timer:
         return ScheduledTask(source, False, f"{source} has no [Timer] section: not a systemd timer", kind=SYSTEMD)
-    entries = timer["Timer"]
+    entries = [*timer["Timer"], *_drop_ins(path, "Timer")]
     unit = (_values(entries, "Unit") or [path.stem + ".service"])[-1]
     enabled = _timer_enabled(path)
     delay_text = (_values(entries, "RandomizedDelaySec") or ["0"])[-1]
@@ -156,7 +175,7 @@ def parse_systemd_timer(text: str, path: Path) -> ScheduledTask:
     except NotReadable as exc:
         return ScheduledTask(source, False, f"the timer starts {unit}, which cannot be read: {exc} (copy it beside "
                                             "the timer)", name=path.name, kind=SYSTEMD, enabled=enabled)
-    service = _unit_sections(service_text).get("Service", [])
+    service = [*_unit_sections(service_text).get("Service", []), *_drop_ins(service_path, "Service")]
     directory = (_values(service, "WorkingDirectory") or [""])[-1].lstrip("-")
     actions = []
     for exec_start in _values(service, "ExecStart"):
