@@ -38,6 +38,10 @@ WORLD_FAULTS = {
     "live-account-activity": "the live account shows an order placed today",
     "open-positions": "the paper account holds a position before the switch",
     "unknown-bot-order": "the paper account holds an order from the bot's client id that the bot never logged",
+    "earlier-start-order": "the paper account holds a GTC order an earlier paper start since the switch logged (five "
+                           "minutes before the bot's restart), still open",
+    "discord-earlier-dry-run": "Discord holds the bot's 'DRY-RUN mode' post of a start nine minutes before the paper "
+                               "one (the seed's Step 3.4 re-attempt)",
     "stale-paper-startup": "the bot's log already holds an older, successful paper startup (yesterday)",
     "daily-loss": "the paper account's daily P&L (reqPnL) is a loss of 5% of its net liquidation",
     "rollback-dry-run-false": "(rollback phase) the rollback was a hand edit that set PAPER_TRADING=false and left "
@@ -74,6 +78,7 @@ DAILY_LOSS_FRACTION = 0.05  # the `daily-loss` knob: well over the stand-in bot'
 BOT_READY_MARKERS = ("Gameplan complete", "Waiting for a gameplan", "Gateway connection failed", "Unhandled error",
                      "Signal (dry-run")
 BOT_READY_TIMEOUT = 45.0
+EARLIER_START_BEFORE = timedelta(minutes=5)  # `earlier-start-order`: the earlier paper start, before the restart
 GATEWAY_DOWN_MARKER = "Connect attempt 1 failed"  # the `gateway-down` world has settled once the bot logs this
 
 
@@ -132,7 +137,7 @@ def _worlds(faults: set[str]):
             account.daily_pnl, account.unrealized_pnl, account.realized_pnl = -loss, -loss, 0.0
     if "open-positions" in faults:
         paper.positions.append(Position(paper.accounts[0].account_id, "SPY", 10, 480.0))
-    if "unknown-bot-order" in faults:
+    if faults & {"unknown-bot-order", "earlier-start-order"}:
         paper.prices["TSLA"] = 250.0  # the SELL limit at 900 rests: it never fills
         paper.open_orders.append(OrderRecord(order_id=77, perm_id=8_000_077, client_id=1,
                                              account=paper.accounts[0].account_id, symbol="TSLA", action="SELL",
@@ -179,6 +184,18 @@ def _append_stale_startup(bot: BotDir) -> None:
         rest = log.read()
         log.seek(0)
         log.write("".join(f"{stamp},{n:03d} INFO bot: {text}\n" for n, text in enumerate(lines)) + rest)
+
+
+def _append_earlier_paper_start(bot: BotDir, host: str) -> None:
+    """A paper start after the switch and before the bot's restart: it logged the GTC order 77 (still open at the
+    paper gateway), then shut down cleanly."""
+    from harness.fakes.botdir import append_log
+
+    began = clock.now() - EARLIER_START_BEFORE
+    lines = [(began, "INFO", text.format(host=host, port=PAPER_PORT)) for text in SEED_PAPER_STARTUP]
+    lines += [(began + timedelta(seconds=2), "INFO", "Order submitted: id=77 ref=manual SELL 5 TSLA @ 900.00"),
+              (began + timedelta(seconds=60), "INFO", "Shutting down: clean shutdown complete")]
+    append_log(bot, lines)
 
 
 def _roll_back(bot: BotDir, faults: set[str]) -> None:
@@ -339,9 +356,17 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
         if phase == "first-day":
             yield _first_day(stack, root, environ, faults, host, paper, live, discord, autostart_at, gateway_restart)
             return
-        bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host, switch=after_switch)
+        earlier = "earlier-start-order" in faults and after_switch
+        switched = clock.now() - EARLIER_START_BEFORE * 2 if earlier else None
+        bot = make_bot_dir(root / "bot", webhook_url=discord.webhook_url, gateway_host=host, switch=after_switch,
+                           baseline_taken_at=switched)
         if "stale-paper-startup" in faults:
             _append_stale_startup(bot)
+        if earlier:
+            _append_earlier_paper_start(bot, host)
+        if "discord-earlier-dry-run" in faults:
+            discord.post_as_webhook("Bot started in DRY-RUN mode at (the start before)",
+                                    at=clock.now() - timedelta(minutes=9))
         rolled_back = phase == "rollback"
         if rolled_back:
             _append_stale_startup(bot)  # the paper run the rollback ended: its start, then its clean shutdown

@@ -77,8 +77,12 @@ NO_DISCORD_CHANNEL = Fault(
     "bot directory without --live-gateway", "nothing, but Discord is not contacted (no channel given)", set(),
     "test_startup_worlds.py::test_without_discord_channel_the_discord_checks_skip_never_pass",
     skips={DISCORD_PAPER, DISCORD_WRONG})
+EARLIER_DRY_RUN_POST = Fault(
+    "a dry-run post of the start before", knobs({"HARNESS_EMBEDDED_FAULTS": "discord-earlier-dry-run"}), set(),
+    "test_startup_worlds.py::test_a_dry_run_post_of_the_start_before_is_no_false_alarm")
 MATRIX = [
     Fault(CLEAN_WORLD, "nothing (the demo)", set(), "test_startup_worlds.py::test_clean_bot_is_green"),
+    EARLIER_DRY_RUN_POST,
     *(Fault(w.id, knobs(w.env), w.failing, "test_startup_worlds.py::test_bot_fault_fails_the_right_startup_scenario")
       for w in WORLDS),
     EXPORTED_DRY_RUN,
@@ -125,3 +129,12 @@ def test_without_discord_channel_the_discord_checks_skip_never_pass(tmp_path):
         assert run.outcomes[name].outcome == "skipped", run.outcomes[name]
         assert "operator to confirm" in run.outcomes[name].message
     assert run.passed() >= LOG_SCENARIOS
+
+
+def test_a_dry_run_post_of_the_start_before_is_no_false_alarm(shared_runs):
+    """The seed's Step 3.4 re-attempt: the bot started in dry-run (and posted so), was stopped, switched and
+    started in paper nine minutes later. The old post is that start's: told, never "HALT THE BOT NOW"."""
+    run = startup_run(shared_runs, {"HARNESS_EMBEDDED_FAULTS": "discord-earlier-dry-run"})
+    assert run.failed() & STARTUP == set(), run.output[-4000:]
+    assert {DISCORD_PAPER, DISCORD_WRONG} <= run.passed()
+    assert any("an earlier start's, not this one's" in note for note in run.notes(DISCORD_WRONG))
