@@ -38,6 +38,8 @@ CHAIN_INTROS = {
     "test_chain_worlds": "each world starts from the demo's evidence or a bot of its own, does what an operator or "
                          "an adversary did between runs with the operator's own commands, and asserts what the "
                          "harness says then.",
+    "test_scheduler_worlds": "each world is a task file as an operator's machine has it, read by the scheduler "
+                             "probe and judged by the first day's scheduler checks.",
     "test_emergency_worlds": "each world is made of fake gateways on loopback, real processes and a fake Discord; "
                              "the test runs `harness halt` or a round of `harness watch` on it and asserts what is "
                              "done and said.",
@@ -45,6 +47,7 @@ CHAIN_INTROS = {
 CHAIN_SECTIONS = {
     "test_chain_worlds": "Between runs: one transition, one chain of evidence (`harness report`)",
     "test_emergency_worlds": "The emergency path and the first hour (`harness halt`, `harness watch`)",
+    "test_scheduler_worlds": "The scheduler's whole definition (the first day's scheduler scenario, on task files)",
 }
 
 
