@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from harness import clock
 from harness.ibkr import GATEWAY_PAPER_PORT, PROBE_CLIENT_ID
-from harness.probes.logs.patterns import DEFAULT_TEXTS
+from harness.log_texts import DEFAULT_TEXTS, check_marker
 
 # The log patterns' defaults have one definition, in the log probe's table.
 _LOG = DEFAULT_TEXTS
@@ -187,10 +187,8 @@ def _parse_marker(text: str) -> str:
 
 
 def _parse_marker_items(items: tuple[str, ...]) -> None:
-    from harness.probes.logs import patterns
-
     for item in items:
-        patterns.marker(item)  # raises ValueError naming the marker
+        check_marker(item)  # raises ValueError naming the marker
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """What the log probe looks for, and how it finds it in raw bytes: `Pattern`, markers matched by meaning, and the
 default texts in the seed's wording.
 
-One table of defaults (`DEFAULT_TEXTS`): the settings (`harness.settings`) take their `log_*` defaults from it, so an
-operator whose bot words its lines differently overrides only the entries it needs.
+One table of defaults (`DEFAULT_TEXTS`, kept in harness.log_texts, the ground both read): the settings
+(`harness.settings`) take their `log_*` defaults from it, so an operator whose bot words its lines differently
+overrides only the entries it needs.
 
 A marker says what a line MEANS, not one literal, written the way an operator would say it:
 
@@ -32,6 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from harness.log_texts import DEFAULT_TEXTS, check_marker
 from harness.probes.logs.files import Source, decode
 
 # --- markers by meaning ------------------------------------------------------------------------------------------
@@ -74,24 +76,16 @@ def negated(line: str, start: int, end: int, *, after: bool = True) -> bool:
 def compile_marker(text: str) -> tuple[str, str]:
     """(regex source, keyword) for a marker text: a phrase or `re:REGEX`. Raises ValueError for a bad regex
     or an empty marker. The keyword is lowercase ASCII text every match contains ("" when none is known)."""
-    text = text.strip()
+    text = check_marker(text)
     if text[:3].lower() == "re:":
         source = text[3:].strip()
-        if not source:
-            raise ValueError(f"marker {text!r} has no regular expression after 're:'")
-        try:
-            re.compile(source, re.IGNORECASE)
-        except re.error as exc:
-            raise ValueError(f"marker {text!r} is not a regular expression: {exc}") from None
         return source, _regex_keyword(source)
     return phrase_regex(text)
 
 
 def phrase_regex(text: str) -> tuple[str, str]:
     """(regex source, keyword) for a phrase (see the module docstring)."""
-    words = _WORD.findall(text)
-    if not words:
-        raise ValueError(f"marker {text!r} has no words: write a phrase, or 're:' and a regular expression")
+    words = _WORD.findall(check_marker(text))
     parts: list[str] = []
     position = 0
     for found in _WORD.finditer(text):
@@ -232,44 +226,6 @@ def error_markers(texts: Iterable[str]) -> tuple[Pattern, ...]:
     message, not by a state)."""
     return markers(texts, negation="before")
 
-
-# The seed's wording (Task 4.3, Step 3 and Edge Cases), and what the harness reads as each mode. The ONE
-# definition of these defaults: harness.settings builds its `log_*` defaults from this table.
-DEFAULT_TEXTS: dict[str, tuple[str, ...]] = {
-    # First line of every start; a startup block runs from it to the next one.
-    "startup": ("Configuration loaded:",),
-    # The line naming the gateway the bot connects to (HOST:PORT follows); reconnect lines are read too.
-    "gateway_line": ("Connecting to IBKR Gateway at",),
-    # The line that confirms paper mode (matched by meaning: "Paper trading mode NOT active" does not count).
-    "paper_active": ("Paper trading mode ACTIVE",),
-    "live_mode": (
-        "live trading mode", "live mode", "live trading active", "live trading enabled",
-        # "Trading mode: LIVE", "MODE=live", {"trading_mode": "live"}; not "LIVE_PORT=4001".
-        r"re:(?<![^\W_])mode[\"']?\s*[:=]\s*[\"']?live(?![^\W_])",
-        # "Trading mode changed to LIVE (PAPER_TRADING=false reloaded)": a switch while the bot runs.
-        # Not "market data mode changed to live".
-        r"re:(?<![^\W_])(?<!data )mode\s+(?:changed|switched|set|reloaded|is\s+now)\s+(?:to\s+)?[\"']?live(?![^\W_])",
-    ),
-    "dry_run": (
-        "dry run mode", "dry run active", "dry run enabled",
-        # "DRY_RUN=true" (a config dump), "Trading mode: dry-run"; not "DRY_RUN=false".
-        r"re:(?<![^\W_])dry[\s_-]*run[\"']?\s*[:=]\s*[\"']?(?:true|yes|on|1)\b",
-        r"re:(?<![^\W_])mode[\"']?\s*[:=]\s*[\"']?dry[\s_-]*run\b",
-        r"re:(?<![^\W_])(?<!data )mode\s+(?:changed|switched|set|reloaded|is\s+now)\s+(?:to\s+)?[\"']?dry[\s_-]*run\b",
-    ),
-    # Level words in any case and framing (" ERROR ", "ERROR:", "[error]", "level=error", "level": "error"),
-    # as whole words (\b: "error_count=0" is not one), and a Python traceback.
-    "errors": ("Traceback (most recent call last)", r"re:\berror\b", r"re:\bcritical\b", r"re:\bfatal\b"),
-    "shutdown": ("shutdown complete", "Shutting down", "clean shutdown"),
-}
-# Expected in this order after the restart in paper mode (plain text, any case).
-DEFAULT_TEXTS["expected_startup"] = (
-    "Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",
-    DEFAULT_TEXTS["gateway_line"][0],
-    "Gateway connection established",
-    DEFAULT_TEXTS["paper_active"][0],
-    "Bot initialized successfully",
-)
 
 DEFAULT_PATTERNS: dict[str, tuple[Pattern, ...]] = {
     "startup": (Pattern(DEFAULT_TEXTS["startup"][0]),),
