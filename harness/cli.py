@@ -14,13 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 from harness import clock
+from harness.refusal import Refused
 from harness.settings import SPECS, Settings, SettingsError, resolve
 
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "Refused", "build_parser", "main"]
+
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class Refused(Exception):
-    """The command will not do it; the message says why, in one line."""
 
 
 # The settings each command reads. Every other pytest harness option is accepted too (and ignored), so one

@@ -90,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(settings, args: argparse.Namespace) -> int:
-    from harness.cli import Refused
+    from harness.refusal import Refused
 
     if settings.world_kind != "embedded":
         raise Refused("the demo runs on the embedded world only: drop --live-gateway, --bot-dir and --bot-env "
@@ -164,8 +164,3 @@ def _project_root() -> Path | None:
             return candidate
     return None
 
-
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - `harness demo` goes through harness.cli
-    from harness.cli import main as cli_main
-
-    return cli_main(["demo", *(argv or [])])

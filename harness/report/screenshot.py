@@ -91,7 +91,7 @@ def attach(evidence_dir: Path, source: Path) -> Path:
 
 def confirm(settings, args: argparse.Namespace) -> int:
     from harness.actions import attest
-    from harness.cli import Refused
+    from harness.refusal import Refused
 
     source = getattr(args, "file", None)
     if source is None:
