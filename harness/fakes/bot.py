@@ -203,14 +203,23 @@ def _mode_name(config: BotConfig, faults: set[str]) -> str:
     return "PAPER TRADING" if config.paper_trading else "LIVE"
 
 
-def post_discord(url: str, content: str, log: logging.Logger) -> None:
+def post_discord(url: str, content: str, log: logging.Logger, attempts: int = 2) -> None:
+    """Post to the webhook; a server error or a refused connection is tried once more after half a second, as a
+    careful bot does (a rejected post, 4xx, is not). A failure is logged with its status."""
     body = json.dumps({"content": content}).encode("utf-8")
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-    except OSError as exc:
-        log.warning("Discord notification failed: %s", type(exc).__name__)
+    for attempt in range(1, attempts + 1):
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+            return
+        except OSError as exc:
+            status = getattr(exc, "code", None)
+            if attempt < attempts and (status is None or status >= 500):
+                time.sleep(0.5)
+                continue
+            log.warning("Discord notification failed: %s%s", type(exc).__name__, f" {status}" if status else "")
+            return
 
 
 class StandInBot:
