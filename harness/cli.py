@@ -216,7 +216,7 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
     if not args.force_market_hours:
         _refuse_if_market_open()
     if not args.force_running_bot:
-        _refuse_if_bot_running(settings.bot_process, env_path.parent)
+        _refuse_if_bot_running(settings.bot_process, settings.bot_home)
     _baseline_before_switch(settings, env_path, args.mode)
     try:
         backup = apply_switch(plan)
@@ -353,7 +353,7 @@ def cmd_halt(settings: Settings, args: argparse.Namespace) -> int:
     request = HaltRequest(settings.gateway.host, settings.gateway.port, settings.client_id + HALT_CLIENT_ID_OFFSET,
                           env_values, settings.bot_process, tuple(args.confirm_account), args.drill, args.wait,
                           settings.timeout, say=_say, live_port=settings.live_gateway_port,
-                          bot_dir=settings.bot_dir or (settings.env_file.parent if settings.env_file else None),
+                          bot_dir=settings.bot_home,
                           pid=args.pid)
     return _halt_and_record(settings.evidence_dir, request, args.reason, settings.env_file)
 

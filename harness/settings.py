@@ -336,6 +336,13 @@ class Settings:
         return "embedded"
 
     @property
+    def bot_home(self) -> Path | None:
+        """The bot's folder, where its process runs: --bot-dir, else the folder of --bot-env."""
+        if self.bot_dir is not None:
+            return self.bot_dir
+        return self.bot_env.parent if self.bot_env is not None else None
+
+    @property
     def env_file(self) -> Path | None:
         """The .env to check: --bot-env, else <bot-dir>/.env."""
         if self.bot_env is not None:

@@ -136,7 +136,7 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
             discord_token=Secret.of(settings.discord_token, DISCORD_TOKEN_NAME) if live else None,
             bot_environ=settings.bot_environ,
             bot_process=settings.bot_process,
-            process_dir=settings.bot_dir or (settings.env_file.parent if settings.env_file is not None else None),
+            process_dir=settings.bot_home,
             scheduler_task=settings.scheduler_task,
         )
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
 def _check_refusal(chain, item: str) -> str | None:
     """An item a check decides: attested only for a check that ran and could not look, once the thing exists."""
     from harness.verdict.decide import Status
-    from harness.verdict.transition import PHASE_RUN_COMMANDS, instant, verdict_items
+    from harness.verdict.transition import PHASE_RUN_COMMANDS, started, verdict_items
 
     judged = [(run, items[item]) for run in chain.runs.values()
               if (items := verdict_items(run)) and item in items and run.finished_at]
@@ -115,8 +115,7 @@ def _check_refusal(chain, item: str) -> str | None:
         return (f"{item} is decided by a check, which has not run yet: run its phase first "
                 f"({', '.join(sorted(set(PHASE_RUN_COMMANDS.values()) - {PHASE_RUN_COMMANDS['rollback']}))}); "
                 "an attestation stands only for a check that ran and could not look")
-    undated = datetime.min.replace(tzinfo=timezone.utc)
-    run, latest = max(judged, key=lambda pair: instant(pair[0].started_at) or undated)
+    run, latest = max(judged, key=lambda pair: started(pair[0]))
     status = str(latest.get("status"))
     if status == Status.FAILED.value:
         return f"{item} FAILED in run {run.run_id}: a failed check is never attested away; remedy it and run again"
@@ -132,14 +131,8 @@ def _check_refusal(chain, item: str) -> str | None:
 
 def _first_day_ends(run) -> datetime | None:
     """When the first day read by a first-day run ends (its "first day" record's window), None otherwise."""
-    from harness.verdict.transition import instant
+    from harness.verdict.transition import first_record, instant
 
-    if run.phase != "first-day":
-        return None
-    for row in run.rows():
-        for record in row.get("records") or ():
-            if isinstance(record, dict) and record.get("name") == "first day":
-                window = (record.get("facts") or {}).get("window")
-                if isinstance(window, list) and len(window) == 2:
-                    return instant(window[1])
-    return None
+    day = first_record(run, "first day") if run.phase == "first-day" else None
+    window = day.get("window") if isinstance(day, dict) else None
+    return instant(window[1]) if isinstance(window, list) and len(window) == 2 else None

@@ -120,6 +120,24 @@ def overall_of(items: Iterable[Mapping[str, Any]] | None) -> str | None:
     return Overall.INCOMPLETE.value
 
 
+def started(run: RunView) -> datetime:
+    """When the run started, for ordering runs (a start that cannot be read sorts first)."""
+    return instant(run.started_at) or _UNDATED
+
+
+def records(run: RunView | None, name: str) -> list[Any]:
+    """The facts of every record called `name` in the run's evidence rows (rows in node-id order)."""
+    if run is None:
+        return []
+    return [record.get("facts") for row in run.rows() for record in row.get("records") or ()
+            if isinstance(record, dict) and record.get("name") == name]
+
+
+def first_record(run: RunView | None, name: str) -> Any:
+    found = [facts for facts in records(run, name) if facts]
+    return found[0] if found else None
+
+
 def run_overall(run: RunView) -> str | None:
     """The run's overall verdict (TRANSITION VERIFIED, ...) as its recorded items say it, never the `overall` the
     file claims; None when it recorded none."""
@@ -187,7 +205,7 @@ def judge_chain(runs: Sequence[RunView], incidents: Sequence[IncidentView] = (),
     """The chain of the transition recorded in `runs` (any order; finished or not); `history`: what the evidence
     directory's history recorded of each run as it finished (harness.evidence.runs.history), to tell a file edited
     or a run removed since."""
-    ordered = sorted(runs, key=lambda run: (instant(run.started_at) or _UNDATED, run.run_id))
+    ordered = sorted(runs, key=lambda run: (started(run), run.run_id))
     failed: list[str] = _against_history(ordered, history or {})
     open_: list[str] = []
     aside: list[tuple[str, str]] = []

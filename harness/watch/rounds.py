@@ -88,7 +88,7 @@ class RoundFacts:
     discord_problem: str | None
     processes: ProcessFacts | None = None  # None: the world names no bot process to look for
     last_line: logs.LogLine | None = None  # the log's last line, for its silence
-    at: datetime | None = None  # when the round read the world
+    at: datetime | None = None  # when the round began (its clock: the silence is measured to it)
 
 
 def _outcome(name: str, check: Callable[[], object], redact: Callable[[str], str]) -> CheckOutcome:
@@ -130,8 +130,9 @@ class Watcher:
         self.switched, _basis = world.switch_search_start()  # orders of earlier starts since then are the bot's
 
     # -- facts --------------------------------------------------------------------------------------------
-    def read(self) -> RoundFacts:
-        """Everything one round needs, each source read once. Never raises for a fault of the world."""
+    def read(self, at: datetime) -> RoundFacts:
+        """Everything one round needs, each source read once, for the round that began `at`. Never raises for a
+        fault of the world."""
         world, settings = self.world, self.settings
         start = bot_log.read_newest_start(world.bot_log_spec(), base_dir=world.bot_dir,
                                           startup_text=settings.log_startup, since=settings.since,
@@ -148,7 +149,7 @@ class Watcher:
         notification, problem = self._discord(start)
         processes = find_bot_processes(world.bot_process, world.process_dir) if world.bot_process else None
         last = logs.last_line(start.files, world.log_tz()) if start.files else None
-        return RoundFacts(start, scan, client_id, paper, live, notification, problem, processes, last, clock.now())
+        return RoundFacts(start, scan, client_id, paper, live, notification, problem, processes, last, at)
 
     def _gateway(self, address, role: str) -> GatewayFacts | None:
         if address is None:
@@ -174,7 +175,7 @@ class Watcher:
     def run_round(self, number: int, now: Callable[[], datetime] = clock.now) -> Round:
         at = now()
         try:
-            facts = self.read()
+            facts = self.read(at)
         except Exception as exc:  # probes never raise for the world: this is a harness bug, never a pass
             why = self.redact(f"harness error reading the world: {type(exc).__name__}: {exc}")
             return Round(number, at, tuple(CheckOutcome(name, item, FAILED, why) for name, item, _ in CHECKS))

@@ -4,13 +4,15 @@ records and recorded gateway facts."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from harness.verdict.transition import (
     EMBEDDED_WORLD,
     PHASE_ORDER,
     PHASE_RUN_COMMANDS,
     REQUIRED_PHASES,
+    first_record,
+    records,
     run_overall,
     verdict_items,
 )
@@ -40,19 +42,6 @@ class RunLike(Protocol):
 def embedded(runs: Mapping[str, RunLike]) -> bool:
     """Any run of the log checked the embedded world (the harness's own fakes)."""
     return any(run.world == EMBEDDED_WORLD for run in runs.values())
-
-
-def records(run: RunLike | None, name: str) -> list[Any]:
-    """The facts of every record called `name` in the run's evidence rows (rows in node-id order)."""
-    if run is None:
-        return []
-    return [record.get("facts") for row in run.rows() for record in row.get("records") or ()
-            if isinstance(record, dict) and record.get("name") == name]
-
-
-def first_record(run: RunLike | None, name: str) -> Any:
-    found = [facts for facts in records(run, name) if facts]
-    return found[0] if found else None
 
 
 def scenario_rows(run: RunLike | None, name: str) -> list[dict]:
