@@ -20,7 +20,7 @@ import tracemalloc
 
 from ib_async import IB, LimitOrder, Stock
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.tws import Execution, FakeGateway, World, always_open
 from harness.fakes.tws.backend import Backend
 from harness.fakes.tws.framing import FrameReader, client_hello, pack, split_fields

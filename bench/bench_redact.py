@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.evidence.redact import SecretSet, redact_excerpt, redact_text  # noqa: E402 - after the path set-up
+from harness.core.redact import SecretSet, redact_excerpt, redact_text  # noqa: E402 - after the path set-up
 
 KNOWN = SecretSet(['MTk4NjIy.Gx"q\'Zé€✓\nsecond-line_Ab9Cd', "hunter-2k9Q-password",
                    "https://discord.com/api/webhooks/1234567890/AbCdEf_secret-token"])

@@ -1,6 +1,6 @@
 """Console script `harness`: snapshot, switch, confirm, halt, report, watch, demo, fake-gateway.
 
-Options and `HARNESS_*` variables are the plugin's (one table in `harness.settings`), so one environment
+Options and `HARNESS_*` variables are the plugin's (one table in `harness.core.settings`), so one environment
 serves `harness` and `pytest`. Every failure is one line on stderr and a non-zero exit, never a traceback.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from harness import clock
-from harness.refusal import Refused
-from harness.settings import SPECS, Settings, SettingsError, resolve
+from harness.core import clock
+from harness.core.refusal import Refused
+from harness.core.settings import SPECS, Settings, SettingsError, resolve
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "Refused", "build_parser", "main"]
 
@@ -187,7 +187,7 @@ def cmd_switch(settings: Settings, args: argparse.Namespace) -> int:
     from harness.actions import incident
     from harness.actions.rollback import plan_rollback
     from harness.actions.switch import apply_switch, plan_switch
-    from harness.evidence.redact import mask_value
+    from harness.core.redact import mask_value
     from harness.probes.envfile import EnvEditError, read_bool, read_env
 
     env_path = _env_path(settings)
@@ -281,8 +281,8 @@ def _refuse_if_bot_running(pattern: str, bot_dir: Path | None) -> None:
 
 
 def cmd_confirm(settings: Settings, args: argparse.Namespace) -> int:
-    from harness import dod
     from harness.actions import attest
+    from harness.core import dod
     from harness.verdict import record as verdict_file
 
     if args.item and args.item.strip().lower() == "screenshot":
@@ -495,7 +495,7 @@ def _internal_error(command: str, exc: Exception, settings: Settings | None) -> 
     or a full account id); the traceback, redacted, only with HARNESS_DEBUG=1."""
     import traceback
 
-    from harness.evidence.redact import SecretSet, redact_excerpt, redact_text
+    from harness.core.redact import SecretSet, redact_excerpt, redact_text
 
     try:
         from harness.world import known_secrets

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from harness import clock
+from harness.core import clock
 from harness.probes.market import NEW_YORK
 
 HELP = ("Run the whole procedure on the embedded world (preflight, transition, a compressed first hour and first "
@@ -90,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(settings, args: argparse.Namespace) -> int:
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
 
     if settings.world_kind != "embedded":
         raise Refused("the demo runs on the embedded world only: drop --live-gateway, --bot-dir and --bot-env "

@@ -1,6 +1,6 @@
 """The pytest plugin: options, phase selection, `.feature` collection, and the world fixtures.
 
-It stays a switchboard: settings come from `harness.settings`, facts from the probes, the embedded
+It stays a switchboard: settings come from `harness.core.settings`, facts from the probes, the embedded
 world from `harness.fakes`, evidence from `harness.evidence.records`. Heavy imports wait for the fixture that
 needs them, because a pytest11 plugin loads in every pytest run wherever the package is installed.
 """
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness import dod
-from harness.settings import SPECS, Settings, SettingsError, resolve
+from harness.core import dod
+from harness.core.settings import SPECS, Settings, SettingsError, resolve
 
 if TYPE_CHECKING:  # the evidence layer loads with the plugin's configure, not with every pytest run
     from harness.evidence.records import Evidence

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from harness.evidence.redact import PrivateMapping, Secret, SecretSet
+from harness.core.redact import PrivateMapping, Secret, SecretSet
+from harness.core.settings import GatewayAddress, Settings
 from harness.probes.envfile import read_env
-from harness.settings import GatewayAddress, Settings
 
 DISCORD_TOKEN_NAME = "DISCORD_BOT_TOKEN"
 

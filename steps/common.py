@@ -10,7 +10,7 @@ from harness.actions import attest
 from harness.checks import CouldNotLook
 from harness.checks import orders as gateway_checks
 from harness.checks.preflight import check_attested
-from harness.dod import normalize_id
+from harness.core.dod import normalize_id
 from harness.probes import discord
 from harness.probes.gateway_session import executions_since
 

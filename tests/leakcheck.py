@@ -1,4 +1,4 @@
-"""How a secret value can appear in text, written independently of harness.evidence.redact so that tests do not grade
+"""How a secret value can appear in text, written independently of harness.core.redact so that tests do not grade
 redaction with its own list: raw, Python-escaped, JSON-escaped, URL-encoded, as a bytes repr, escaped twice,
 each of its lines, and any piece of it long enough to matter."""
 

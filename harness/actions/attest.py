@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness import clock
-from harness.evidence.jsonfiles import append_log_row, read_log_rows
+from harness.core import clock
+from harness.core.jsonfiles import append_log_row, read_log_rows
 
 FILE_NAME = "attestations.json"
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import clock
-from harness.evidence.jsonfiles import write_json_atomic
-from harness.evidence.redact import fingerprint, is_secret_setting, redact_text
+from harness.core import clock
+from harness.core.jsonfiles import write_json_atomic
+from harness.core.redact import fingerprint, is_secret_setting, redact_text
 from harness.probes.envfile import MODE_KEYS, EnvFileFacts, read_bool, same_file_path
 
 FORMAT = "harness-baseline/2"

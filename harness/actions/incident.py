@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from harness import clock
-from harness.evidence.jsonfiles import append_log_row, read_log_rows
+from harness.core import clock
+from harness.core.jsonfiles import append_log_row, read_log_rows
 
 FILE_NAME = "incidents.json"
 INCIDENT, DRILL, RESOLUTION = "incident", "drill", "resolution"

@@ -9,7 +9,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from harness.ibkr import LIVE_PORTS
+from harness.core.ibkr import LIVE_PORTS
 from harness.probes.envfile import (
     MODE_KEYS,
     EnvEditError,

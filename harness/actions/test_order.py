@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.evidence.redact import mask_account, masked_repr
-from harness.ibkr import PAPER_ACCOUNT_PREFIXES, PAPER_PORTS, account_is_paper
+from harness.core.ibkr import PAPER_ACCOUNT_PREFIXES, PAPER_PORTS, account_is_paper
+from harness.core.redact import mask_account, masked_repr
 from harness.probes.gateway import REQUEST_REFUSED, describe_error
 
 ORDER_REF = "harness-test-order"

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 from harness.actions.baseline import EnvDiff
 from harness.checks import CheckFailed, CouldNotLook
-from harness.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.core.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.core.settings import is_loopback_host
 from harness.probes.envfile import MODE_KEYS, EnvFileFacts, Shadow, read_bool
 from harness.probes.vcs import RepoFacts
-from harness.settings import is_loopback_host
 
 
 def check_env_readable(env: EnvFileFacts) -> None:

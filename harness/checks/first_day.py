@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks.startup import HALT_TEXT, MAX_EXAMPLES, quote
-from harness.evidence.redact import mask_account
-from harness.ibkr import account_is_paper
+from harness.core.ibkr import account_is_paper
+from harness.core.redact import mask_account
 from harness.probes.bot_day import (
     AUTOSTART_EARLY,
     AUTOSTART_LATE,

@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from harness.checks import CheckFailed, CouldNotLook
-from harness.evidence.redact import mask_account, redact_text
-from harness.ibkr import account_is_paper
+from harness.core.ibkr import account_is_paper
+from harness.core.redact import mask_account, redact_text
 from harness.probes.bot_log import BotActivity, NewestStart
 from harness.probes.gateway import GatewayFacts
 from harness.probes.market import SessionFacts

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from harness.actions.attest import Attestation
 from harness.checks import CheckFailed, CouldNotLook
-from harness.dod import BY_ID
+from harness.core.dod import BY_ID
 from harness.probes.market import SessionFacts
 from harness.probes.processes import ProcessFacts
 

@@ -12,7 +12,7 @@ from harness.actions.baseline import EnvDiff
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks.configuration import check_not_live
 from harness.checks.startup import quote
-from harness.evidence.redact import mask_account
+from harness.core.redact import mask_account
 from harness.probes.discord import NotificationFacts
 from harness.probes.envfile import EnvFileFacts, read_bool, strict_bool
 from harness.probes.gateway import GatewayFacts

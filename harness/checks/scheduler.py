@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from harness import clock
 from harness.checks import CheckFailed, CouldNotLook
-from harness.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.core import clock
+from harness.core.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.envfile import same_file_path, strict_bool
 from harness.probes.scheduler import CRON, TASK_SCHEDULER, WEEKDAYS, ScheduledTask, TaskAction, TaskTrigger
 

@@ -11,8 +11,8 @@ import ipaddress
 from collections.abc import Sequence
 
 from harness.checks import CheckFailed, CouldNotLook
-from harness.evidence.redact import redact_text
-from harness.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.core.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.core.redact import redact_text
 from harness.probes.bot_log import NewestStart
 from harness.probes.discord import NotificationFacts
 from harness.probes.envfile import strict_bool

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness import __version__, dod
-from harness.evidence.jsonfiles import write_bytes_atomic
+from harness import __version__
+from harness.core import dod
+from harness.core.jsonfiles import write_bytes_atomic
 
 EPIC = "Task 4.3"
 # The transition log's anchor per checklist item: the label's link names the item whatever the log's path is.

@@ -18,8 +18,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from harness.evidence.jsonfiles import write_json_atomic, write_jsonl_atomic
-from harness.evidence.redact import (
+from harness.core.jsonfiles import write_json_atomic, write_jsonl_atomic
+from harness.core.redact import (
     MASK,
     MAX_EXCERPT_CHARS,
     Secret,

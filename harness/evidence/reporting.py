@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from harness.checks import CheckFailed, CouldNotLook
+from harness.core.settings import Settings
 from harness.evidence.records import Evidence, Redactor
-from harness.settings import Settings
 
 Redact = Callable[[str], str]
 

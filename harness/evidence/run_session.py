@@ -27,8 +27,9 @@ from typing import Any
 import pytest
 
 from harness import __version__
+from harness.core.jsonfiles import write_jsonl_atomic
+from harness.core.settings import Settings
 from harness.evidence import allure_labels
-from harness.evidence.jsonfiles import write_jsonl_atomic
 from harness.evidence.records import EVIDENCE_FILE, Evidence
 from harness.evidence.runs import (
     ALLURE_RESULTS_DIR,
@@ -40,7 +41,6 @@ from harness.evidence.runs import (
     new_run_dir,
     read_run,
 )
-from harness.settings import Settings
 from harness.verdict.hooks import is_scenario_nodeid
 
 RUN_KEY = pytest.StashKey["RunSession | None"]()

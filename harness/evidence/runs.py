@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness import clock
-from harness.evidence.jsonfiles import exclusive, write_json_atomic
+from harness.core import clock
+from harness.core.jsonfiles import exclusive, write_json_atomic
 
 RUNS_DIR = "runs"
 RUN_FILE = "run.json"

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
-from harness import clock as harness_clock  # the stand-in bot's time: real, or the embedded world's pinned one
+from harness.core import clock as harness_clock
 
 FAULTS = {
     "live-log": "logs 'Live trading mode ACTIVE' instead of the paper line",

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness import clock
+from harness.core import clock
 
 __all__ = [
     "DISCORD_EPOCH_MS",

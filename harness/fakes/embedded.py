@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
 
-from harness import clock
+from harness.core import clock
+from harness.core.ibkr import GATEWAY_PAPER_PORT
 from harness.fakes.bot import SEED_PAPER_STARTUP
 from harness.fakes.botdir import BotDir, make_bot_dir
-from harness.ibkr import GATEWAY_PAPER_PORT
 
 PAPER_PORT, LIVE_PORT = GATEWAY_PAPER_PORT, 4001  # the real ports, on a loopback address of the world's own
 FAULTS_VARIABLE = "HARNESS_EMBEDDED_FAULTS"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-from harness import clock
+from harness.core import clock
 from harness.probes import logs, market, reconcile
 from harness.probes.envfile import strict_bool
 from harness.probes.logs import files as _files

@@ -6,10 +6,10 @@ happened in `problem`. `find_startup_notification` is pure: it finds the startup
 facts and lists any message that claims a forbidden mode. Steps assert; this module only reports.
 
 The same code runs against discord.com and against `harness.fakes.discord` (it is given an API base URL).
-No secret reaches a fact: the token travels as an opaque `harness.evidence.redact.Secret`, is revealed only into the
+No secret reaches a fact: the token travels as an opaque `harness.core.redact.Secret`, is revealed only into the
 Authorization header, and only after it is known to be a valid header value (a token with a newline or a
 non-ASCII character is reported as such, never sent: requests would quote it escaped in its exception
-text). Every text that leaves this module passes through `harness.evidence.redact.redact_text` with the token as a
+text). Every text that leaves this module passes through `harness.core.redact.redact_text` with the token as a
 known secret, redacted before it is cut.
 """
 
@@ -26,8 +26,8 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from harness import __version__
-from harness.evidence.redact import Secret, SecretSet, redact_text
-from harness.http import bounded_session, proxies_for
+from harness.core.http import bounded_session, proxies_for
+from harness.core.redact import Secret, SecretSet, redact_text
 
 __all__ = [
     "CONTENT_INTENT_FIX",

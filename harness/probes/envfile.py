@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness import clock
-from harness.evidence.redact import is_secret_setting
+from harness.core import clock
+from harness.core.redact import is_secret_setting
 
 MAX_ENV_BYTES = 1_000_000  # a .env is a few KB; anything this large is the wrong file
 MAX_ENVIRON_DUMP_BYTES = 4_000_000  # `set` output is tens of KB, UTF-16 doubles it
@@ -39,7 +39,7 @@ class EnvEntry:
     line: int
 
     def __repr__(self) -> str:
-        from harness.evidence.redact import mask_value
+        from harness.core.redact import mask_value
 
         return f"EnvEntry({self.key!r}, {mask_value(self.key, self.value)!r}, line={self.line})"
 
@@ -78,14 +78,14 @@ class EnvFileFacts:
 
     def __repr__(self) -> str:
         # Facts reach tracebacks (`pytest -l`) and reports: never with secret values in them.
-        from harness.evidence.redact import mask_value
+        from harness.core.redact import mask_value
 
         shown = {k: mask_value(k, v) for k, v in self.values.items()}
         return (f"EnvFileFacts(path={self.path!r}, problem={self.problem!r}, values={shown!r}, "
                 f"duplicates={dict(self.duplicates)!r}, invalid_lines={self.invalid_lines!r})")
 
     def secret_map(self) -> dict[str, str]:
-        """Every value shown only as a mask (harness.evidence.redact.is_secret_setting: default-deny)."""
+        """Every value shown only as a mask (harness.core.redact.is_secret_setting: default-deny)."""
         return {k: v for k, v in self.values.items() if v and is_secret_setting(k, v)}
 
     def secret_values(self) -> tuple[str, ...]:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from harness import clock
-from harness.evidence.redact import masked_repr, redact_text
-from harness.ibkr import PROBE_CLIENT_ID, accounts_all_paper, port_is_paper
+from harness.core import clock
+from harness.core.ibkr import PROBE_CLIENT_ID, accounts_all_paper, port_is_paper
+from harness.core.redact import masked_repr, redact_text
 
 # Error codes the facts may carry, with what they mean for the harness (texts are ours, not IB's).
 ERROR_CODES: dict[int, str] = {

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from harness.core.settings import GatewayAddress
 from harness.probes.gateway import GatewayFacts, GatewayProbe
 from harness.probes.ib_environment import environment_problem
-from harness.settings import GatewayAddress
 
 
 def read_gateway_once(address: GatewayAddress, role: str, *, client_id: int, timeout: float,

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.evidence.redact import redact_text
+from harness.core.redact import redact_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from harness.evidence.redact import masked_repr
+from harness.core.redact import masked_repr
 from harness.probes.logs import Pattern
 
 # "Order submitted: id=3 ref=strategy-A BUY 1 SPY @ 1.00" (the price is optional: market orders have none).

@@ -28,8 +28,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.evidence.jsonfiles import write_bytes_atomic
-from harness.evidence.redact import SecretSet, redact_text
+from harness.core.jsonfiles import write_bytes_atomic
+from harness.core.redact import SecretSet, redact_text
 from harness.report import node_tools
 
 TITLE = "Task 4.3 paper-trading transition"

@@ -13,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from harness.evidence.jsonfiles import same_file, write_bytes_atomic
+from harness.core.jsonfiles import same_file, write_bytes_atomic
 
 HELP = ("Write the evidence a person opens: one self-contained HTML report, the transition log "
         "(docs/Task_4_3_Transition_Log.md) and the board card, from the latest run of each phase")
@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _allure(say_install: bool = True):
     """(Node, Allure's cli.js), installing Allure into the tools cache on first use; Refused when either is missing."""
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
     from harness.report import node_tools
 
     try:
@@ -92,7 +92,7 @@ def _paper_account(runs):
 
 def _github_target(args):
     """(repo, number, token) when the card is to be posted, else None; Refused before anything is written."""
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
 
     if args.open_remediation_issue and not args.github_issue:
         raise Refused("--open-remediation-issue needs --github-issue OWNER/REPO#N (the repository to open it in)")
@@ -112,7 +112,7 @@ def _github_target(args):
 
 
 def run(settings, args: argparse.Namespace) -> int:
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
 
     if getattr(args, "setup", False):
         node, cli = _allure()
@@ -154,8 +154,8 @@ def _incidents(evidence_dir: Path, env_file: Path | None):
 
 
 def _write_all(settings, args, evidence_dir: Path, chain, attestations, tools, github_target) -> int:
-    from harness.evidence.redact import redact_text
-    from harness.refusal import Refused
+    from harness.core.redact import redact_text
+    from harness.core.refusal import Refused
     from harness.report import allure_html, board_card, transition_log
     from harness.world import known_secrets
 
@@ -241,7 +241,7 @@ class _Written:
 
 
 def _post(args, chain, attestations, card: str, target, timeout: float) -> None:
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
     from harness.report import github, transition_log
 
     repo, number, token = target

@@ -16,9 +16,9 @@ import requests
 from urllib3.util.retry import Retry
 
 from harness import __version__
-from harness.evidence.redact import Secret, SecretSet, redact_text
-from harness.http import bounded_session, proxies_for
-from harness.settings import is_loopback_host
+from harness.core.http import bounded_session, proxies_for
+from harness.core.redact import Secret, SecretSet, redact_text
+from harness.core.settings import is_loopback_host
 
 DEFAULT_API_BASE = "https://api.github.com"
 API_VERSION = "2022-11-28"

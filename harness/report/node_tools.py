@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.evidence.redact import redact_text
+from harness.core.redact import redact_text
 
 ALLURE_PACKAGE = "allure"
 ALLURE_VERSION = "3.18.0"

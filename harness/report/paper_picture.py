@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from harness.evidence.redact import mask_account, redact_text
+from harness.core.redact import mask_account, redact_text
 
 TITLE = "IBKR paper account (drawn from recorded gateway facts)"
 MAX_ROWS = 40  # rows drawn per table; the rest are counted

@@ -14,7 +14,7 @@ import io
 import warnings
 from pathlib import Path
 
-from harness.evidence.jsonfiles import write_bytes_atomic
+from harness.core.jsonfiles import write_bytes_atomic
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -91,7 +91,7 @@ def attach(evidence_dir: Path, source: Path) -> Path:
 
 def confirm(settings, args: argparse.Namespace) -> int:
     from harness.actions import attest
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
 
     source = getattr(args, "file", None)
     if source is None:

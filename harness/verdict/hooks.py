@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import clock, dod
 from harness.actions import attest
+from harness.core import clock, dod
 from harness.verdict.decide import (
     EXIT_INCOMPLETE,
     EXIT_VERIFIED,

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness import clock
-from harness.evidence.jsonfiles import write_json_atomic
+from harness.core import clock
+from harness.core.jsonfiles import write_json_atomic
 from harness.evidence.runs import VERDICT_FILE as RUN_VERDICT_FILE  # the run directory's, read back there
 from harness.verdict.decide import Verdict
 
@@ -74,7 +74,7 @@ def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
       in the newest run that judged it): never before it ran, never over a pass or a failure, and never before
       the thing can exist (a first day not over yet);
     - what only a person can attest (Task 4.2 approved, ...) is always taken."""
-    from harness import dod
+    from harness.core import dod
 
     entry = dod.BY_ID.get(item)
     if entry is not None and entry.manual and item not in NEEDS_VERIFIED_TRANSITION:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from harness import dod
 from harness.actions.incident import INCIDENT, RESOLUTION, RESOLVE_COMMAND
+from harness.core import dod
 from harness.verdict.decide import INCIDENT_OPEN, SATISFIED, Overall, Status
 
 EMBEDDED_WORLD = "embedded"

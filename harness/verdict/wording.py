@@ -4,7 +4,7 @@ masked again, on one line, cut."""
 from __future__ import annotations
 
 from harness.actions.attest import Attestation
-from harness.evidence.redact import redact_text
+from harness.core.redact import redact_text
 
 CONFIRM = "operator to confirm"
 MAX_TEXT_CHARS = 300  # one reason or message

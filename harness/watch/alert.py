@@ -16,7 +16,7 @@ import requests
 from urllib3.util.retry import Retry
 
 from harness.checks import HALT
-from harness.http import bounded_session, proxies_for
+from harness.core.http import bounded_session, proxies_for
 
 MAX_CONTENT_CHARS = 2000  # Discord's limit for a message's content
 CONNECT_TIMEOUT_S = 5.0

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from harness import clock
+from harness.core import clock
 
 HELP = ("Watch the first hour: re-run the monitoring checks every few minutes (log errors, the bot's connection, "
         "paper orders against the log, the live account, Discord), with a live table and an optional Discord alert")
@@ -70,7 +70,7 @@ def _interactive() -> bool:
 @contextmanager
 def _world(settings, say) -> Iterator:
     """The operator's world (--live-gateway / --bot-dir), or an embedded world started for the watch."""
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
     from harness.world import build_world
 
     if settings.world_kind == "bot directory":
@@ -104,7 +104,7 @@ def _replace_unprintable() -> None:
 
 
 def run(settings, args: argparse.Namespace) -> int:
-    from harness.refusal import Refused
+    from harness.core.refusal import Refused
 
     watch_for, every = args.watch_for, args.every
     if every < MIN_EVERY_S:
@@ -127,9 +127,9 @@ def run(settings, args: argparse.Namespace) -> int:
 
 
 def _watch(settings, world, watch_for: float, every: float, interactive: bool) -> int:
+    from harness.core.refusal import Refused
     from harness.evidence import runs
     from harness.evidence.records import Redactor
-    from harness.refusal import Refused
     from harness.watch.alert import Alerter
     from harness.watch.display import make_display, print_summary, summary_table
     from harness.watch.evidence import WatchEvidence, decide_watch

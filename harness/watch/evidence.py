@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 from harness import __version__
+from harness.core.jsonfiles import write_json_atomic
 from harness.evidence import runs
-from harness.evidence.jsonfiles import write_json_atomic
 from harness.evidence.records import Redactor
 from harness.verdict import decide as verdicts
 from harness.verdict.record import write_verdict

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from harness import clock
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as order_checks
 from harness.checks import startup as startup_checks
+from harness.core import clock
 from harness.probes import bot_log, discord, logs
 from harness.probes.envfile import read_env
 from harness.probes.gateway import GatewayFacts
@@ -25,7 +25,7 @@ from harness.probes.processes import ProcessFacts, find_bot_processes
 from harness.watch.alert import is_own_alert
 
 PASSED, FAILED, TO_CONFIRM = "passed", "failed", "operator to confirm"
-# Each check of a round, the checklist item (harness.dod) it speaks to, and what it looks at.
+# Each check of a round, the checklist item (harness.core.dod) it speaks to, and what it looks at.
 CHECKS: tuple[tuple[str, str, str], ...] = (
     ("log errors", "dod_no_crashes", "no new error or traceback in the bot's log, no restart"),
     ("bot alive", "dod_no_crashes", "the bot's process runs and its log is not silent longer than the heartbeat gap"),

@@ -4,7 +4,7 @@ each excerpt cut with a "… [N more characters]" marker, not a copy of the line
 
 from __future__ import annotations
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.botdir import make_bot_dir
 from tests.acceptance.matrix import Fault
 from tests.acceptance.runner import run_features

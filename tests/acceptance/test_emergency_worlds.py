@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import pytest
 
-from harness import clock
 from harness.actions.halt import halt
+from harness.core import clock
+from harness.core.settings import GatewayAddress
 from harness.fakes.tws import FakeGateway
-from harness.settings import GatewayAddress
 from harness.watch.rounds import FAILED, PASSED, Watcher
 from tests.acceptance.matrix import ChainFault
 from tests.unit.test_halt import LIVE_ACCOUNT, PAPER_ENV, _changes, _gateway, _order, _request, _world, bot_process

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import dod
+from harness.core import dod
 from harness.evidence.runs import latest_runs, list_runs
 from tests.acceptance.runner import REPO, run_features
 

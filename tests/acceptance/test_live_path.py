@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.botdir import BotDir, make_bot_dir
 from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
 from tests.acceptance.matrix import Fault

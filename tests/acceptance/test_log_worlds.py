@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.botdir import BotDir, make_bot_dir
 from tests.acceptance.matrix import Fault
 from tests.acceptance.runner import Run, run_features

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.botdir import make_bot_dir
 from harness.fakes.embedded import FAULTS_VARIABLE, LIVE_PORT, PAPER_PORT, embedded_world
 from harness.probes.envfile import read_env

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import ALL_FEATURES, Run, SharedRuns, run_features
 

@@ -62,7 +62,7 @@ def test_cron_tz_is_honoured_by_one_cron_and_ignored_by_another_so_it_is_for_the
 def test_a_trigger_outside_its_boundaries_fires_no_more_or_not_yet(monkeypatch, boundary, says):
     """On 2026-12-07: a trigger whose end boundary has passed fires no more; one whose start boundary is next
     June has not fired yet. Either way the bot is not started at 06:00 now."""
-    from harness import clock
+    from harness.core import clock
 
     for name, value in clock.pinned_environ(datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)).items():
         monkeypatch.setenv(name, value)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import Run, SharedRuns, run_features
 

@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.botdir import make_bot_dir
 from harness.verdict.decide import EXIT_INCOMPLETE
 from tests.acceptance.runner import run_features

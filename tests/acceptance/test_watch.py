@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from harness.evidence.runs import first_hour_ends, latest_runs, list_runs
 from harness.fakes.discord import FakeDiscord
 from harness.verdict.decide import EXIT_INCOMPLETE, EXIT_NEEDS_REMEDIATION, EXIT_VERIFIED

@@ -287,8 +287,8 @@ def test_fake_gateway_help_names_the_harness_command():
 
 @pytest.mark.parametrize("command", [["snapshot"], ["switch", "paper"], ["confirm"]])
 def test_the_parser_takes_every_setting_of_the_plugin(command):
-    """One table (harness.settings.SPECS) feeds pytest and every harness command: none is missing or clashes."""
-    from harness.settings import SPECS
+    """One table (harness.core.settings.SPECS) feeds pytest and every harness command: none is missing or clashes."""
+    from harness.core.settings import SPECS
 
     parser = cli.build_parser()
     for spec in SPECS:

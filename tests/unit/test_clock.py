@@ -1,4 +1,4 @@
-"""The one clock (harness.clock): real time, or the embedded world's pinned instant running at real speed, shared
+"""The one clock (harness.core.clock): real time, or the embedded world's pinned instant running at real speed, shared
 with every process it starts; refused beside a real bot or gateway."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from harness import cli, clock
-from harness.settings import SettingsError, resolve
+from harness import cli
+from harness.core import clock
+from harness.core.settings import SettingsError, resolve
 
 PINNED = datetime(2026, 11, 27, 14, 5, tzinfo=timezone(timedelta(hours=-5)))
 
@@ -41,7 +42,7 @@ def test_pinned_the_clock_starts_at_the_instant_and_runs_at_real_speed(pinned):
 
 def test_a_process_started_later_reads_the_same_clock_not_a_new_one(pinned):
     time.sleep(0.3)
-    code = "from harness import clock; print(clock.now().isoformat())"
+    code = "from harness.core import clock; print(clock.now().isoformat())"
     child = subprocess.run([sys.executable, "-c", code], env={**_base_env(), **clock.exported()},
                            capture_output=True, text=True, timeout=60, check=True)
     seen = datetime.fromisoformat(child.stdout.strip())

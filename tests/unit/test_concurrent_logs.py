@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from harness.actions import attest, incident
-from harness.evidence.jsonfiles import exclusive
+from harness.core.jsonfiles import exclusive
 
 WRITERS = 20
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from harness import ibkr
-from harness.settings import Settings, resolve
+from harness.core import ibkr
+from harness.core.settings import Settings, resolve
 
 
 def test_settings_defaults_are_the_resolved_defaults():

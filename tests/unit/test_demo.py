@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli, clock, demo
+from harness import cli, demo
+from harness.core import clock
 from harness.fakes.botdir import shutdown_before
 from harness.fakes.first_day import first_day_dates
 from harness.probes.market import NEW_YORK, session_at

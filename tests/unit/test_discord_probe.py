@@ -356,7 +356,7 @@ def test_live_inside_a_word_is_never_a_mode(left: str, right: str, case: str) ->
 def test_a_token_that_is_not_a_header_value_is_named_not_sent(fake_discord: FakeDiscord, token: str,
                                                                named: str) -> None:
     """requests would quote such a token escaped in its exception text; it is refused before any request."""
-    from harness.evidence.redact import Secret
+    from harness.core.redact import Secret
 
     for given_token in (token, Secret(token)):
         facts = read(fake_discord, token=given_token)
@@ -368,7 +368,7 @@ def test_a_token_that_is_not_a_header_value_is_named_not_sent(fake_discord: Fake
 
 
 def test_a_bot_prefix_and_blanks_around_a_valid_token_are_accepted(fake_discord: FakeDiscord) -> None:
-    from harness.evidence.redact import Secret
+    from harness.core.redact import Secret
 
     facts = read(fake_discord, token=Secret(f"  Bot {fake_discord.bot_token}\n"))
     assert facts.looked is True, facts.problem

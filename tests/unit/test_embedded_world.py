@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import clock
 from harness.checks import CheckFailed
 from harness.checks.scheduler import check_keeps_paper_mode, check_starts_at
+from harness.core import clock
 from harness.fakes.botdir import make_bot_dir
 from harness.fakes.embedded import BOT_READY_MARKERS, EmbeddedWorldError, _wait_until_ready, _write_scheduled_task
 from harness.fakes.first_day import first_day_dates

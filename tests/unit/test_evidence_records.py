@@ -69,7 +69,7 @@ def test_kept_facts_are_not_written_without_a_run_directory(tmp_path):
 
 # -- what Allure shows beside the results ---------------------------------------------------------------------
 def test_a_scenarios_allure_labels_come_from_its_checklist_items():
-    from harness import dod
+    from harness.core import dod
     from harness.evidence.allure_labels import scenario_marks
 
     marks = scenario_marks(["transition", "dod_env_mode", "dod_log_paper", "critical"], critical=True)

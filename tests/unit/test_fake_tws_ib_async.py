@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from ib_async import IB, ExecutionFilter, LimitOrder, MarketOrder, Stock
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.tws import Account, Execution, FakeGateway, OrderRecord, Position, load_world
 from harness.fakes.tws.world import example_world_path, regular_hours
 from tests.unit import tws_fixtures

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.tws import Execution, World, always_open
 from harness.fakes.tws.backend import Backend
 from harness.fakes.tws.framing import MAGIC, FrameReader, client_hello, pack, split_fields

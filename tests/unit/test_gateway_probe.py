@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from ib_async import IB, LimitOrder, Stock
 
-from harness import clock
+from harness.core import clock
+from harness.core.ibkr import account_is_paper, accounts_all_paper, port_is_paper
 from harness.fakes.tws import Account, FakeGateway, load_world
 from harness.fakes.tws.world import example_world_path
-from harness.ibkr import account_is_paper, accounts_all_paper, port_is_paper
 from harness.probes.gateway import AccountPnL, GatewayFacts, GatewayProbe, probe_gateway
 from tests.unit import tws_fixtures
 from tests.unit.tws_fixtures import paper_world, wait_for

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from harness.evidence.redact import Secret
+from harness.core.redact import Secret
 from harness.fakes.github import FakeGitHub
 from harness.report import github
 from harness.report.github import GitHubError

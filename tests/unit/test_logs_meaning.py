@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from harness.probes import logs
 from harness.probes.logs import DEFAULT_PATTERNS, configuration_line, gateway_lines, marker, message_text
 

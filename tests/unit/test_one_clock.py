@@ -1,5 +1,5 @@
 """Time is an input: nothing in the harness, its steps, its benchmarks or its tests reads the system's date or
-time of day except harness.clock (which a test pins with HARNESS_EMBEDDED_NOW). Durations are measured with
+time of day except harness.core.clock (which a test pins with HARNESS_EMBEDDED_NOW). Durations are measured with
 time.monotonic / time.perf_counter, which say nothing of the date."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 READS_THE_DATE = re.compile(r"\b(?:datetime\.now|datetime\.today|datetime\.utcnow|date\.today|time\.time"
                             r"|time\.localtime|time\.gmtime|Timestamp\.now|Timestamp\.today)\s*\(")
-ALLOWED = {"harness/clock.py", "tests/unit/test_clock.py", "tests/unit/test_one_clock.py"}
+ALLOWED = {"harness/core/clock.py", "tests/unit/test_clock.py", "tests/unit/test_one_clock.py"}
 
 
 def test_only_the_clock_reads_the_date():
@@ -23,7 +23,7 @@ def test_only_the_clock_reads_the_date():
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if READS_THE_DATE.search(line):
                     offenders.append(f"{name}:{number}: {line.strip()}")
-    assert not offenders, "read the time through harness.clock instead:\n" + "\n".join(offenders)
+    assert not offenders, "read the time through harness.core.clock instead:\n" + "\n".join(offenders)
 
 
 def test_the_rule_sees_what_it_forbids():

@@ -15,8 +15,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.evidence.records import MAX_ITEMS, MAX_RECORD_CHARS, Evidence, Redactor
-from harness.evidence.redact import (
+from harness.core.redact import (
     MASK,
     MAX_EXCERPT_CHARS,
     PrivateMapping,
@@ -25,6 +24,7 @@ from harness.evidence.redact import (
     redact_excerpt,
     redact_text,
 )
+from harness.evidence.records import MAX_ITEMS, MAX_RECORD_CHARS, Evidence, Redactor
 from harness.probes.gateway import AccountFunds, AccountPnL, ExecutionFact, GatewayFacts, OrderFact, PositionFact
 from tests.leakcheck import WEIRD_TOKEN, leaks, written_forms
 
@@ -124,7 +124,7 @@ def test_a_one_megabyte_line_without_spaces_is_redacted_in_linear_time():
     must fail here rather than hang the suite. The bound is generous (linear time is well under a second)."""
     program = (
         "import base64, os\n"
-        "from harness.evidence.redact import redact_text, redact_excerpt, SecretSet\n"
+        "from harness.core.redact import redact_text, redact_excerpt, SecretSet\n"
         f"known = SecretSet([{TOKEN!r}])\n"
         "for text in ('A' * 1_000_000, base64.b64encode(os.urandom(750_000)).decode(), 'x://' + 'a' * 1_000_000,\n"
         "             'U1' * 500_000, 'http://' + 'a:' * 500_000, 'Bot ' * 250_000, '...' * 300_000):\n"
@@ -307,7 +307,7 @@ def test_env_file_facts_repr_hides_secret_values():
     ("NOTES", "https://user:pw@example.com/x", True),
 ])
 def test_settings_are_secret_unless_their_key_is_known_to_be_safe(key, value, secret):
-    from harness.evidence.redact import is_secret_setting, mask_value
+    from harness.core.redact import is_secret_setting, mask_value
 
     assert is_secret_setting(key, value) is secret
     assert (mask_value(key, value) == "****") is secret

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli, clock
-from harness.evidence.redact import SecretSet
+from harness import cli
+from harness.core import clock
+from harness.core.redact import SecretSet
 from harness.evidence.runs import finish_run, latest_runs, new_run_dir
 from harness.fakes.github import FakeGitHub
 from harness.report import allure_html, command, node_tools

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli, clock
+from harness import cli
 from harness.actions import baseline as baselines
 from harness.actions import incident
 from harness.actions.rollback import plan_rollback
 from harness.actions.switch import apply_switch, plan_switch
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import rollback as checks
+from harness.core import clock
 from harness.probes.envfile import read_env
 from harness.probes.market import NEW_YORK
 from harness.probes.scheduler import parse_task_xml, read_scheduled_task

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.evidence.redact import MASK
+from harness.core.redact import MASK
 from harness.probes.scheduler import (
     CRON,
     MAX_TASK_BYTES,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from harness.settings import SPECS, GatewayAddress, SettingsError, is_loopback_host, resolve
+from harness.core.settings import SPECS, GatewayAddress, SettingsError, is_loopback_host, resolve
 
 
 def test_defaults():

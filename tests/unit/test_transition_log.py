@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import dod
 from harness.actions.attest import Attestation
+from harness.core import dod
 from harness.evidence import runs as run_files
 from harness.report import transition_log
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import dod
 from harness.actions import attest
 from harness.actions.attest import Attestation
+from harness.core import dod
 from harness.verdict.decide import (
     EXIT_INCOMPLETE,
     EXIT_NEEDS_REMEDIATION,
@@ -189,7 +189,7 @@ def _whole_transition(evidence: Path, world: str) -> None:
 
 
 def test_the_declaration_needs_the_whole_transition_verified_on_the_real_bot(tmp_path, monkeypatch):
-    from harness import clock
+    from harness.core import clock
 
     for name, value in clock.pinned_environ(NOW + timedelta(days=5)).items():
         monkeypatch.setenv(name, value)
@@ -207,7 +207,7 @@ def test_the_declaration_needs_the_whole_transition_verified_on_the_real_bot(tmp
 
 
 def test_an_item_a_check_decides_is_attested_only_for_a_check_that_ran_and_could_not_look(tmp_path, monkeypatch):
-    from harness import clock
+    from harness.core import clock
 
     for name, value in clock.pinned_environ(NOW + timedelta(hours=2)).items():
         monkeypatch.setenv(name, value)
@@ -224,7 +224,7 @@ def test_an_item_a_check_decides_is_attested_only_for_a_check_that_ran_and_could
 
 def test_the_first_days_items_are_not_attested_before_the_day_is_over(tmp_path, monkeypatch):
     """01:26 ET on the day of the switch: the first day has not happened; nobody can have seen it."""
-    from harness import clock
+    from harness.core import clock
 
     for name, value in clock.pinned_environ(NOW + timedelta(hours=1)).items():
         monkeypatch.setenv(name, value)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.discord import FakeDiscord
 from harness.watch.alert import Alerter, AlertResult, alert_text, post_alert
 from harness.watch.rounds import FAILED, PASSED, TO_CONFIRM, CheckOutcome, Round

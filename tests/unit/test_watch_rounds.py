@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import clock
-from harness.evidence.redact import Secret
+from harness.core import clock
+from harness.core.redact import Secret
+from harness.core.settings import GatewayAddress, Settings
 from harness.fakes.tws import Account, FakeGateway, OrderRecord
-from harness.settings import GatewayAddress, Settings
 from harness.watch.rounds import FAILED, PASSED, TO_CONFIRM, Round, Watcher
 from harness.world import World
 from tests.unit.tws_fixtures import paper_world

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from harness import clock
+from harness.core import clock
 
 try:  # Python 3.11+
     import tomllib

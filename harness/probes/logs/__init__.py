@@ -5,7 +5,7 @@ What it reads: the file or glob the operator names (`--bot-log`), with its rotat
 writes (UTF-8 with or without BOM, cp1252, UTF-16 with or without BOM; LF, CRLF or lone CR).
 What it returns: frozen dataclasses (`LogFacts`, `StartupBlock`, `OrderedMatch`, `ScanFacts`, `LogLine`).
 It never asserts, prints or raises on a bad file: a missing, unreadable, binary or corrupt file becomes a
-`FileProblem`. Text is returned raw; callers redact with `harness.evidence.redact.redact_text` before it leaves.
+`FileProblem`. Text is returned raw; callers redact with `harness.core.redact.redact_text` before it leaves.
 
 How it reads, and why:
 

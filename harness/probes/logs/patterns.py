@@ -1,8 +1,8 @@
 """What the log probe looks for, and how it finds it in raw bytes: `Pattern`, markers matched by meaning, and the
 default texts in the seed's wording.
 
-One table of defaults (`DEFAULT_TEXTS`, kept in harness.log_texts, the ground both read): the settings
-(`harness.settings`) take their `log_*` defaults from it, so an operator whose bot words its lines differently
+One table of defaults (`DEFAULT_TEXTS`, kept in harness.core.log_texts, the ground both read): the settings
+(`harness.core.settings`) take their `log_*` defaults from it, so an operator whose bot words its lines differently
 overrides only the entries it needs.
 
 A marker says what a line MEANS, not one literal, written the way an operator would say it:
@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.log_texts import DEFAULT_TEXTS, check_marker
+from harness.core.log_texts import DEFAULT_TEXTS, check_marker
 from harness.probes.logs.files import Source, decode
 
 # --- markers by meaning ------------------------------------------------------------------------------------------

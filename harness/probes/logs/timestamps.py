@@ -36,7 +36,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from harness import clock
+from harness.core import clock
 from harness.probes.logs import files
 from harness.probes.logs.files import FileProblem, Source, backward_buffers, split_lines, stream_chunks
 

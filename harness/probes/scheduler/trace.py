@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from harness.evidence.redact import MASK, is_secret_setting, redact_text
+from harness.core.redact import MASK, is_secret_setting, redact_text
 from harness.probes.scheduler.facts import TaskAction
 
 

@@ -9,7 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from datetime import time, timedelta
 
-from harness.evidence.redact import redact_text
+from harness.core.redact import redact_text
 from harness.probes.scheduler.commands import follow_windows_action
 from harness.probes.scheduler.facts import TASK_SCHEDULER, ScheduledTask, TaskTrigger
 from harness.probes.scheduler.files import EXPORT_HINT, decode_text

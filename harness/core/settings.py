@@ -16,9 +16,9 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from harness import clock
-from harness.ibkr import GATEWAY_PAPER_PORT, PROBE_CLIENT_ID
-from harness.log_texts import DEFAULT_TEXTS, check_marker
+from harness.core import clock
+from harness.core.ibkr import GATEWAY_PAPER_PORT, PROBE_CLIENT_ID
+from harness.core.log_texts import DEFAULT_TEXTS, check_marker
 
 # The log patterns' defaults have one definition, in the log probe's table.
 _LOG = DEFAULT_TEXTS

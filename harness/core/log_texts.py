@@ -29,8 +29,8 @@ def check_marker(text: str) -> str:
 
 
 # The seed's wording (Task 4.3, Step 3 and Edge Cases), and what the harness reads as each mode. The ONE
-# definition of these defaults: harness.settings builds its `log_*` defaults from this table, and harness.probes.logs
-# matches by it.
+# definition of these defaults: harness.core.settings builds its `log_*` defaults from this table, and
+# harness.probes.logs matches by it.
 DEFAULT_TEXTS: dict[str, tuple[str, ...]] = {
     # First line of every start; a startup block runs from it to the next one.
     "startup": ("Configuration loaded:",),

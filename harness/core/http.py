@@ -14,7 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from harness.settings import is_loopback_host
+from harness.core.settings import is_loopback_host
 
 
 def bounded_session(retry: Retry) -> requests.Session:
