@@ -1,5 +1,4 @@
-"""Root conftest: only loads the step definitions (pytest-bdd registers steps as fixtures of the module
-that defines them, so step modules are plugins)."""
+"""Root conftest of the clone: every pytest run here (the features, and the tests that run them) uses the
+harness's plugin, which loads the step definitions. Elsewhere the plugin waits to be named (harness.pytest.entry)."""
 
-pytest_plugins = ["steps.common", "steps.configuration", "steps.preflight", "steps.startup", "steps.orders",
-                  "steps.rollback", "steps.first_day"]
+pytest_plugins = ["harness.pytest.plugin"]

@@ -20,7 +20,7 @@ COMMANDS = {
                                                                  "--help"],
     "import check: no pandas/ib_async at plugin load": [
         sys.executable, "-c",
-        "import sys, harness.plugin, harness.cli; "
+        "import sys, harness.pytest.plugin, harness.cli; "
         "heavy = [m for m in ('pandas', 'ib_async', 'exchange_calendars') if m in sys.modules]; "
         "sys.exit(1 if heavy else 0)",
     ],

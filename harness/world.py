@@ -84,7 +84,7 @@ class World:
     def switch_search_start(self) -> tuple[datetime | None, str]:
         """Where the transition began, to look for what the bot did since: --since, else the baseline's time (taken
         just before the switch); (None, "") when neither says."""
-        from harness.actions import baseline as baselines
+        from harness.evidence import baseline as baselines
 
         if self.settings.since is not None:
             return self.settings.since, f"--since {self.settings.since.isoformat()}"

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from pytest_bdd import given, parsers, then
 
-from harness.actions import attest
 from harness.checks import CouldNotLook
 from harness.checks import orders as gateway_checks
 from harness.checks.preflight import check_attested
 from harness.core.dod import normalize_id
+from harness.evidence import attestations as attestation_log
 from harness.probes import discord
 from harness.probes.gateway_session import executions_since
 
@@ -59,7 +59,7 @@ def gateway_facts(world, session_facts, evidence, name: str, since=None):
 
 @given("the recorded operator attestations", target_fixture="attestations")
 def attestations(world, evidence):
-    records, problem = attest.load(world.evidence_dir)
+    records, problem = attestation_log.load(world.evidence_dir)
     if problem:
         evidence.note(problem)
     return records
@@ -69,7 +69,7 @@ def attestations(world, evidence):
 def operator_confirmed(world, attestations, item: str, evidence) -> None:
     item_id = normalize_id(item)
     # What the check looked at, also when nothing is recorded: the attestation log and this item's entry in it.
-    evidence.record("attestation", {"item": item_id, "attestation log": world.evidence_dir / attest.FILE_NAME,
+    evidence.record("attestation", {"item": item_id, "attestation log": world.evidence_dir / attestation_log.FILE_NAME,
                                     "recorded": attestations.get(item_id)})
     check_attested(attestations, item_id)
 

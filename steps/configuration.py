@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import given, then
 
-from harness.actions import baseline as baselines
 from harness.checks import CouldNotLook
 from harness.checks import configuration as checks
+from harness.evidence import baseline as baselines
 from harness.probes import envfile, vcs
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from harness.steps.common import check_gateway_lines_of, gateway_facts, startup_notification, when_started
 from pytest_bdd import given, then
 
 from harness.checks import CouldNotLook
@@ -18,12 +19,11 @@ from harness.evidence import runs
 from harness.probes import bot_day, logs, reconcile
 from harness.probes.processes import find_bot_processes
 from harness.probes.scheduler import read_scheduled_task
-from steps.common import check_gateway_lines_of, gateway_facts, startup_notification, when_started
 
 
 @dataclass(frozen=True)
 class _StartTime:
-    """A start as steps.common's Discord helpers read one: when it was, and how the log's times were read."""
+    """A start as harness.steps.common's Discord helpers read one: when it was, and how the log's times were read."""
 
     started_at: datetime | None
     zone: str

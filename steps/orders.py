@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from harness.steps.common import gateway_facts
 from pytest_bdd import given, then
 
 from harness.actions import test_order as test_orders
 from harness.checks import orders as checks
 from harness.probes import bot_log as bot_logs
 from harness.probes import market
-from steps.common import gateway_facts
 
 
 @given("the bot's orders from its newest start", target_fixture="bot_log")

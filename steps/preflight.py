@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from harness.steps.common import gateway_facts
 from pytest_bdd import given, then
 
 from harness.checks import orders as gateway_checks
 from harness.checks import preflight as checks
 from harness.probes import market, processes
 from harness.probes.bot_log import LastShutdown, read_last_shutdown
-from steps.common import gateway_facts
 
 
 @given("when the bot was stopped, from its log or the operator", target_fixture="shutdown")

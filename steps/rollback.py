@@ -1,20 +1,20 @@
 """Steps for the rollback feature (the seed's Rollback Plan): each reads facts through a probe, records them,
 runs one check. The .env, the baseline, the newest startup block, the paper gateway and the scheduled task are the
-other features' givens (steps.configuration, steps.startup, steps.preflight, steps.first_day)."""
+other features' givens (harness.steps.configuration, .startup, .preflight, .first_day)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from harness.steps.common import startup_notification, when_started
 from pytest_bdd import given, then
 
-from harness.actions import baseline as baselines
 from harness.checks import orders as gateway_checks
 from harness.checks import rollback as checks
 from harness.checks.startup import check_absent
+from harness.evidence import baseline as baselines
 from harness.probes import logs
-from steps.common import startup_notification, when_started
 
 
 @then("the execution mode is dry-run")

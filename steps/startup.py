@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from harness.steps.common import check_gateway_lines_of, startup_notification, when_started
 from pytest_bdd import given, then
 
 from harness.checks import startup as checks
 from harness.probes import logs
-from steps.common import check_gateway_lines_of, startup_notification, when_started
 
 
 @given("the newest startup block of the bot's log", target_fixture="startup")

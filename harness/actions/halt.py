@@ -28,11 +28,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.actions.incident import DRILL, INCIDENT, HaltRecord, now_text
 from harness.actions.stop_bot import StopResult, stop_bot_processes
 from harness.actions.test_order import prove_paper
 from harness.core.ibkr import account_is_paper
 from harness.core.redact import mask_account, masked_repr
+from harness.evidence.incidents import DRILL, INCIDENT, HaltRecord, now_text
 from harness.probes.gateway import describe_error
 
 LIVE_PORTS = frozenset({4001, 7496})  # IB Gateway's and TWS's live ports

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from harness.actions.baseline import Baseline, load_baseline, unusable_for
 from harness.actions.switch import plan_switch
+from harness.evidence.baseline import Baseline, load_baseline, unusable_for
 from harness.probes.envfile import (
     MAX_ENV_BYTES,
     MODE_KEYS,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.actions.baseline import EnvDiff
 from harness.checks import CheckFailed, CouldNotLook
 from harness.core.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.core.settings import is_loopback_host
+from harness.evidence.baseline import EnvDiff
 from harness.probes.envfile import MODE_KEYS, EnvFileFacts, Shadow, read_bool
 from harness.probes.vcs import RepoFacts
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from harness.actions.attest import Attestation
 from harness.checks import CheckFailed, CouldNotLook
 from harness.core.dod import BY_ID
+from harness.evidence.attestations import Attestation
 from harness.probes.market import SessionFacts
 from harness.probes.processes import ProcessFacts
 

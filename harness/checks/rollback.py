@@ -8,11 +8,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.actions.baseline import EnvDiff
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks.configuration import check_not_live
 from harness.checks.startup import quote
 from harness.core.redact import mask_account
+from harness.evidence.baseline import EnvDiff
 from harness.probes.discord import NotificationFacts
 from harness.probes.envfile import EnvFileFacts, read_bool, strict_bool
 from harness.probes.gateway import GatewayFacts

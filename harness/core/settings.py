@@ -198,10 +198,11 @@ class SettingSpec:
     parse: Callable[[str], object]
     default: str | None = None
     flag: bool = False  # a switch with no value (--live-gateway)
+    option_name: str | None = None  # when the plain name would clash with another pytest plugin's option
 
     @property
     def option(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return "--" + (self.option_name or self.name).replace("_", "-")
 
     @property
     def ini(self) -> str:
@@ -272,7 +273,10 @@ SPECS: tuple[SettingSpec, ...] = (
                 _parse_minutes, default="15"),
     SettingSpec("heartbeat_gap", "Minutes the bot's log may stay silent while it runs before it counts as a "
                 "hang or an unseen exit", _parse_minutes, default="30"),
-    SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10"),
+    # Not --timeout: pytest-timeout owns that option, and two plugins adding it end every pytest run of the
+    # environment in an INTERNALERROR. The ini key and the variable keep the plain name (harness_timeout).
+    SettingSpec("timeout", "Seconds any single network call may take", _parse_seconds, default="10",
+                option_name="network_timeout"),
     SettingSpec("declared_positions", "Positions the operator declares may stay open over the switch, e.g. "
                 "'SPY:10;AAPL:-5' (SYMBOL:QUANTITY); any other position or any open order fails preflight",
                 _parse_positions),

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
-from harness.actions.baseline import snapshot, write_baseline
 from harness.actions.switch import apply_switch, plan_switch
 from harness.core import clock
+from harness.evidence.baseline import snapshot, write_baseline
 from harness.fakes.bot import log_stamp
 from harness.probes.envfile import BACKUP_DIR, read_env
 from harness.probes.market import NEW_YORK, trading_day

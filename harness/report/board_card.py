@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.actions.attest import Attestation
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log import (
     EMBEDDED_BANNER,
     EMBEDDED_WORLD,

@@ -90,8 +90,8 @@ def attach(evidence_dir: Path, source: Path) -> Path:
 
 
 def confirm(settings, args: argparse.Namespace) -> int:
-    from harness.actions import attest
     from harness.core.refusal import Refused
+    from harness.evidence import attestations
 
     source = getattr(args, "file", None)
     if source is None:
@@ -110,7 +110,7 @@ def confirm(settings, args: argparse.Namespace) -> int:
     note = f"{target.name} sha256:{digest}"
     extra = (getattr(args, "note", "") or "").strip()
     try:
-        record = attest.record(evidence_dir, ATTESTATION_ITEM, by, f"{note}; {extra}" if extra else note)
+        record = attestations.record(evidence_dir, ATTESTATION_ITEM, by, f"{note}; {extra}" if extra else note)
     except (OSError, ValueError) as exc:
         raise Refused(f"the screenshot is at {target}, but the attestation could not be recorded: {exc}") from None
     print(f"screenshot attached by {record.by} at {record.at} -> {target} (metadata removed)")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from harness.actions.attest import Attestation
 from harness.core import dod
+from harness.evidence.attestations import Attestation
 
 # Exit statuses. 0 and 1 are pytest's own (all passed, a test failed); 2-5 are pytest's too (interrupted,
 # internal error, usage error, no tests collected). INCOMPLETE needs a status of its own that no pytest

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from harness.actions.attest import Attestation
 from harness.core import dod
+from harness.evidence.attestations import Attestation
 from harness.verdict.decide import Overall, Status
 from harness.verdict.transition import (
     PHASE_ORDER,

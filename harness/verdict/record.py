@@ -79,7 +79,8 @@ def attestation_refusal(evidence_dir: Path, item: str) -> str | None:
     entry = dod.BY_ID.get(item)
     if entry is not None and entry.manual and item not in NEEDS_VERIFIED_TRANSITION:
         return None
-    from harness.actions import attest, incident
+    from harness.evidence import attestations as attest
+    from harness.evidence import incidents as incident
     from harness.evidence.runs import history, list_runs
     from harness.verdict.outcome import SUCCESS, outcome
     from harness.verdict.transition import judge_chain

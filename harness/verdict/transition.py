@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from harness.actions.incident import INCIDENT, RESOLUTION, RESOLVE_COMMAND
 from harness.core import dod
+from harness.evidence.incidents import INCIDENT, RESOLUTION, RESOLVE_COMMAND
 from harness.verdict.decide import INCIDENT_OPEN, SATISFIED, Overall, Status
 
 EMBEDDED_WORLD = "embedded"
@@ -68,7 +68,7 @@ class RunView(Protocol):
 
 
 class IncidentView(Protocol):
-    """What the chain reads of a record of `harness halt` (harness.actions.incident.HaltRecord)."""
+    """What the chain reads of a record of `harness halt` (harness.evidence.incidents.HaltRecord)."""
 
     kind: str
     at: str

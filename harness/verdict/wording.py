@@ -3,8 +3,8 @@ masked again, on one line, cut."""
 
 from __future__ import annotations
 
-from harness.actions.attest import Attestation
 from harness.core.redact import redact_text
+from harness.evidence.attestations import Attestation
 
 CONFIRM = "operator to confirm"
 MAX_TEXT_CHARS = 300  # one reason or message

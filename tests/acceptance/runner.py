@@ -26,6 +26,9 @@ ALL_FEATURES = ("features/",)
 # The operator's environment has the harness, not its test extras: hypothesis's pytest plugin costs half a
 # second of every start-up here (it imports hypothesis) and xdist's does nothing in a single process.
 NOT_THE_OPERATORS = ("-p", "no:hypothesispytest", "-p", "no:xdist", "-p", "no:xdist.looponfail")
+# A project of the test's own (its features/, its conftest) names the harness's plugin, as `harness check` does:
+# installed, the plugin stays out of every project that does not.
+NAMED_PLUGIN = ("-p", "harness.pytest.plugin")
 
 
 @dataclass(frozen=True)

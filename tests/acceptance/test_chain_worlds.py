@@ -110,7 +110,7 @@ def test_an_incident_after_four_verified_phases_needs_remediation_and_is_in_the_
     assert declared.returncode == 0, declared.stderr
     time.sleep(1.1)  # the incident is recorded to the second: it must come after the review
     halt = harness("halt", "--reason", "orders in the live account", "--evidence-dir", str(evidence),
-                   "--gateway", "127.0.0.1:9", "--timeout", "2")
+                   "--gateway", "127.0.0.1:9", "--network-timeout", "2")
     assert "incident recorded" in halt.stdout + halt.stderr
     log, card = report(evidence)
     assert status(log) == "NEEDS REMEDIATION"
@@ -214,7 +214,8 @@ def test_the_incident_lock_binds_the_bot_wherever_the_next_command_runs(tmp_path
         return subprocess.run([sys.executable, "-m", "harness.cli", *args, "--bot-dir", str(bot.root)], cwd=folder,
                               env=_environ(PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=WAIT)
 
-    halted = at(first, "halt", "--reason", "orders in the live account", "--gateway", "127.0.0.1:9", "--timeout", "2")
+    halted = at(first, "halt", "--reason", "orders in the live account", "--gateway", "127.0.0.1:9",
+                "--network-timeout", "2")
     assert "incident recorded" in halted.stderr + halted.stdout, halted.stderr
     before = bot.env_file.read_bytes()
     switched = at(second, "switch", "paper", "--force-market-hours")
@@ -247,7 +248,7 @@ def test_a_real_bots_first_hour_watched_for_seconds_cannot_stand_for_the_hour(tm
     bot = make_bot_dir(tmp_path / "bot", git=False)
     evidence = tmp_path / "evidence"
     watched = harness("watch", "--for", "2s", "--every", "1s", "--live-gateway", "--bot-dir", str(bot.root),
-                      "--gateway", "127.0.0.1:9", "--timeout", "1", "--evidence-dir", str(evidence))
+                      "--gateway", "127.0.0.1:9", "--network-timeout", "1", "--evidence-dir", str(evidence))
     assert watched.returncode in (1, 6), watched.stdout + watched.stderr
     log, _card = report(evidence)
     assert re.search(r"first-hour: run \S+ watched the bot for 0 min; the seed's first hour is 60 minutes at the "

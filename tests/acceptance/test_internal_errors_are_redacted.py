@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.runner import NOT_THE_OPERATORS, REPO
+from tests.acceptance.runner import NAMED_PLUGIN, NOT_THE_OPERATORS, REPO
 from tests.leakcheck import WEIRD_TOKEN, leaks
 
 PASSWORD = 'int-err-"ß€\'-pw7Q'
@@ -114,7 +114,7 @@ def _run(root: Path, plant: str, flags: tuple[str, ...]) -> dict[str, str]:
                     "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)})
     junit = root / "junit.xml"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", *NOT_THE_OPERATORS,
+        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", *NOT_THE_OPERATORS, *NAMED_PLUGIN,
          f"--junitxml={junit}", "--evidence-dir", str(root / "ev"), "--bot-dir", str(root), *flags],
         cwd=root, env=environ, capture_output=True, timeout=120,
     )

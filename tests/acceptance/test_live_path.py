@@ -145,7 +145,7 @@ def test_a_down_or_silent_gateway_is_incomplete_after_one_bounded_attempt(tmp_pa
     with gateway() as port, gateway() as live_port:
         run = run_features(tmp_path, "--live-gateway", "--bot-dir", str(bot.root), "--baseline", str(bot.baseline_file),
                            "--gateway", f"127.0.0.1:{port}", "--live-gateway-port", str(live_port),
-                           "--evidence-dir", str(tmp_path / "evidence"), "--timeout", SHORT_TIMEOUT, timeout=40)
+                           "--evidence-dir", str(tmp_path / "evidence"), "--network-timeout", SHORT_TIMEOUT, timeout=40)
     assert run.code == 6, run.output[-4000:]  # INCOMPLETE: never 0, and nothing failed in this world
     assert run.failed() == set(), run.output[-4000:]
     for name in GATEWAY_DOWN_OR_SILENT.skips:

@@ -27,7 +27,7 @@ from harness.core import clock
 from harness.fakes.botdir import make_bot_dir
 from harness.fakes.embedded import FAULTS_VARIABLE, LIVE_PORT, PAPER_PORT, embedded_world
 from harness.probes.envfile import read_env
-from tests.acceptance.runner import NOT_THE_OPERATORS, REPO
+from tests.acceptance.runner import NAMED_PLUGIN, NOT_THE_OPERATORS, REPO
 from tests.leakcheck import WEIRD_TOKEN, leaks
 
 FULL_ACCOUNT_IDS = ("DU1234567", "U7654321", "U2345678")
@@ -209,8 +209,8 @@ def test_setup_teardown_collection_errors_and_log_records_are_redacted(tmp_path)
     environ.update({"DISCORD_BOT_TOKEN": WEIRD_TOKEN, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)})
     junit = tmp_path / "junit.xml"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", *NOT_THE_OPERATORS, "-rA", "-vv",
-         "--tb=long", "--continue-on-collection-errors",
+        [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", *NOT_THE_OPERATORS, *NAMED_PLUGIN,
+         "-rA", "-vv", "--tb=long", "--continue-on-collection-errors",
          f"--junitxml={junit}", "--alluredir", str(tmp_path / "allure"), "--evidence-dir", str(tmp_path / "ev"),
          "--bot-dir", str(tmp_path)],
         cwd=tmp_path, env=environ, capture_output=True, timeout=120,

@@ -119,7 +119,7 @@ def test_a_second_snapshot_after_the_switch_cannot_bless_a_change(tmp_path):
 
 
 def test_a_baseline_taken_after_the_switch_fails_no_other_setting_changed(tmp_path):
-    from harness.actions.baseline import snapshot, write_baseline
+    from harness.evidence.baseline import snapshot, write_baseline
     from harness.probes.envfile import read_env
 
     bot = make_bot_dir(tmp_path / "bot")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.actions import incident
+from harness.evidence import incidents as incident
 from tests.acceptance.matrix import Fault, knobs
 from tests.acceptance.runner import Run, run_features
 

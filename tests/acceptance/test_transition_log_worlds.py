@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.actions import attest
+from harness.evidence import attestations as attestation_log
 from harness.evidence import runs as run_files
 from harness.fakes.embedded import FAULTS_VARIABLE
 from harness.report import board_card, transition_log
@@ -48,7 +48,7 @@ def log_of(*evidence_dirs: Path, leave_out: tuple[str, ...] = ()) -> str:
     attestations: dict = {}
     for evidence in evidence_dirs:
         runs.update(run_files.latest_runs(evidence))
-        attestations.update(attest.load(evidence)[0])
+        attestations.update(attestation_log.load(evidence)[0])
     kept = {phase: run for phase, run in runs.items() if phase not in leave_out}
     return transition_log.build(kept, attestations, picture="report/paper-account.png")
 
@@ -85,7 +85,7 @@ def test_the_clean_procedure_says_success_and_the_same_evidence_gives_the_same_b
     assert log_of(evidence).encode("utf-8") == text.encode("utf-8")
     written = transition_log.write(text, [tmp_path / "bot" / "docs" / "Task_4_3_Transition_Log.md"])
     assert written[0].read_bytes() == text.encode("utf-8")
-    card = board_card.render(run_files.latest_runs(evidence), attest.load(evidence)[0], {})
+    card = board_card.render(run_files.latest_runs(evidence), attestation_log.load(evidence)[0], {})
     assert "✅ SUCCESS" in card.splitlines()[0]
 
 

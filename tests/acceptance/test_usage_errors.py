@@ -65,5 +65,5 @@ def test_the_pytest_command_line_is_accepted_by_harness(tmp_path):
     result = _harness("switch", "paper", "--dry-run", *shared)
     assert result.returncode == 0, result.stderr
     assert "DRY_RUN: true -> false" in result.stdout and "nothing written" in result.stdout
-    bad = _harness("switch", "paper", "--dry-run", *shared, "--timeout", "forever")
-    assert bad.returncode == 2 and "--timeout='forever' is not a number of seconds" in bad.stderr
+    bad = _harness("switch", "paper", "--dry-run", *shared, "--network-timeout", "forever")
+    assert bad.returncode == 2 and "--network-timeout='forever' is not a number of seconds" in bad.stderr

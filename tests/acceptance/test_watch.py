@@ -181,7 +181,7 @@ def test_a_gateway_that_is_down_leaves_rounds_to_confirm_and_exits_6_in_bounded_
     try:
         result = _watch(evidence, "--for", "2s", "--every", "1s", "--live-gateway", "--bot-dir", str(bot),
                         "--gateway", f"127.0.0.1:{_closed_port()}", "--live-gateway-port", str(_closed_port()),
-                        "--timeout", "2")
+                        "--network-timeout", "2")
     finally:
         process.kill()
         process.wait(10)

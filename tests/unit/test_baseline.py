@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.actions.baseline import BaselineExists, diff, load_baseline, snapshot, unusable_for, write_baseline
+from harness.evidence.baseline import BaselineExists, diff, load_baseline, snapshot, unusable_for, write_baseline
 from harness.probes.envfile import read_env
 
 BEFORE = "DRY_RUN=true\nPAPER_TRADING=false\nMAX_POSITION_PCT=10\n"
@@ -74,7 +74,7 @@ def test_an_old_baseline_binds_to_its_absolute_path_and_a_relative_one_is_refuse
 
 
 def test_a_key_no_pattern_knows_is_kept_only_as_a_hash(tmp_path):
-    from harness.actions.baseline import snapshot
+    from harness.evidence.baseline import snapshot
     from harness.probes.envfile import read_env
 
     env = tmp_path / ".env"

@@ -3,8 +3,8 @@ unconfirmed items, the links; the same evidence gives the same text, and nothing
 
 from __future__ import annotations
 
-from harness.actions.attest import Attestation
 from harness.evidence import runs as run_files
+from harness.evidence.attestations import Attestation
 from harness.report import board_card
 from tests.unit.test_transition_log import PHASE_ITEMS, item, make_run, verified_world
 

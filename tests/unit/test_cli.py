@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from harness import cli
+from harness.cli import snapshot as cli_snapshot
+from harness.cli import switch as cli_switch
 from harness.probes.market import NEW_YORK
 
 SEED_BEFORE = b"DRY_RUN=true\nPAPER_TRADING=false\nIBKR_PORT=4002\nDISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/42/tok_SECRET_123\n"
@@ -23,7 +25,7 @@ def bot(tmp_path, monkeypatch):
     root = tmp_path / "bot"
     root.mkdir()
     (root / ".env").write_bytes(SEED_BEFORE)
-    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
+    monkeypatch.setattr(cli_switch, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
     for name in ("HARNESS_BOT_DIR", "HARNESS_EVIDENCE_DIR", "HARNESS_BASELINE", "HARNESS_BOT_ENV"):
         monkeypatch.delenv(name, raising=False)
     # The real running-bot check runs in every switch, looking for a command line nothing on this machine has
@@ -59,7 +61,7 @@ def test_dry_run_writes_nothing(bot, capsys):
 
 
 def test_refuses_while_the_market_is_open(bot, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK))
+    monkeypatch.setattr(cli_switch, "_now", lambda: datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK))
     code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot))
     assert code == 1 and "regular session is open" in err and err.count("\n") == 1
     assert (bot / ".env").read_bytes() == SEED_BEFORE
@@ -267,7 +269,7 @@ def test_a_boolean_old_value_gets_no_note(bot, tmp_path, capsys):
 
 def test_every_pytest_harness_option_is_accepted_by_every_command(bot, tmp_path, capsys):
     """The README says the options are shared; `harness switch --live-gateway` was rejected."""
-    shared = ["--live-gateway", "--gateway", "localhost:4002", "--phase", "transition", "--timeout", "5",
+    shared = ["--live-gateway", "--gateway", "localhost:4002", "--phase", "transition", "--network-timeout", "5",
               "--live-gateway-port", "4001", "--place-test-order", "--bot-log", "logs/*.log"]
     code, _, err = run(capsys, "switch", "paper", "--bot-dir", str(bot), "--dry-run", *shared)
     assert code == 0, err
@@ -314,7 +316,7 @@ def broken_snapshot(bot, monkeypatch):
     def explode(settings, args):
         raise KeyError(f"login as DU1234567 with {ENV_PASSWORD!r} and\n{DISCORD_TOKEN} failed")
 
-    monkeypatch.setattr(cli, "cmd_snapshot", explode)
+    monkeypatch.setattr(cli_snapshot, "run", explode)
     from harness.probes.envfile import read_env
 
     assert read_env(bot / ".env").values["IBKR_PASSWORD"] == ENV_PASSWORD, "planting failed"

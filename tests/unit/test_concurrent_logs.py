@@ -8,8 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from harness.actions import attest, incident
 from harness.core.jsonfiles import exclusive
+from harness.evidence import attestations, incidents
 
 WRITERS = 20
 
@@ -17,13 +17,14 @@ WRITERS = 20
 def _attest(folder: str, start: str, number: int) -> None:
     while not os.path.exists(start):
         time.sleep(0.001)
-    attest.record(Path(folder), "pre_task_4_2_approved", f"writer {number}")
+    attestations.record(Path(folder), "pre_task_4_2_approved", f"writer {number}")
 
 
 def _halt(folder: str, start: str, number: int) -> None:
     while not os.path.exists(start):
         time.sleep(0.001)
-    incident.append(Path(folder), incident.HaltRecord(incident.INCIDENT, incident.now_text(), reason=f"halt {number}"))
+    record = incidents.HaltRecord(incidents.INCIDENT, incidents.now_text(), reason=f"halt {number}")
+    incidents.append(Path(folder), record)
 
 
 def _race(target, tmp_path: Path) -> None:
@@ -41,14 +42,14 @@ def _race(target, tmp_path: Path) -> None:
 
 def test_twenty_concurrent_attestations_are_all_kept(tmp_path):
     _race(_attest, tmp_path)
-    records, problem = attest.history(tmp_path)
+    records, problem = attestations.history(tmp_path)
     assert problem is None
     assert sorted(r.by for r in records) == sorted(f"writer {n}" for n in range(WRITERS))
 
 
 def test_twenty_concurrent_halts_are_all_kept(tmp_path):
     _race(_halt, tmp_path)
-    records, problem = incident.history(tmp_path)
+    records, problem = incidents.history(tmp_path)
     assert problem is None and len(records) == WRITERS
     assert not list(tmp_path.glob("*.lock"))
 
@@ -58,8 +59,8 @@ def test_a_lock_left_by_a_killed_writer_is_taken_over(tmp_path):
     dead.start()
     dead.join()
     (tmp_path / "attestations.json.lock").write_text(str(dead.pid), encoding="ascii")
-    attest.record(tmp_path, "pre_stability_criteria", "Ann")
-    assert [r.by for r in attest.history(tmp_path)[0]] == ["Ann"]
+    attestations.record(tmp_path, "pre_stability_criteria", "Ann")
+    assert [r.by for r in attestations.history(tmp_path)[0]] == ["Ann"]
 
 
 def test_a_lock_held_by_a_running_writer_ends_in_one_clear_error(tmp_path):

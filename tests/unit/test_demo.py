@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli, demo
+from harness import cli
+from harness.cli import demo
 from harness.core import clock
 from harness.fakes.botdir import shutdown_before
 from harness.fakes.first_day import first_day_dates
@@ -31,7 +32,7 @@ def test_the_demo_runs_the_phases_in_the_seeds_order_into_one_evidence_dir(tmp_p
     phases = [step.argv[step.argv.index("--phase") + 1] for step in steps if "--phase" in step.argv]
     assert phases == ["preflight", "transition", "first-day"]
     assert [step.argv[3] for step in steps if step.argv[1:3] == ("-m", "harness.cli")] == [
-        "confirm", "confirm", "confirm", "watch", "report"]
+        "confirm", "confirm", "confirm", "check", "check", "watch", "check", "report"]
     assert all(step.argv[step.argv.index("--evidence-dir") + 1] == str(tmp_path) for step in steps)
 
 
@@ -83,7 +84,7 @@ def test_each_demo_step_runs_on_the_demos_clock_in_order(tmp_path: Path, monkeyp
     for name, value in clock.pinned_environ(now).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(demo.subprocess, "run", run)
-    monkeypatch.setattr(demo, "_project_root", lambda: tmp_path)
+    monkeypatch.chdir(tmp_path)
     settings = cli.resolve({"evidence_dir": str(tmp_path / "evidence")}, {})
     assert demo.run(settings, None) == 0
     timeline = demo.DemoTimeline.of(now)

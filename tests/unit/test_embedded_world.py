@@ -160,7 +160,7 @@ def test_the_clean_first_day_is_over_in_its_log_with_the_restart_and_the_reconne
     day's close), the 06:00 start, a heartbeat every 10 minutes, the 16:30 restart and the reconnection 2 minutes
     later, the day lived to 06:00 next day; the baseline before the switch; the task at 06:00 machine (New York)
     time. The bot still runs, connected to the fake gateway."""
-    from harness.actions.baseline import load_baseline
+    from harness.evidence.baseline import load_baseline
     from harness.fakes.embedded import embedded_world
 
     for name, value in clock.pinned_environ(now).items():

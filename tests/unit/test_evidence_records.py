@@ -70,7 +70,7 @@ def test_kept_facts_are_not_written_without_a_run_directory(tmp_path):
 # -- what Allure shows beside the results ---------------------------------------------------------------------
 def test_a_scenarios_allure_labels_come_from_its_checklist_items():
     from harness.core import dod
-    from harness.evidence.allure_labels import scenario_marks
+    from harness.pytest.allure_labels import scenario_marks
 
     marks = scenario_marks(["transition", "dod_env_mode", "dod_log_paper", "critical"], critical=True)
     labels = {(m.kwargs.get("label_type"), m.args[0]) for m in marks if m.name == "allure_label"}
@@ -87,7 +87,7 @@ def test_a_scenarios_allure_labels_come_from_its_checklist_items():
 def test_the_wrong_mode_category_takes_mode_and_account_failures_only():
     import re
 
-    from harness.evidence.allure_labels import CATEGORIES
+    from harness.pytest.allure_labels import CATEGORIES
 
     wrong = next(c for c in CATEGORIES if c["name"] == "Wrong mode or account")
     pattern = re.compile(wrong["messageRegex"])  # Allure matches the whole message
@@ -102,7 +102,7 @@ def test_the_wrong_mode_category_takes_mode_and_account_failures_only():
 
 
 def test_environment_properties_are_ascii_escaped_and_redacted(tmp_path):
-    from harness.evidence.allure_labels import env_mode, environment, write_environment
+    from harness.pytest.allure_labels import env_mode, environment, write_environment
 
     rows = [{"records": [{"name": "bot .env", "facts": {"values": {"DRY_RUN": "false", "PAPER_TRADING": "true"}}}]}]
     props = environment(phase="transition", world="bot directory", versions={"harness": "0.1.0"},

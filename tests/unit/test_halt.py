@@ -21,8 +21,9 @@ from datetime import datetime
 import pytest
 
 from harness import cli
-from harness.actions import incident
 from harness.actions.halt import HaltRequest, halt
+from harness.cli import switch as cli_switch
+from harness.evidence import incidents as incident
 from harness.fakes.tws import FakeGateway, OrderRecord, Position, always_closed, example_world_path, load_world
 from harness.probes.market import NEW_YORK
 
@@ -207,7 +208,7 @@ def bot_dir(tmp_path, monkeypatch):
     for name in ("HARNESS_BOT_DIR", "HARNESS_EVIDENCE_DIR", "HARNESS_BASELINE", "HARNESS_BOT_ENV",
                  "HARNESS_EMBEDDED_FAULTS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
+    monkeypatch.setattr(cli_switch, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
     root = tmp_path / "bot"
     root.mkdir()
     (root / ".env").write_text("DRY_RUN=false\nPAPER_TRADING=true\nIBKR_PORT=4002\n", encoding="utf-8")
@@ -228,7 +229,7 @@ def test_the_incident_locks_the_transition_until_it_is_resolved_with_a_note(bot_
                                       encoding="utf-8")
         code, out, err = run(capsys, "halt", "--gateway", f"{gateway.host}:4002", "--bot-dir", str(bot_dir),
                              "--bot-process", marker, "--pid", str(process.pid), "--evidence-dir", evidence,
-                             "--reason", "orders in the live account", "--wait", "3", "--timeout", "3")
+                             "--reason", "orders in the live account", "--wait", "3", "--network-timeout", "3")
     assert code == 0, out + err
     assert "INCIDENT: complete" in out and f"paper gateway {gateway.host}:4002" in out and "incident recorded" in out
     records, problem = incident.history(tmp_path / "ev")
@@ -261,7 +262,7 @@ def test_a_halt_that_could_do_nothing_says_what_is_left_exits_1_and_is_still_rec
     with _gateway(_world("live", _order(91)), 4001) as gateway:
         code, out, err = run(capsys, "halt", "--gateway", f"{gateway.host}:4001", "--bot-dir", str(bot_dir),
                              "--bot-process", f"nothing-{uuid.uuid4().hex}", "--evidence-dir", str(tmp_path / "ev"),
-                             "--timeout", "3")
+                             "--network-timeout", "3")
         assert _changes(gateway) == []
     assert code == 1, out + err
     assert "INCIDENT: incomplete: the bot may still run" in out and "--confirm-account" in out

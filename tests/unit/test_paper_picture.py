@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from harness.actions import attest
+from harness.evidence import attestations
 from harness.report import paper_picture, screenshot
 
 ACCOUNT = "DU7654321"
@@ -118,7 +118,7 @@ def test_a_png_screenshot_is_copied_without_its_text_chunks_and_attested(tmp_pat
     assert SECRET.encode() not in data and ACCOUNT.encode() not in data
     with Image.open(target) as image:
         assert image.size == (40, 30) and image.getpixel((0, 0)) == (10, 200, 30)
-    recorded, problem = attest.load(tmp_path / "evidence")
+    recorded, problem = attestations.load(tmp_path / "evidence")
     assert problem is None and recorded["screenshot"].by == "Ana"
     assert "screenshot.png sha256:" in recorded["screenshot"].note
     assert "Ana" in capsys.readouterr().out

@@ -201,7 +201,7 @@ def test_redactor_masks_secret_holders_and_secret_keys():
 
 # -- reports, log records, Allure ------------------------------------------------------------------------
 def test_a_pytest_traceback_is_redacted_in_place():
-    from harness.evidence.reporting import redact_longrepr
+    from harness.pytest.reporting import redact_longrepr
 
     def check(secrets_arg, account):
         raise AssertionError(f"token {secrets_arg!r} for {account}")
@@ -223,7 +223,7 @@ def redactor_with(*values: str) -> Redactor:
 
 
 def test_log_records_are_redacted_from_every_logger_while_installed():
-    from harness.evidence.reporting import install_log_redaction
+    from harness.pytest.reporting import install_log_redaction
 
     records: list[logging.LogRecord] = []
 
@@ -254,7 +254,7 @@ def test_log_records_are_redacted_from_every_logger_while_installed():
 def test_a_recorded_warning_is_redacted():
     import warnings
 
-    from harness.evidence.reporting import redact_warning
+    from harness.pytest.reporting import redact_warning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -266,7 +266,7 @@ def test_a_recorded_warning_is_redacted():
 def test_allure_represent_guard_fails_loudly_when_its_target_is_gone(monkeypatch, tmp_path):
     import allure_pytest_bdd.steps
 
-    from harness.evidence.reporting import _guard_allure_step_parameters
+    from harness.pytest.reporting import _guard_allure_step_parameters
 
     monkeypatch.delattr(allure_pytest_bdd.steps, "represent")
     with pytest.raises(pytest.UsageError, match=r"allure_pytest_bdd\.steps\.represent"):

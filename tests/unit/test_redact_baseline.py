@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from harness.actions.baseline import diff, load_baseline, snapshot, write_baseline
 from harness.core.redact import mask_account, redact_text
+from harness.evidence.baseline import diff, load_baseline, snapshot, write_baseline
 from harness.evidence.records import Redactor
 from harness.probes.envfile import parse_env_bytes
 

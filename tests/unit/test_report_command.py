@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from harness import cli
+from harness.cli import report as command
 from harness.core import clock
 from harness.core.redact import SecretSet
 from harness.evidence.runs import finish_run, latest_runs, new_run_dir
 from harness.fakes.github import FakeGitHub
-from harness.report import allure_html, command, node_tools
+from harness.report import allure_html, node_tools
 from harness.report.node_tools import ALLURE_VERSION, Node, ToolError
 
 SECRET = "planted-Secret-9f8e7d6c5b4a"

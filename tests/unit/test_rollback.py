@@ -11,18 +11,19 @@ from pathlib import Path
 import pytest
 
 from harness import cli
-from harness.actions import baseline as baselines
-from harness.actions import incident
 from harness.actions.rollback import plan_rollback
 from harness.actions.switch import apply_switch, plan_switch
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import rollback as checks
+from harness.cli import switch as cli_switch
 from harness.core import clock
+from harness.evidence import baseline as baselines
+from harness.evidence import incidents as incident
 from harness.probes.envfile import read_env
 from harness.probes.market import NEW_YORK
 from harness.probes.scheduler import parse_task_xml, read_scheduled_task
+from harness.pytest.verdict_hooks import incident_results
 from harness.verdict.decide import INCIDENT_OPEN, Overall, ScenarioResult, Status, decide
-from harness.verdict.hooks import incident_results
 
 # The operator's own spelling, comments and spacing: a key switch would write `true`/`false` instead.
 BEFORE = (b"# my bot\r\nDRY_RUN = True\r\nPAPER_TRADING=False  # off for now\r\nIBKR_PORT=4002\r\n"
@@ -72,7 +73,7 @@ def test_without_a_baseline_the_two_keys_are_switched_back(switched, tmp_path):
 
 def test_harness_switch_dry_run_says_where_the_file_came_from(switched, tmp_path, capsys, monkeypatch):
     env, baseline = switched
-    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
+    monkeypatch.setattr(cli_switch, "_now", lambda: datetime(2026, 2, 10, 16, 45, tzinfo=NEW_YORK))
     monkeypatch.setenv("HARNESS_BOT_PROCESS", f"no-such-bot-{uuid.uuid4().hex}")
     code = cli.main(["switch", "dry-run", "--bot-env", str(env), "--baseline", str(baseline)])
     out, err = capsys.readouterr()

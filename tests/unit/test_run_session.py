@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.evidence.run_session import asks_for_feature_files
+from harness.pytest.run_session import asks_for_feature_files
 
 
 def test_a_run_of_feature_files_or_their_folder_asks_for_them(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def test_phases_include_the_watch() -> None:
 def test_a_run_is_tied_to_its_baseline_by_hash_and_time(tmp_path: Path) -> None:
     import hashlib
 
-    from harness.evidence.run_session import baseline_info
+    from harness.pytest.run_session import baseline_info
 
     assert baseline_info(tmp_path / "baseline.json") is None
     source = tmp_path / "baseline.json"

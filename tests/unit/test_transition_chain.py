@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from harness.actions.attest import Attestation
-from harness.actions.incident import DRILL, INCIDENT, RESOLUTION, HaltRecord
+from harness.evidence.attestations import Attestation
+from harness.evidence.incidents import DRILL, INCIDENT, RESOLUTION, HaltRecord
 from harness.verdict.outcome import NEEDS_REMEDIATION, SUCCESS, outcome
 from harness.verdict.transition import judge_chain, overall_of
 

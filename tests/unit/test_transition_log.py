@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.actions.attest import Attestation
 from harness.core import dod
 from harness.evidence import runs as run_files
+from harness.evidence.attestations import Attestation
 from harness.report import transition_log
 
 PAPER_ACCOUNT = "DU7654321"  # planted: only its masked form may appear

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.actions import attest
-from harness.actions.attest import Attestation
 from harness.core import dod
+from harness.evidence import attestations
+from harness.evidence.attestations import Attestation
+from harness.pytest.verdict_hooks import phase_scenarios
 from harness.verdict.decide import (
     EXIT_INCOMPLETE,
     EXIT_NEEDS_REMEDIATION,
@@ -22,7 +23,6 @@ from harness.verdict.decide import (
     decide,
     format_table,
 )
-from harness.verdict.hooks import phase_scenarios
 from harness.verdict.record import attestation_refusal, load_verdict, write_verdict
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
@@ -153,11 +153,11 @@ def test_every_scenario_of_the_features_names_a_checklist_item():
 
 
 def test_attestations_keep_their_history_and_the_latest_counts(tmp_path):
-    attest.record(tmp_path, "dod_no_live_orders", "Ann", "portal: 0 orders")
-    attest.record(tmp_path, "dod_no_live_orders", "Bob", "looked again")
-    history, problem = attest.history(tmp_path)
+    attestations.record(tmp_path, "dod_no_live_orders", "Ann", "portal: 0 orders")
+    attestations.record(tmp_path, "dod_no_live_orders", "Bob", "looked again")
+    history, problem = attestations.history(tmp_path)
     assert problem is None and [a.by for a in history] == ["Ann", "Bob"]
-    latest, _ = attest.load(tmp_path)
+    latest, _ = attestations.load(tmp_path)
     assert latest["dod_no_live_orders"].by == "Bob"
     assert not list(tmp_path.glob("*.tmp"))
 
@@ -200,7 +200,7 @@ def test_the_declaration_needs_the_whole_transition_verified_on_the_real_bot(tmp
     assert "checked the embedded world (not the real bot)" in attestation_refusal(demo, item)
     _whole_transition(real, "live")
     assert attestation_refusal(real, item) is None
-    from harness.actions import incident
+    from harness.evidence import incidents as incident
 
     incident.append(real, incident.HaltRecord(incident.INCIDENT, incident.now_text(), reason="live order"))
     assert "an incident is open" in attestation_refusal(real, item)
@@ -246,7 +246,7 @@ def test_under_xdist_the_workers_collection_names_the_feature_files(tmp_path):
     feature files a full run of the phase holds, so a partial parallel run is NOT RUN, never verified."""
     from types import SimpleNamespace
 
-    from harness.verdict.hooks import VerdictPlugin
+    from harness.pytest.verdict_hooks import VerdictPlugin
 
     plugin = VerdictPlugin("transition", tmp_path, "embedded", lambda text: text)
     node = SimpleNamespace(config=SimpleNamespace(rootpath=FEATURES.parent))

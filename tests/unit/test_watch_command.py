@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from harness import cli
-from harness.watch.command import parse_duration, planned_rounds
+from harness.cli.watch import parse_duration, planned_rounds
 from harness.watch.display import LineDisplay, print_summary, summary_table
 from harness.watch.rounds import CHECKS, FAILED, PASSED, TO_CONFIRM, CheckOutcome, Round
 

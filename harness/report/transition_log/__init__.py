@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness.actions.attest import Attestation
 from harness.core.jsonfiles import same_file, write_bytes_atomic
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log import first_day, header, pre_transition, rollback, transition, verdict
 from harness.report.transition_log.boxes import Box, judge, judge_scenario, judge_scenarios, open_reason
 from harness.report.transition_log.first_day import FIRST_DAY_AUTOSTARTED, FIRST_DAY_DISCORD, FIRST_DAY_STARTUP_LOGS

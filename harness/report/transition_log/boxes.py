@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.actions.attest import Attestation
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log.run_evidence import PHASE_COMMANDS, RunLike, scenario_rows, verdict_items
 from harness.report.transition_log.text import CONFIRM, attested, clean, when, without_confirm
 from harness.verdict.decide import Status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.actions.attest import Attestation
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import judge
 from harness.report.transition_log.header import from_run
 from harness.report.transition_log.run_evidence import RunLike, verdict_items

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.actions.attest import Attestation
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import box_lines
 from harness.report.transition_log.header import from_run
 from harness.report.transition_log.run_evidence import RunLike, first_record, paper_account

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.actions.attest import Attestation
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log import first_hour
 from harness.report.transition_log.boxes import box_lines
 from harness.report.transition_log.header import from_run

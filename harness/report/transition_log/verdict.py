@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.actions.attest import Attestation
 from harness.core import dod
+from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import Box, manual_attestation
 from harness.report.transition_log.run_evidence import RunLike, embedded
 from harness.report.transition_log.text import CONFIRM, attested, clean

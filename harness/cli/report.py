@@ -118,7 +118,7 @@ def run(settings, args: argparse.Namespace) -> int:
         node, cli = _allure()
         print(f"Allure ready: {cli} (run by {node.describe()})")
         return 0
-    from harness.actions import attest
+    from harness.evidence import attestations as attestation_log
     from harness.evidence.runs import history, list_runs
     from harness.verdict.transition import judge_chain
 
@@ -129,7 +129,7 @@ def run(settings, args: argparse.Namespace) -> int:
         raise Refused(FIRST_RUN.format(where=evidence_dir / "runs", evidence=evidence_dir))
     github_target = _github_target(args)
     tools = None if args.no_html else _allure()
-    attestations, problem = attest.load(evidence_dir)
+    attestations, problem = attestation_log.load(evidence_dir)
     if problem:
         raise Refused(problem)
     attestations = chain.attestations(attestations)
@@ -143,11 +143,11 @@ def run(settings, args: argparse.Namespace) -> int:
 def _incidents(evidence_dir: Path, env_file: Path | None):
     """Every record of `harness halt` in the evidence directory and in the bot's own log (each once), and the first
     problem reading them."""
-    from harness.actions import incident
+    from harness.evidence import incidents
 
     seen, problem = [], None
-    for folder in incident.places(evidence_dir, env_file if env_file is not None and env_file.exists() else None):
-        records, trouble = incident.history(folder)
+    for folder in incidents.places(evidence_dir, env_file if env_file is not None and env_file.exists() else None):
+        records, trouble = incidents.history(folder)
         problem = problem or trouble
         seen += [record for record in records if record not in seen]
     return sorted(seen, key=lambda record: record.at), problem

@@ -29,7 +29,6 @@ import pytest
 from harness import __version__
 from harness.core.jsonfiles import write_jsonl_atomic
 from harness.core.settings import Settings
-from harness.evidence import allure_labels
 from harness.evidence.records import EVIDENCE_FILE, Evidence
 from harness.evidence.runs import (
     ALLURE_RESULTS_DIR,
@@ -41,7 +40,8 @@ from harness.evidence.runs import (
     new_run_dir,
     read_run,
 )
-from harness.verdict.hooks import is_scenario_nodeid
+from harness.pytest import allure_labels
+from harness.pytest.scenarios import is_scenario_nodeid
 
 RUN_KEY = pytest.StashKey["RunSession | None"]()
 WORKERINPUT_KEY = "harness_run_dir"  # what the controller tells each pytest-xdist worker

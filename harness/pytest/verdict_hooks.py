@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.actions import attest
 from harness.core import clock, dod
+from harness.evidence import attestations as attestation_log
+from harness.pytest.scenarios import is_scenario_nodeid, scenario_name
 from harness.verdict.decide import (
     EXIT_INCOMPLETE,
     EXIT_VERIFIED,
@@ -28,18 +29,6 @@ from harness.verdict.record import write_verdict
 
 # Worse outcomes win when a scenario reports more than once (setup, call, teardown).
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
-
-
-def is_scenario_nodeid(nodeid: str) -> bool:
-    """Whether a node id (an item's or a report's, from any worker) names a `.feature` file's scenario."""
-    return ".feature::" in nodeid.replace("\\", "/")
-
-
-def scenario_name(nodeid: str) -> str:
-    """`features/02_startup.feature::test_the_log_says_x` -> `the log says x` (pytest-bdd's test name)."""
-    name = nodeid.split("::")[-1]
-    name = name.split("[", 1)[0]
-    return name.removeprefix("test_").replace("_", " ")
 
 
 def _message(report: pytest.TestReport) -> str:
@@ -89,7 +78,7 @@ def phase_scenarios(feature_dirs: Iterable[Path], phase_tag: str) -> tuple[dict[
 def incident_results(evidence_dir: Path, redact=lambda text: text) -> list[ScenarioResult]:
     """An open incident (or an incident log that cannot show there is none) as a failed pseudo scenario: the
     verdict of any phase is then NEEDS REMEDIATION, naming the incident's time and reason."""
-    from harness.actions import incident
+    from harness.evidence import incidents as incident
 
     reason = incident.lock_reason(evidence_dir)
     if reason is None:
@@ -156,7 +145,7 @@ class VerdictPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        attestations, _problem = attest.load(self.evidence_dir)
+        attestations, _problem = attestation_log.load(self.evidence_dir)
         expected, titles = phase_scenarios(self._feature_dirs, self.phase_tag)
         results = self.results(titles)
         if results:  # a run of unit tests only has no verdict, incident or not

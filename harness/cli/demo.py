@@ -4,10 +4,10 @@ It runs what an operator runs, in the order the seed asks for, each as its own p
 gets a fresh embedded world, its own run directory and its own verdict:
 
     harness confirm pre_... --by ...         what Step 0 asks a person to attest
-    pytest features/ --phase preflight       Step 0 and Step 1
-    pytest features/                         Steps 2-4, after the switch and the restart
+    harness check --phase preflight          Step 0 and Step 1 (the packaged features: pytest features/)
+    harness check                            Steps 2-4, after the switch and the restart
     harness watch --for ... --every ...      the first hour, compressed
-    pytest features/ --phase first-day       the first 24 hours, compressed
+    harness check --phase first-day          the first 24 hours, compressed
     harness report                           the HTML report, the transition log, the board card
 
 Only the embedded world: a demo never looks at a real bot or gateway.
@@ -65,8 +65,8 @@ class DemoTimeline:
 def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
     python = sys.executable
     evidence = ("--evidence-dir", str(evidence_dir))
-    pytest = (python, "-m", "pytest", "features/", "-p", "no:xdist", "-p", "no:cacheprovider", *evidence)
     harness = (python, "-m", "harness.cli")
+    pytest = (*harness, "check", "-p", "no:xdist", *evidence)  # the packaged features, from any folder
     # Step 0 asks a person to attest three things before anything runs; the demo's operator says who it is.
     attest = tuple(
         DemoStep(f"the operator attests {item}",
@@ -95,9 +95,7 @@ def run(settings, args: argparse.Namespace) -> int:
     if settings.world_kind != "embedded":
         raise Refused("the demo runs on the embedded world only: drop --live-gateway, --bot-dir and --bot-env "
                       "(on your bot, run the commands of the README's 'Use it on your bot')")
-    root = _project_root()
-    if root is None:
-        raise Refused("the demo runs the feature files of a clone of this project: run it from the clone's folder")
+    root = Path.cwd()
     outcomes: list[tuple[str, int]] = []
     evidence_dir = demo_evidence_dir(settings)
     timeline = DemoTimeline.of(clock.now())
@@ -155,12 +153,3 @@ def _run_step(step: DemoStep, root: Path, step_clock: dict[str, str]) -> int:
         print(f"harness demo: {step.title} did not finish within {PHASE_TIMEOUT:g} s", file=sys.stderr)
         return 1
     return done.returncode
-
-
-def _project_root() -> Path | None:
-    """The clone the demo runs from: the current folder or the one holding this package, with features/."""
-    for candidate in (Path.cwd(), Path(__file__).resolve().parent.parent):
-        if (candidate / "features").is_dir() and (candidate / "pyproject.toml").is_file():
-            return candidate
-    return None
-

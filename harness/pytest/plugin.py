@@ -16,9 +16,15 @@ import pytest
 
 from harness.core import dod
 from harness.core.settings import SPECS, Settings, SettingsError, resolve
+from harness.pytest.scenarios import is_scenario
 
 if TYPE_CHECKING:  # the evidence layer loads with the plugin's configure, not with every pytest run
     from harness.evidence.records import Evidence
+
+# The step definitions are plugins (pytest-bdd registers steps as fixtures of the module that defines them); they
+# load with this plugin and only with it.
+pytest_plugins = ["harness.steps.common", "harness.steps.configuration", "harness.steps.preflight",
+                  "harness.steps.startup", "harness.steps.orders", "harness.steps.rollback", "harness.steps.first_day"]
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 EVIDENCE_KEY = pytest.StashKey["Evidence"]()
@@ -61,9 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tag}: {text}")
     for item in dod.ITEMS:
         config.addinivalue_line("markers", f"{item.id}: {item.section}: {item.text}")
-    from harness.evidence import reporting
-    from harness.evidence.run_session import RUN_KEY
-    from harness.verdict import hooks as run_verdict
+    from harness.pytest import reporting
+    from harness.pytest import verdict_hooks as run_verdict
+    from harness.pytest.run_session import RUN_KEY
 
     evidence = config.stash[EVIDENCE_KEY] = reporting.configure(config, settings)
     run = config.stash[RUN_KEY]
@@ -121,11 +127,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = dod.PHASE_TAGS[settings.phase]
     keep, drop = [], []
     for item in items:
-        if isinstance(item.parent, FeatureFile) and item.get_closest_marker(wanted) is None:
+        if is_scenario(item) and item.get_closest_marker(wanted) is None:
             drop.append(item)
         else:
             keep.append(item)
-    if drop and not any(isinstance(item.parent, FeatureFile) for item in keep):
+    if drop and not any(is_scenario(item) for item in keep):
         # Feature files were collected but none belongs to this phase: say so instead of "no tests ran".
         raise pytest.UsageError(
             f"harness: no scenario is tagged @{wanted}: the {settings.phase} phase has no checks in this version "

@@ -28,6 +28,7 @@ import pytest
 from harness.checks import CheckFailed, CouldNotLook
 from harness.core.settings import Settings
 from harness.evidence.records import Evidence, Redactor
+from harness.pytest.scenarios import is_scenario
 
 Redact = Callable[[str], str]
 
@@ -39,7 +40,7 @@ class EvidencePlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Generator:
-        if not _is_scenario(item):
+        if not is_scenario(item):
             return (yield)
         # Locals of probes and checks hold raw facts (full account ids); `-l` must not put them in a report.
         showlocals = item.config.option.showlocals
@@ -75,10 +76,6 @@ class EvidencePlugin:
         self.evidence.write()
 
 
-def _is_scenario(item: pytest.Item) -> bool:
-    return item.path.suffix == ".feature"
-
-
 # -- redaction of reports --------------------------------------------------------------------------------
 class ReportRedaction:
     """Replaces the text of every report with a redacted copy, in pytest's own hooks.
@@ -106,7 +103,7 @@ class ReportRedaction:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        if any(_is_scenario(item) for item in items):
+        if any(is_scenario(item) for item in items):
             self.activate()
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -405,7 +402,7 @@ def _redacting_represent(original: Callable[[object], str], evidence: Evidence) 
 def configure(config: pytest.Config, settings: Settings) -> Evidence:
     """Wire the run's evidence and redaction into pytest, and allure (which writes results by default, into the
     run directory). Must run before allure-pytest-bdd's own pytest_configure, which reads where to write."""
-    from harness.evidence import run_session
+    from harness.pytest import run_session
     from harness.world import known_secrets
 
     run = run_session.plan(config, settings)
