@@ -34,6 +34,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--version"], ["-V"]):
+        from harness import __version__
+
+        print(f"harness {__version__}")
+        return EXIT_OK
     if argv[:1] == ["check"]:  # pytest's options, every one of them
         try:
             from harness.cli import check

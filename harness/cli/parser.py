@@ -34,7 +34,10 @@ def _command(sub, name: str, help_text: str) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="The paper-trading transition harness: safe .env switch, attestations, "
-        "fake IB Gateway. The checks themselves run with `pytest features/`.")
+        "fake IB Gateway. The checks themselves run with `harness check` (or `pytest features/` in a clone).")
+    from harness import __version__
+
+    parser.add_argument("--version", "-V", action="version", version=f"harness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     snapshot = _command(sub, "snapshot", "Record the baseline of the bot's .env before the switch (secret values "

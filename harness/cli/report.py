@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from harness.core.jsonfiles import same_file, write_bytes_atomic
@@ -48,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "plan asks for, in the same repository")
     parser.add_argument("--github-api", metavar="URL", default=DEFAULT_GITHUB_API,
                         help=f"GitHub's REST API (default {DEFAULT_GITHUB_API}; GitHub Enterprise: https://HOST/api/v3)")
+
+
+# The HTML report's Node is an extra: the core install brings none (200 MB).
+REPORT_EXTRA_INSTALL = 'pip install "ibkr-transition-harness[report]" (Node from pip), or install Node 20 or newer'
 
 
 def _allure(say_install: bool = True):
@@ -111,6 +116,20 @@ def _github_target(args):
     return repo, number, token
 
 
+def _allure_or_none():
+    """(Node, Allure's cli.js), or None when no Node is at hand: the transition log and the board card need none,
+    so they are still written, and one line says how to get the HTML report too."""
+    from harness.report import node_tools
+
+    try:
+        node_tools.find_node()
+    except node_tools.ToolError as exc:
+        print(f"harness report: no HTML report: {exc}. The transition log and the board card are written. To get "
+              f"the HTML report too: {REPORT_EXTRA_INSTALL}", file=sys.stderr, flush=True)
+        return None
+    return _allure()
+
+
 def run(settings, args: argparse.Namespace) -> int:
     from harness.core.refusal import Refused
 
@@ -128,7 +147,7 @@ def run(settings, args: argparse.Namespace) -> int:
     if not recorded:
         raise Refused(FIRST_RUN.format(where=evidence_dir / "runs", evidence=evidence_dir))
     github_target = _github_target(args)
-    tools = None if args.no_html else _allure()
+    tools = None if args.no_html else _allure_or_none()
     attestations, problem = attestation_log.load(evidence_dir)
     if problem:
         raise Refused(problem)

