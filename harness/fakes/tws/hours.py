@@ -89,18 +89,6 @@ def trading_days_between(first: date, last: date) -> list[TradingDay]:
     return [day for day in found if day is not None]
 
 
-def last_trading_instant(instant: datetime, rth: bool) -> datetime | None:
-    """The last second (at or before `instant`) inside a session: `instant` itself while one is open."""
-    local = instant.astimezone(NEW_YORK)
-    for day in trading_days_back(local.date(), 2):
-        start, end = day.window(rth)
-        if start <= local < end:
-            return local
-        if end <= local:
-            return end - timedelta(seconds=1)
-    return None
-
-
 def hours_text(first: date, days: int, rth: bool) -> str:
     """TWS's tradingHours / liquidHours: `20261127:0930-20261127:1300;20261128:CLOSED;...` from `first` on."""
     parts = []

@@ -16,7 +16,7 @@ import hashlib
 import math
 import struct
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from functools import lru_cache
 from statistics import NormalDist
 from typing import TYPE_CHECKING
@@ -64,12 +64,6 @@ def weekday_index(day: date) -> int:
     return weeks * 5 + min(rest, 5)
 
 
-def weekday_of(index: int) -> date:
-    """The weekday of a weekday index (the inverse of `weekday_index` on weekdays)."""
-    weeks, rest = divmod(index, 5)
-    return EPOCH + timedelta(days=weeks * 7 + rest)
-
-
 def position(instant: datetime) -> tuple[int, int]:
     """(weekday index, second of its 04:00-20:00 day): before 04:00 is second 0, after 20:00 and over a weekend
     the next weekday's second 0 (the walk stands still there)."""
@@ -83,11 +77,6 @@ def position(instant: datetime) -> tuple[int, int]:
     if second >= DAY_SECONDS:
         return index + 1, 0
     return index, int(second)
-
-
-def instant_of(index: int, second: int) -> datetime:
-    """The instant of a market second (aware, New York)."""
-    return datetime.combine(weekday_of(index), DAY_START, NEW_YORK) + timedelta(seconds=second)
 
 
 def _normal(key: bytes, side: int, a: int, b: int) -> float:
