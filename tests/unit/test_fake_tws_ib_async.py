@@ -294,12 +294,12 @@ def test_multi_account_world_and_unknown_requests_are_recorded(ib_log_guard) -> 
             ib.connect(fake.host, fake.port, clientId=1, timeout=2, raiseSyncErrors=True)
             assert ib.managedAccounts() == ["DU1000001", "DU1000002"]
             ib.RequestTimeout = WAIT
-            ib_log_guard.allow(200)
-            assert ib.reqContractDetails(AAPL) == []  # not implemented: answered with error 200, no hang
+            ib_log_guard.allow(322)
+            assert ib.reqFundamentalData(AAPL, "ReportSnapshot") == []  # not served: error 322 at once, no hang
         finally:
             ib.disconnect()
-        assert [u.msg_id for u in fake.unexpected] == [9]
-        with pytest.raises(AssertionError, match="reqContractDetails"):
+        assert [u.msg_id for u in fake.unexpected] == [52]
+        with pytest.raises(AssertionError, match="reqFundamentalData"):
             fake.check()
         fake.check(allow_unexpected=True)
 

@@ -9,6 +9,7 @@ See docs/fake-gateway.md for what it covers and where it differs from a real gat
 
 from .faults import Faults
 from .framing import FramingError
+from .market import Instrument, MarketSettings
 from .records import FakeGatewayError, ReceivedOrder, RecordedRequest, UnexpectedMessage
 from .server import MAX_SERVER_VERSION, MIN_SERVER_VERSION, FakeGateway
 from .world import (
@@ -37,6 +38,8 @@ __all__ = [
     "FakeGatewayError",
     "Faults",
     "FramingError",
+    "Instrument",
+    "MarketSettings",
     "OrderRecord",
     "Position",
     "ReceivedOrder",

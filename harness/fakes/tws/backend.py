@@ -29,6 +29,7 @@ class Backend:
     def __init__(self, world: World, *, min_version: int, max_version: int) -> None:
         self.min_version, self.max_version = min_version, max_version
         self.records = Recorder()
+        world.align_con_ids()
         self._world = world
         self._exchange = Exchange(world)
         self._faults = Faults()
@@ -102,6 +103,7 @@ class Backend:
     # -- what FakeGateway drives ---------------------------------------------------------------------------
     def reset(self, world: World) -> None:
         """A fresh world and order book; no faults, no occupied client ids, no records. Connections stay."""
+        world.align_con_ids()
         self._world = world
         self._exchange = Exchange(world)
         self._faults = Faults()
@@ -147,6 +149,11 @@ class Backend:
         account.daily_pnl, account.unrealized_pnl, account.realized_pnl = daily_pnl, unrealized_pnl, realized_pnl
         for session in list(self._sessions):
             session.push_pnl(account_id)
+
+    def push_market_data(self) -> None:
+        """Let every connection stream its market data, bars and real-time bars as the clock moves."""
+        for session in list(self._sessions):
+            session.push_market()
 
     def broadcast_error(self, code: int, text: str) -> None:
         """An error message (reqId -1) to every connection past startApi."""

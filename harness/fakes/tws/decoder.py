@@ -91,36 +91,6 @@ REQUEST_NAMES: dict[int, str] = {
     104: "reqUserInfo",
 }
 
-# Requests that carry a request id, and where it sits (index into the field list). The fake answers the
-# ones it does not implement with an error on that id, so the client's pending request ends.
-REQ_ID_INDEX: dict[int, int] = {
-    1: 2,
-    9: 2,
-    10: 2,
-    20: 1,
-    22: 2,
-    50: 2,
-    52: 2,
-    54: 2,
-    55: 2,
-    78: 1,
-    79: 1,
-    81: 1,
-    83: 1,
-    84: 1,
-    86: 1,
-    87: 1,
-    88: 1,
-    92: 1,
-    94: 1,
-    96: 1,
-    97: 1,
-    100: 1,
-    102: 1,
-    104: 1,
-}
-
-
 def request_name(msg_id: int) -> str:
     return REQUEST_NAMES.get(msg_id, f"unknown({msg_id})")
 
@@ -176,10 +146,12 @@ class PlaceOrderRequest:
     order_ref: str
     transmit: bool
     outside_rth: bool
+    what_if: bool = False
 
 
-def parse_place_order(fields: list[str]) -> PlaceOrderRequest:
-    """placeOrder (3): positions 0..34 are fixed for every server version 157..178 (no version field)."""
+def parse_place_order(fields: list[str], server_version: int = 178) -> PlaceOrderRequest:
+    """placeOrder (3): positions 0..34 are fixed for every server version 157..178 (no version field); whatIf
+    lies further on, after blocks whose length depends on the order (see `_what_if`)."""
     return PlaceOrderRequest(
         order_id=as_int(field(fields, 1)),
         con_id=as_int(field(fields, 2)),
@@ -198,7 +170,36 @@ def parse_place_order(fields: list[str]) -> PlaceOrderRequest:
         order_ref=field(fields, 26),
         transmit=field(fields, 27, "1") != "0",
         outside_rth=field(fields, 33) == "1",
+        what_if=_what_if(fields, server_version),
     )
+
+
+def _what_if(fields: list[str], server_version: int) -> bool:
+    """Walk placeOrder from index 35 as ib_async's `Client.placeOrder` (and ibapi's) writes it, to the whatIf flag.
+    A message too short to hold it is no what-if."""
+    try:
+        i = 35
+        if field(fields, 4).upper() == "BAG":
+            i += 1 + 8 * as_int(fields[i])  # combo legs
+            i += 1 + as_int(fields[i])  # order combo leg prices
+            i += 1 + 2 * as_int(fields[i])  # smart combo routing params
+        i += 7 + (1 if server_version < 177 else 0)  # "", discretionaryAmt .. faPercentage [, faProfile]
+        i += 22  # modelCode .. volatilityType
+        delta_neutral_order_type = fields[i]
+        i += 2 + (8 if delta_neutral_order_type else 0)
+        increment = as_float(fields[i + 6])  # continuousUpdate .. scalePriceIncrement
+        i += 7 + (7 if increment is not None and 0 < increment < 1.7e308 else 0)
+        hedge_type = fields[i + 3]  # scaleTable, activeStartTime, activeStopTime, hedgeType
+        i += 4 + (1 if hedge_type else 0)
+        i += 4  # optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+        i += 1 + (3 if fields[i] == "1" else 0)  # delta neutral contract
+        algo_strategy = fields[i]
+        i += 1
+        if algo_strategy:
+            i += 1 + 2 * as_int(fields[i])
+        return fields[i + 1] == "1"  # algoId, whatIf
+    except IndexError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)

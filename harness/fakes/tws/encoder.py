@@ -244,8 +244,9 @@ def _order_body(server_version: int, o: OrderRecord, message: str) -> Fields:
     return fields
 
 
-def open_order(server_version: int, o: OrderRecord) -> Fields:
-    """openOrder (5): no version field; every counter present and `0`, so no optional block follows."""
+def open_order(server_version: int, o: OrderRecord, what_if: list[str] | None = None) -> Fields:
+    """openOrder (5): no version field; every counter present and `0`, so no optional block follows. `what_if`: the
+    answer to a what-if order, its 14 order-state fields from initMarginBefore to warningText (whatif.py)."""
     fields = [
         str(OPEN_ORDER),
         str(o.order_id),
@@ -256,7 +257,8 @@ def open_order(server_version: int, o: OrderRecord) -> Fields:
     fields += _order_body(server_version, o, "o")
     # solicited, whatIf, status, 9 margin fields, commission/min/max, commissionCurrency, warningText,
     # randomizeSize, randomizePrice
-    fields += ["0", "0", o.status] + [""] * 9 + ["", "", "", "", "", "0", "0"]
+    state = what_if if what_if is not None else [""] * 14
+    fields += ["0", "1" if what_if is not None else "0", o.status, *state, "0", "0"]
     fields.append("0")  # numConditions
     # adjustedOrderType .. usePriceMgmtAlgo (16 fields)
     fields += ["None", "", "", "", "", "", "", "0", "", "", "", "", "0", "0", "0", ""]

@@ -70,7 +70,7 @@ class Exchange:
                 "rejected 201",
             )
         # Buying power is checked against what the order may cost: its limit, else the market price.
-        reference = req.limit_price if req.order_type == "LMT" else world.prices.get(req.symbol)
+        reference = req.limit_price if req.order_type == "LMT" else world.price(req.symbol)
         if reference is None:
             return self._reject(
                 client_id,
@@ -107,7 +107,7 @@ class Exchange:
             sec_type=req.sec_type,
             currency=req.currency,
             exchange=req.exchange or "SMART",
-            con_id=req.con_id,
+            con_id=req.con_id or world.con_id_of(req.symbol),
             placed_at=world.clock.now(),
         )
         world.next_perm_id += 1
@@ -159,7 +159,7 @@ class Exchange:
     def _fill_price(self, order: OrderRecord) -> float | None:
         if order.order_type not in FILLABLE_TYPES:
             return None
-        market = self.world.prices.get(order.symbol)
+        market = self.world.price(order.symbol)
         if order.order_type == "MKT":
             return market
         if order.limit_price is None:

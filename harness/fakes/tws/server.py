@@ -221,7 +221,12 @@ class FakeGateway:
         self.update_world(lambda w: w.clock.advance(by))
 
     def set_price(self, symbol: str, price: float) -> None:
+        """Hold a symbol's price (fills, market data and bars show it flat) until `follow_path(symbol)`."""
         self.update_world(lambda w: w.prices.__setitem__(symbol, float(price)))
+
+    def follow_path(self, symbol: str) -> None:
+        """Let a held symbol follow its seeded path again (a symbol named in the world's [[symbols]])."""
+        self.update_world(lambda w: w.prices.pop(symbol, None))
 
     def set_pnl(
         self,
@@ -375,7 +380,8 @@ class FakeGateway:
         self._tick_task = self._loop.create_task(self._tick_forever())
 
     async def _tick_forever(self) -> None:
-        """Real time moves the simulated clock too: re-match resting orders and check the daily restart."""
+        """Real time moves the simulated clock too: re-match resting orders, check the daily restart, stream market
+        data."""
         while True:
             await asyncio.sleep(TICK_SECONDS)
             self._guard(self._tick)
@@ -384,6 +390,7 @@ class FakeGateway:
         self._check_daily_restart()
         if self._backend.has_resting_orders:
             self._backend.match_resting()
+        self._backend.push_market_data()
 
     def _check_daily_restart(self, previous: datetime | None = None) -> None:
         """Restart if the simulated clock passed the daily restart time since the last look."""

@@ -11,13 +11,11 @@ import asyncio
 import traceback
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
-from . import encoder
+from . import encoder, unserved
 from .decoder import (
-    REQ_ID_INDEX,
     PlaceOrderRequest,
     as_int,
     field,
@@ -26,10 +24,13 @@ from .decoder import (
     parse_req_executions,
     request_name,
 )
+from .desk import MarketDesk
 from .faults import Faults
 from .framing import FrameReader, FramingError, pack, parse_version_range, split_fields
 from .records import RecordedRequest, Recorder, UnexpectedMessage
-from .world import NEW_YORK, Execution, Position, World
+from .timefmt import parse_ib_time as parse_execution_filter_time
+from .whatif import WhatIfRefused, what_if
+from .world import Execution, Position, World
 
 T = TypeVar("T")
 
@@ -115,6 +116,8 @@ class Session(asyncio.Protocol):
         self.multi_subscriptions: dict[int, str] = {}
         self.summary_subscriptions: dict[int, set[str]] = {}
         self.pnl_subscriptions: dict[int, str] = {}  # reqPnL: reqId -> account
+        # Contract details, market data, bars: the desk answers and streams them (desk.py).
+        self.desk = MarketDesk(self.send, lambda: gateway.world, gateway.now, lambda: self.server_version)
 
     # asyncio.Protocol -----------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -284,20 +287,18 @@ class Session(asyncio.Protocol):
             self.send(encoder.error(self.server_version, -1, code, text))
 
     def _unsupported(self, msg_id: int, fields: list[str]) -> None:
-        self._unexpected(msg_id, fields, f"{request_name(msg_id)} is not implemented by the fake gateway")
-        index = REQ_ID_INDEX.get(msg_id)
-        if index is not None:
-            # End the client's pending request instead of letting it hang (200 is not a warning code).
-            req_id = as_int(field(fields, index), -1)
-            self.send(
-                encoder.error(
-                    self.server_version,
-                    req_id,
-                    200,
-                    f"No security definition has been found for the request "
-                    f"({request_name(msg_id)} is not implemented by the fake gateway)",
-                )
-            )
+        """A request the fake does not serve ends at once (unserved.py): the empty answer its caller waits for, if
+        any, and error 322 on its request id (else -1). It is recorded, so check() fails."""
+        self._unexpected(msg_id, fields, f"{request_name(msg_id)} is not served by the fake gateway")
+        if msg_id in unserved.EMPTY_ANSWERS:
+            self.send(unserved.EMPTY_ANSWERS[msg_id])
+        req_id = unserved.unserved_req_id(msg_id, fields)
+        self.send(encoder.error(self.server_version, req_id, unserved.UNSERVED_CODE, unserved.unserved_text(msg_id)))
+
+    def push_market(self) -> None:
+        """Stream this connection's market data, bars and real-time bars (the gateway's tick calls it)."""
+        if self.state == "ready":
+            self.desk.push()
 
     # request handlers ------------------------------------------------------------------------------------
     def req_ids(self, fields: list[str]) -> None:
@@ -492,7 +493,21 @@ class Session(asyncio.Protocol):
 
     def place_order(self, fields: list[str]) -> None:
         assert self.client_id is not None
-        self.gateway.place_order(self.conn_id, self.client_id, parse_place_order(fields))
+        request = parse_place_order(fields, self.server_version)
+        if request.what_if:
+            self._what_if(request)
+            return
+        self.gateway.place_order(self.conn_id, self.client_id, request)
+
+    def _what_if(self, request: PlaceOrderRequest) -> None:
+        """placeOrder with whatIf: an openOrder carrying the margin and commission it would cost; nothing placed."""
+        assert self.client_id is not None
+        try:
+            order, state = what_if(self.gateway.world, self.client_id, request)
+        except WhatIfRefused as refused:
+            self.send(encoder.error(self.server_version, request.order_id, refused.code, refused.text))
+            return
+        self.send(encoder.open_order(self.server_version, order, what_if=state.fields()))
 
     def cancel_order(self, fields: list[str]) -> None:
         assert self.client_id is not None
@@ -502,23 +517,7 @@ class Session(asyncio.Protocol):
         self.gateway.cancel_all()
 
     def ignore(self, fields: list[str]) -> None:
-        """Requests that need no answer (subscription cancels, reqAutoOpenOrders, reqMarketDataType...)."""
-
-
-def parse_execution_filter_time(text: str) -> datetime | None:
-    """ExecutionFilter.time: `yyyymmdd-hh:mm:ss` (UTC), `yyyymmdd hh:mm:ss [Zone/Name]` (else New York)."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        if len(text) >= 9 and text[8] == "-":
-            return datetime.strptime(text[:17], "%Y%m%d-%H:%M:%S").replace(tzinfo=timezone.utc)
-        date_part, _, rest = text.partition(" ")
-        clock_part, _, zone = rest.strip().partition(" ")
-        naive = datetime.strptime(date_part + clock_part, "%Y%m%d%H:%M:%S")
-        return naive.replace(tzinfo=ZoneInfo(zone) if zone else NEW_YORK)
-    except (ValueError, KeyError):
-        return None
+        """Requests that need no answer and change nothing here (cancels, reqAutoOpenOrders, setServerLogLevel)."""
 
 
 def _execution_matches(
@@ -543,19 +542,31 @@ def _execution_matches(
     )
 
 
+def _desk(name: str) -> Callable[[Session, list[str]], None]:
+    """A request the connection's market-data desk answers."""
+    return lambda session, fields: getattr(session.desk, name)(fields)
+
+
 _HANDLERS: dict[int, Callable[[Session, list[str]], None]] = {
+    **{msg_id: Session.ignore for msg_id in unserved.ACCEPTED_WITHOUT_ANSWER},
+    1: _desk("req_mkt_data"),
+    2: _desk("cancel_mkt_data"),
     3: Session.place_order,
     4: Session.cancel_order,
     5: Session.req_open_orders,
     6: Session.req_account_updates,
     7: Session.req_executions,
     8: Session.req_ids,
-    15: Session.ignore,
+    9: _desk("req_contract_details"),
     16: Session.req_all_open_orders,
     17: Session.req_managed_accts,
+    20: _desk("req_historical_data"),
+    25: _desk("cancel_historical_data"),
     49: Session.req_current_time,
+    50: _desk("req_real_time_bars"),
+    51: _desk("cancel_real_time_bars"),
     58: Session.req_global_cancel,
-    59: Session.ignore,
+    59: _desk("req_market_data_type"),
     61: Session.req_positions,
     62: Session.req_account_summary,
     63: Session.cancel_account_summary,
@@ -564,8 +575,10 @@ _HANDLERS: dict[int, Callable[[Session, list[str]], None]] = {
     75: Session.ignore,
     76: Session.req_account_updates_multi,
     77: Session.cancel_account_updates_multi,
+    87: _desk("req_head_timestamp"),
+    90: _desk("cancel_head_timestamp"),
+    91: _desk("req_market_rule"),
     92: Session.req_pnl,
     93: Session.cancel_pnl,
-    95: Session.ignore,
     99: Session.req_completed_orders,
 }

@@ -1,6 +1,7 @@
-"""The fake gateway's world: accounts, positions, orders, executions, prices, the clock and the session rule.
+"""The fake gateway's world: accounts, positions, orders, executions, instruments, prices, the clock, the session rule.
 
-Declarative dataclasses plus a TOML loader. The server mutates a World only on its own event-loop thread.
+Declarative dataclasses plus a TOML loader. The server mutates a World only on its own event-loop thread. A symbol's
+price is held (`[prices]`, `set_price`) or follows its seeded path (`[[symbols]]`, `[market]`; see market.py).
 """
 
 from __future__ import annotations
@@ -8,12 +9,16 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from harness.core import clock
+
+from . import hours
+from .market import DEFAULT_ANCHOR, DEFAULT_VOLATILITY, Instrument, MarketSettings
+from .path import PathSpec, price_at
 
 try:  # Python 3.11+
     import tomllib
@@ -54,6 +59,7 @@ SESSION_RULES: dict[str, SessionRule] = {
     "regular-hours": regular_hours,
     "always-open": always_open,
     "always-closed": always_closed,
+    "nyse": hours.is_regular_open,  # the NYSE calendar: holidays and early closes
 }
 
 
@@ -198,6 +204,8 @@ class World:
     next_perm_id: int = 1_000_001
     commission_per_share: float = 0.005
     min_commission: float = 1.0
+    instruments: dict[str, Instrument] = field(default_factory=dict)  # [[symbols]]: contract details and paths
+    market: MarketSettings = field(default_factory=MarketSettings)
 
     @property
     def account_ids(self) -> list[str]:
@@ -221,7 +229,54 @@ class World:
         return (account.cash if account else 0.0) + self.market_value(account_id)
 
     def price_of(self, symbol: str, fallback: float) -> float:
-        return self.prices.get(symbol, fallback)
+        found = self.price(symbol)
+        return fallback if found is None else found
+
+    def path(self, symbol: str) -> PathSpec | None:
+        """The symbol's price path: flat at a held price, the seeded walk of a named instrument, else None."""
+        instrument = self.instruments.get(symbol)
+        held = self.prices.get(symbol)
+        if held is None and instrument is None:
+            return None
+        market = self.market
+        daily_volume = instrument.daily_volume if instrument else 1_000_000.0
+        if held is not None:
+            return PathSpec(symbol, market.seed, float(held), 0.0, market.anchor, daily_volume)
+        assert instrument is not None
+        volatility = market.volatility if instrument.volatility is None else instrument.volatility
+        return PathSpec(symbol, market.seed, instrument.price, volatility, market.anchor, daily_volume)
+
+    def price(self, symbol: str, at: datetime | None = None) -> float | None:
+        """The market price now (or at `at`): a held price, else the path's, rounded to the tick; None if unknown."""
+        held = self.prices.get(symbol)
+        if held is not None:
+            return held
+        spec = self.path(symbol)
+        if spec is None:
+            return None
+        instrument = self.instruments[symbol]
+        return instrument.round(price_at(spec, at or self.clock.now()))
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        """A named instrument; a symbol the world only prices or holds gets a plain NASDAQ stock of its own."""
+        found = self.instruments.get(symbol)
+        if found is not None:
+            return found
+        held = self.prices.get(symbol)
+        if held is None and not any(p.symbol == symbol for p in self.positions):
+            return None
+        return Instrument(symbol, stable_con_id(symbol), float(held or 0.0))
+
+    def con_id_of(self, symbol: str) -> int:
+        found = self.instruments.get(symbol)
+        return found.con_id if found is not None else stable_con_id(symbol)
+
+    def align_con_ids(self) -> None:
+        """Positions, orders and executions of a named instrument carry its contract id (not the stand-in one)."""
+        for record in (*self.positions, *self.open_orders, *self.completed_orders, *self.executions):
+            found = self.instruments.get(record.symbol)
+            if found is not None and record.con_id == stable_con_id(record.symbol):
+                record.con_id = found.con_id
 
     def commission_for(self, shares: float) -> float:
         return round(max(self.min_commission, abs(shares) * self.commission_per_share), 2)
@@ -261,16 +316,25 @@ def world_from_dict(data: dict[str, Any]) -> World:
     if session_name not in SESSION_RULES:
         raise ValueError(f"unknown session rule {session_name!r}; one of {sorted(SESSION_RULES)}")
     clock = SimulatedClock(_instant(data["clock"]) if "clock" in data else None)
+    market = data.get("market", {})
+    anchor = market.get("anchor", data.get("clock"))
     world = World(
         accounts=accounts,
         trading_mode=str(data.get("trading_mode", "paper")),
         prices={str(k): float(v) for k, v in data.get("prices", {}).items()},
         clock=clock,
         session_open=SESSION_RULES[session_name],
+        extended_session_open=hours.is_extended_open if session_name == "nyse" else extended_hours,
         read_only=bool(data.get("read_only", False)),
         next_order_id=int(data.get("next_order_id", 1)),
         commission_per_share=float(data.get("commission_per_share", 0.005)),
         min_commission=float(data.get("min_commission", 1.0)),
+        instruments={str(s["symbol"]): _instrument_from_dict(s) for s in data.get("symbols", [])},
+        market=MarketSettings(
+            seed=int(market.get("seed", 0)),
+            volatility=float(market.get("volatility", DEFAULT_VOLATILITY)),
+            anchor=DEFAULT_ANCHOR if anchor is None else _instant(anchor),
+        ),
     )
     for p in data.get("positions", []):
         world.positions.append(
@@ -303,7 +367,36 @@ def world_from_dict(data: dict[str, Any]) -> World:
                 order_ref=str(e.get("order_ref", "")),
             )
         )
+    world.align_con_ids()
     return world
+
+
+def _instrument_from_dict(s: dict[str, Any]) -> Instrument:
+    symbol = str(s["symbol"])
+    volatility = s.get("volatility")
+    return Instrument(
+        symbol=symbol,
+        con_id=int(s.get("con_id", 0)) or stable_con_id(symbol),
+        price=float(s["price"]),
+        primary_exchange=str(s.get("primary_exchange", "NASDAQ")),
+        currency=str(s.get("currency", "USD")),
+        volatility=None if volatility is None else float(volatility),
+        min_tick=float(s.get("min_tick", 0.01)),
+        spread_ticks=int(s.get("spread_ticks", 1)),
+        long_name=str(s.get("long_name", "")),
+        industry=str(s.get("industry", "")),
+        category=str(s.get("category", "")),
+        subcategory=str(s.get("subcategory", "")),
+        stock_type=str(s.get("stock_type", "COMMON")),
+        daily_volume=float(s.get("daily_volume", 1_000_000.0)),
+        listed=_date(s.get("listed", "2000-01-03")),
+    )
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _order_from_dict(o: dict[str, Any], world: World, default_account: str, completed: bool) -> OrderRecord:
