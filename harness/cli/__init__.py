@@ -1,4 +1,4 @@
-"""Console script `harness`: check, snapshot, switch, confirm, halt, report, watch, demo, fake-gateway.
+"""Console script `harness`: check, snapshot, switch, confirm, halt, report, watch, demo, fake-gateway, fake-discord.
 
 The command line front end: the parser (`parser`), the exit statuses and the settings each command reads
 (`common`), and one module per command, each with a `run`. Options and `HARNESS_*` variables are the plugin's
@@ -59,6 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_REFUSED
         except Exception as exc:
             return _internal_error("fake-gateway", exc, None)
+    if argv[:1] == ["fake-discord"]:  # its own options, help included
+        try:
+            from harness.cli import fake_discord
+
+            return fake_discord.run(argv[1:])
+        except Refused as exc:
+            print(f"harness: fake-discord: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
+        except Exception as exc:
+            return _internal_error("fake-discord", exc, None)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "force", False):

@@ -92,5 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "`pytest features/` (`harness check --help`)")
     sub.add_parser("fake-gateway", help="Serve a fake IB Gateway on loopback for trying a bot against it "
                    "(`harness fake-gateway --help`)")
+    sub.add_parser("fake-discord", help="Serve a fake Discord (channel and webhook) on loopback for rehearsing "
+                   "the operator's path (`harness fake-discord --help`)")
     return parser
 

@@ -55,7 +55,27 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     shown = ", ".join(f"{key}={read_bool(after, key).raw}" for key in ("DRY_RUN", "PAPER_TRADING"))
     print(f"backup -> {backup}")
     print(f"re-read {env_path}: {shown}")
+    if args.mode == "paper":
+        _tell_the_example(settings.bot_home or env_path.parent, env_path)
     return EXIT_OK
+
+
+def _tell_the_example(home: Path, env_path: Path) -> None:
+    """A tracked .env.example must record the new mode, committed: what the commit check (dod_env_committed) reads."""
+    from harness.probes.vcs import git_facts
+
+    repo = git_facts(home, env_path, {})
+    if not repo.looked or repo.example_path is None:
+        return
+    example = repo.example_path
+    values = {key: (repo.example_values.get(key) or "").strip().lower() for key in ("DRY_RUN", "PAPER_TRADING")}
+    if values == {"DRY_RUN": "false", "PAPER_TRADING": "true"} and repo.example_committed:
+        print(f"{example} (tracked by git) records DRY_RUN=false, PAPER_TRADING=true at HEAD: committed")
+        return
+    print(f"{example} is tracked by git: the commit check (dod_env_committed) wants it to say DRY_RUN=false and "
+          "PAPER_TRADING=true at HEAD, with no uncommitted change to it")
+    command = f'git -C "{home}" commit -m "Task 4.3: paper trading mode" {example}'
+    print(f"  set both in {example} too, then commit it: {command}")
 
 
 def _baseline_before_switch(settings: Settings, env_path: Path, mode: str) -> None:

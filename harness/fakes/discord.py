@@ -684,12 +684,14 @@ def _iter_new_messages(fake: FakeDiscord, stop: threading.Event) -> Iterator[Mes
         time.sleep(0.2)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m harness.fakes.discord") -> int:
     """Serve a fake Discord until Ctrl+C, printing its (fake, local) webhook URL and bot token."""
-    parser = argparse.ArgumentParser(prog="python -m harness.fakes.discord", description=main.__doc__)
+    # `prog`: the command the operator typed (`harness fake-discord`), for --help.
+    parser = argparse.ArgumentParser(prog=prog, description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="Loopback address to bind")
     parser.add_argument("--port", type=int, default=0, help="Port to bind (0 picks a free one)")
-    parser.add_argument("--channel-id", default=None, help="Channel id to serve (random by default)")
+    parser.add_argument("--channel", "--channel-id", dest="channel_id", default=None, metavar="ID",
+                        help="Channel id to serve (random by default)")
     parser.add_argument("--bot-token", default=None, help="Bot token the reader must send (random by default)")
     parser.add_argument("--webhook-id", default=None, help="Webhook id (random by default)")
     parser.add_argument("--webhook-token", default=None, help="Webhook token (random by default)")
