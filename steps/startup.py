@@ -6,6 +6,7 @@ from harness.steps.common import check_gateway_lines_of, startup_notification, w
 from pytest_bdd import given, then
 
 from harness.checks import startup as checks
+from harness.checks.catalog import DRY_RUN_IN_LOG, ERRORS_IN_LOG, LIVE_MODE_IN_LOG, Check
 from harness.probes import logs
 
 
@@ -45,31 +46,26 @@ def gateway_line(startup, env, world, evidence) -> None:
     check_gateway_lines_of(startup.block, env, world, evidence)
 
 
-def _check_absent_since_startup(startup, evidence, markers, title, *, critical, advice, meaning) -> None:
+def _check_absent_since_startup(startup, evidence, markers, check: Check) -> None:
     scan = logs.scan(startup.files, markers, since=startup.block)
-    evidence.record(f"{title}: markers since the startup", scan)
-    checks.check_absent(scan, title, critical=critical, advice=advice, meaning=meaning)
+    evidence.record(f"{check.title}: markers since the startup", scan)
+    checks.check_absent(scan, check.title, critical=check.critical, advice=check.advice, meaning=check.meaning)
 
 
 @then("no line since the startup says live trading mode")
 def no_live_mode(startup, world, evidence) -> None:
-    _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_live_markers),
-                                "LIVE trading mode in the log", critical=True,
-                                advice="HALT THE BOT and check the gateway account", meaning=" (live trading mode)")
+    _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_live_markers), LIVE_MODE_IN_LOG)
 
 
 @then("no line since the startup says dry-run mode")
 def no_dry_run(startup, world, evidence) -> None:
-    _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_dry_run_markers),
-                                "Still in dry-run mode", critical=False, meaning=" (dry-run mode)",
-                                advice="the configuration was not loaded: re-check the .env and the environment")
+    _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_dry_run_markers), DRY_RUN_IN_LOG)
 
 
 @then("no error or traceback since the startup")
 def no_errors(startup, world, evidence) -> None:
     _check_absent_since_startup(startup, evidence, logs.error_markers(world.settings.log_error_markers),
-                                "Errors since the startup", critical=False, meaning=" (an error)",
-                                advice="diagnose before trusting the bot with orders")
+                                ERRORS_IN_LOG)
 
 
 @given("the bot's Discord notifications around the startup", target_fixture="notification")

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as order_checks
 from harness.checks import startup as startup_checks
+from harness.checks.catalog import BOT_ALIVE, DRY_RUN_IN_LOG, ERRORS_IN_LOG, LIVE_MODE_IN_LOG, WATCH_ROUND
 from harness.core import clock
 from harness.probes import bot_log, discord, logs
 from harness.probes.envfile import read_env
@@ -25,16 +26,9 @@ from harness.probes.processes import ProcessFacts, find_bot_processes
 from harness.watch.alert import is_own_alert
 
 PASSED, FAILED, TO_CONFIRM = "passed", "failed", "operator to confirm"
-# Each check of a round, the checklist item (harness.core.dod) it speaks to, and what it looks at.
-CHECKS: tuple[tuple[str, str, str], ...] = (
-    ("log errors", "dod_no_crashes", "no new error or traceback in the bot's log, no restart"),
-    ("bot alive", "dod_no_crashes", "the bot's process runs and its log is not silent longer than the heartbeat gap"),
-    ("log mode", "dod_log_paper", "no line since the bot's start says live or dry-run mode"),
-    ("bot connection", "dod_orders_paper", "the paper gateway holds an order or execution of the bot's client id"),
-    ("paper orders", "dod_orders_paper", "every logged order is in the paper account, nothing unknown"),
-    ("live account", "dod_no_live_orders", "no order or execution in the live account"),
-    ("discord", "dod_discord_paper", "no Discord message since the bot's start says dry-run or live"),
-)
+# Each check of a round, the checklist item (harness.core.dod) it speaks to, and what it looks at: from the one
+# table of checks the steps use too (harness.checks.catalog).
+CHECKS: tuple[tuple[str, str, str], ...] = tuple((check.name, check.item, check.looks_at) for check in WATCH_ROUND)
 ITEM_OF = {name: item for name, item, _ in CHECKS}
 # Discord and the machine's clock may disagree a little: messages from just before the start still count.
 DISCORD_CLOCK_MARGIN = timedelta(seconds=30)
@@ -227,8 +221,8 @@ class Watcher:
         window = "since the bot's newest start" if self._previous_counts is None else "since the previous round"
         if self._previous_counts is not None:
             errors = replace(errors, patterns=tuple(self._new_lines(p) for p in errors.patterns))
-        startup_checks.check_absent(errors, f"New errors in the bot's log ({window})", critical=False,
-                                    advice="diagnose before trusting the bot with orders", meaning=" (an error)")
+        startup_checks.check_absent(errors, f"{ERRORS_IN_LOG.title} ({window})", critical=ERRORS_IN_LOG.critical,
+                                    advice=ERRORS_IN_LOG.advice, meaning=ERRORS_IN_LOG.meaning)
         return f"no new error or traceback {window} ({len(errors.files)} file(s) read)"
 
     def _new_lines(self, facts: logs.PatternFacts) -> logs.PatternFacts:
@@ -253,7 +247,7 @@ class Watcher:
                     raise CouldNotLook(f"no process of the bot is seen in {processes.bot_dir or 'any folder'}, but "
                                        f"{seen}: confirm the bot runs")
                 where = f" in {processes.bot_dir}" if processes.bot_dir else ""
-                raise CheckFailed("The bot is not running",
+                raise CheckFailed(BOT_ALIVE.title,
                                   f"no process whose command line holds {processes.pattern!r} runs{where}: it crashed "
                                   f"or exited during the watch{self._last_words(facts)}; read the end of its log",
                                   critical=False)
@@ -280,12 +274,9 @@ class Watcher:
     def _mode(self, facts: RoundFacts) -> str:
         startup_checks.check_startup_found(facts.start)
         assert facts.scan is not None
-        startup_checks.check_absent(self._group(facts.scan, self.live_patterns), "LIVE trading mode in the log",
-                                    critical=True, advice="HALT THE BOT and check the gateway account",
-                                    meaning=" (live trading mode)")
-        startup_checks.check_absent(self._group(facts.scan, self.dry_run_patterns), "Dry-run mode in the log",
-                                    critical=False, meaning=" (dry-run mode)",
-                                    advice="the bot is not trading on paper: re-check the .env and restart it")
+        for check, patterns in ((LIVE_MODE_IN_LOG, self.live_patterns), (DRY_RUN_IN_LOG, self.dry_run_patterns)):
+            startup_checks.check_absent(self._group(facts.scan, patterns), check.title, critical=check.critical,
+                                        advice=check.advice, meaning=check.meaning)
         return "no line since the bot's start says live or dry-run mode"
 
     def _connection(self, facts: RoundFacts, activity: bot_log.BotActivity, paper: GatewayFacts | None,
