@@ -4,8 +4,10 @@
 - Every report pytest makes (test phases, collection) has its text redacted before anyone reads it: the
   terminal at any verbosity, `-l`, `--tb=long`, JUnit XML and Allure all render from the report.
 - Every log record is redacted as it is made (ib_async logs `account='DU1234567'`).
-- Allure results are redacted as they are written, through allure-python's own plugin hooks; step parameters
-  are reduced to redacted scalars (see `_guard_allure_step_parameters`).
+- Allure results are redacted as they are written, through allure-python's own plugin hooks (`report_result`,
+  `report_container`); nothing of Allure is replaced. Step parameters are the step arguments' `repr`, which is
+  safe by construction: facts mask account ids (`masked_repr`), `EnvFileFacts` masks secret values, the world and
+  the settings hold secrets as opaque `Secret`/`SecretSet`/`PrivateMapping`.
 - An internal error (a hook or plugin that raised inside pytest's own machinery) is redacted before pytest prints
   its INTERNALERROR lines or JUnit records it.
 - What is printed once the session is over (other plugins' terminal summaries, the final warnings summary, a
@@ -16,7 +18,6 @@ The known secret values come from `Evidence.redactor`, which learns the run's va
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import sys
 import warnings
@@ -351,54 +352,6 @@ def _register_allure_redaction(config: pytest.Config, redactor: Redactor) -> Non
     config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(plugin))
 
 
-# allure-pytest-bdd calls `represent` from these modules for step parameters and dynamic parameters.
-_ALLURE_REPRESENT_USERS = ("allure_pytest_bdd.steps", "allure_pytest_bdd.utils",
-                           "allure_pytest_bdd.allure_api_listener")
-
-
-def _guard_allure_step_parameters(evidence: Evidence) -> None:
-    """allure-pytest-bdd records every step argument (fixtures too: the world, facts) as a step parameter,
-    through `repr`. Facts hold full account ids and the world holds tokens, so parameters are reduced to
-    redacted scalars; objects are named by type only (their redacted facts are attached separately).
-
-    There is no hook for this, so `represent` is replaced in the modules that call it. If a new version moved
-    it, results would be written with unredacted parameters: that stops the run with a usage error instead.
-    """
-    for name in _ALLURE_REPRESENT_USERS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            module = None
-        original = getattr(module, "represent", None)
-        if not callable(original):
-            raise pytest.UsageError(
-                f"harness: allure-pytest-bdd {_allure_version()} has no {name}.represent, which the harness "
-                "replaces to keep secrets out of Allure step parameters; use allure-pytest-bdd 2.16 or run "
-                "without Allure results (-p no:allure_pytest_bdd)"
-            )
-        if not getattr(original, "harness_guarded", False):
-            module.represent = _redacting_represent(original, evidence)
-
-
-def _allure_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("allure-pytest-bdd")
-    except PackageNotFoundError:  # pragma: no cover - it is a dependency
-        return "(unknown version)"
-
-
-def _redacting_represent(original: Callable[[object], str], evidence: Evidence) -> Callable[[object], str]:
-    def represent(value: object) -> str:
-        if value is None or isinstance(value, (str, int, float, bool)):
-            return evidence.redactor.excerpt(original(value))
-        return f"<{type(value).__name__}>"
-
-    represent.harness_guarded = True  # type: ignore[attr-defined]
-    return represent
-
-
 def configure(config: pytest.Config, settings: Settings) -> Evidence:
     """Wire the run's evidence and redaction into pytest, and allure (which writes results by default, into the
     run directory). Must run before allure-pytest-bdd's own pytest_configure, which reads where to write."""
@@ -417,6 +370,5 @@ def configure(config: pytest.Config, settings: Settings) -> Evidence:
     if run is not None:
         config.pluginmanager.register(run_session.RunPlugin(run, settings, evidence), "harness-run")
     if getattr(config.option, "allure_report_dir", None):
-        _guard_allure_step_parameters(evidence)
         _register_allure_redaction(config, evidence.redactor)
     return evidence

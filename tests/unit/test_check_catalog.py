@@ -17,7 +17,7 @@ ENTRIES = [value for value in vars(catalog).values() if isinstance(value, catalo
 
 
 def test_the_watch_rounds_are_the_catalogs_rows_in_order():
-    assert CHECKS == tuple((check.name, check.item, check.looks_at) for check in catalog.WATCH_ROUND)
+    assert tuple((check.name, check.item, check.looks_at) for check in catalog.WATCH_ROUND) == CHECKS
     assert len({name for name, _, _ in CHECKS}) == len(CHECKS)
 
 
