@@ -35,7 +35,7 @@ def test_every_world_has_its_own_name_in_its_section():
 # the transition log, the HTML report.
 NO_WORLDS = {"test_usage_errors", "test_no_secret_leaves", "test_verdict", "test_fault_matrix", "test_evidence_runs",
              "test_watch", "test_transition_log_worlds", "test_report_html", "test_demo",
-             "test_internal_errors_are_redacted"}
+             "test_internal_errors_are_redacted", "test_installed_wheel", "test_readme_operator_path"}
 
 
 def test_every_acceptance_module_is_in_the_matrix_or_says_it_breaks_no_world():

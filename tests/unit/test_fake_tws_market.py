@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from ib_async import IB, LimitOrder, MarketOrder, ScannerSubscription, Stock
 
-from harness import clock
+from harness.core import clock
 from harness.fakes.tws import FakeGateway, example_world_path, load_world
 from harness.fakes.tws.market import snapshot
 from harness.fakes.tws.world import NEW_YORK, World
