@@ -12,18 +12,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.core.files import replace_file
+
 LOCK_WAIT_SECONDS = 15.0  # how long a writer waits for another to finish appending to the same log
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> Path:
     """Write `data` through a temp file in the same folder and a rename: a crash never leaves half a file, and
-    the previous content stays until the new one is complete. Creates the folder. Raises OSError."""
+    the previous content stays until the new one is complete. The rename is tried again while another program
+    holds the file (files.replace_file: FileBusyError, an OSError, names it). Creates the folder. Raises OSError."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data)
-        os.replace(tmp, target)
+        replace_file(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return target

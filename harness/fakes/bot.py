@@ -37,6 +37,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from harness.core import clock as harness_clock
+from harness.core.files import FileBusyError, replace_file
 
 FAULTS = {
     "live-log": "logs 'Live trading mode ACTIVE' instead of the paper line",
@@ -74,19 +75,20 @@ STRATEGY_ORDERS = (  # (strategy, symbol, side, quantity, limit price)
 )
 
 
+SHARED_FILE_RETRY_DELAYS = (0.002,) * 49  # the other side reads the file for a moment: 50 attempts in 0.1 s
+
+
 def replace_shared_file(path: Path, text: str) -> bool:
     """Replace `path` with `text` through a temp file and a rename, as the world and the bot pass the clock to each
     other; False when the rename kept failing. Windows refuses to replace a file the other side is reading this
     very moment, so a refused rename is tried again, briefly."""
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text, encoding="utf-8", newline="\n")
-    for _ in range(50):
-        try:
-            os.replace(temporary, path)
-            return True
-        except PermissionError:
-            time.sleep(0.002)
-    return False
+    try:
+        replace_file(temporary, path, delays=SHARED_FILE_RETRY_DELAYS)
+    except FileBusyError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

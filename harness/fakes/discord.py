@@ -22,6 +22,7 @@ import math
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -33,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from harness.core import clock
+from harness.fakes.ports import unavailable
 
 __all__ = [
     "DISCORD_EPOCH_MS",
@@ -696,24 +698,30 @@ def main(argv: list[str] | None = None, prog: str = "python -m harness.fakes.dis
     parser.add_argument("--webhook-id", default=None, help="Webhook id (random by default)")
     parser.add_argument("--webhook-token", default=None, help="Webhook token (random by default)")
     args = parser.parse_args(argv)
-    fake = FakeDiscord(args.host, args.port, bot_token=args.bot_token, channel_id=args.channel_id,
-                       webhook_id=args.webhook_id, webhook_token=args.webhook_token)
+    try:
+        fake = FakeDiscord(args.host, args.port, bot_token=args.bot_token, channel_id=args.channel_id,
+                           webhook_id=args.webhook_id, webhook_token=args.webhook_token).start()
+    except (OSError, ValueError) as exc:  # a busy port, a host that is not loopback: one line, no traceback
+        busy = unavailable(parser.prog, args.host, args.port, exc, "another fake Discord?") \
+            if isinstance(exc, OSError) else None
+        print(busy or f"{parser.prog}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     stop = threading.Event()
-    with fake:
+    try:
         # Ctrl+C may come as soon as the first line is out (the server already answers in its own thread), so the
         # announcement is inside the try too.
-        try:
-            # Printed only because these are throwaway secrets of a local fake.
-            print(f"fake Discord listening on {fake.base_url}", flush=True)
-            print(f"DISCORD_WEBHOOK_URL={fake.webhook_url}", flush=True)
-            print(f"DISCORD_API_BASE={fake.api_base}", flush=True)
-            print(f"DISCORD_CHANNEL_ID={fake.channel_id}", flush=True)
-            print(f"DISCORD_BOT_TOKEN={fake.bot_token}", flush=True)
-            for message in _iter_new_messages(fake, stop):
-                print(f"[{message['timestamp']}] {message['author']['username']}: {message['content']}",
-                      flush=True)
-        except KeyboardInterrupt:
-            stop.set()
+        # Printed only because these are throwaway secrets of a local fake.
+        print(f"fake Discord listening on {fake.base_url}", flush=True)
+        print(f"DISCORD_WEBHOOK_URL={fake.webhook_url}", flush=True)
+        print(f"DISCORD_API_BASE={fake.api_base}", flush=True)
+        print(f"DISCORD_CHANNEL_ID={fake.channel_id}", flush=True)
+        print(f"DISCORD_BOT_TOKEN={fake.bot_token}", flush=True)
+        for message in _iter_new_messages(fake, stop):
+            print(f"[{message['timestamp']}] {message['author']['username']}: {message['content']}", flush=True)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        fake.stop()
     return 0
 
 

@@ -3,11 +3,14 @@ all on loopback, started for one test session and torn down even when a test fai
 
 The fakes listen on the real ports (4002 paper, 4001 live) of a loopback address of their own
 (127.x.y.z), so the bot's `.env` says exactly what the seed says and no real gateway on this machine is
-touched or shadowed.
+touched or shadowed. They never listen on 127.0.0.1, where a real IB Gateway on this desk does: on a machine
+that routes only 127.0.0.1 (macOS), the world refuses with one line saying how to add an address of its own
+(HARNESS_EMBEDDED_ADDRESS).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 import subprocess
@@ -27,6 +30,11 @@ from harness.fakes.botdir import BotDir, make_bot_dir
 
 PAPER_PORT, LIVE_PORT = GATEWAY_PAPER_PORT, 4001  # the real ports, on a loopback address of the world's own
 FAULTS_VARIABLE = "HARNESS_EMBEDDED_FAULTS"
+# The loopback address of the world's own, when this machine has one to give (a macOS lo0 alias); else a few random
+# 127.x.y.z are tried (Linux and Windows route all of 127/8).
+ADDRESS_VARIABLE = "HARNESS_EMBEDDED_ADDRESS"
+RANDOM_ADDRESSES = 5
+REAL_GATEWAY_HOST = "127.0.0.1"  # where a real IB Gateway on this desk listens: never the world's
 # Knobs that make the embedded world wrong on purpose (comma-separated in HARNESS_EMBEDDED_FAULTS); the
 # stand-in bot has its own (BOT_FAULTS, see harness.fakes.bot.FAULTS).
 WORLD_FAULTS = {
@@ -149,20 +157,43 @@ def _worlds(faults: set[str]):
     return paper, live
 
 
-def _start_gateways(world_paper, world_live, start_paper: bool = True):
-    from harness.fakes.tws import FakeGateway
+def private_addresses(environ: Mapping[str, str], count: int = RANDOM_ADDRESSES) -> list[str]:
+    """The loopback addresses the fake gateways may serve ports 4002/4001 on, in the order they are tried: the one
+    HARNESS_EMBEDDED_ADDRESS names, else `count` random 127.x.y.z; never 127.0.0.1."""
+    named = environ.get(ADDRESS_VARIABLE, "").strip()
+    if not named:
+        return [f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(1, 254)}"
+                for _ in range(count)]
+    try:
+        address = ipaddress.IPv4Address(named)
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback or str(address) == REAL_GATEWAY_HOST:
+        raise EmbeddedWorldError(f"{ADDRESS_VARIABLE}={named!r} is not a loopback address of the world's own: name "
+                                 f"a 127.x.y.z other than {REAL_GATEWAY_HOST}, where a real IB Gateway listens")
+    return [str(address)]
 
-    candidates = [f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(1, 254)}"
-                  for _ in range(5)] + ["127.0.0.1"]
+
+def _start_gateways(world_paper, world_live, start_paper: bool = True, *, addresses: list[str] | None = None,
+                    gateway_class=None):
+    """The fake live and paper gateways on ports 4001/4002 of the first of `addresses` (default:
+    private_addresses(os.environ)) where both can listen. Never 127.0.0.1: a fake there would meet (on Windows,
+    shadow) the desk's real gateway, or, with the paper gateway down on purpose, leave the stand-in bot to find
+    the real one. Raises EmbeddedWorldError (one line) when no address serves."""
+    if gateway_class is None:
+        from harness.fakes.tws import FakeGateway as gateway_class
+    addresses = private_addresses(os.environ) if addresses is None else addresses
     last_error: Exception | None = None
-    for host in candidates:
-        live = FakeGateway(world_live, host=host, port=LIVE_PORT)
+    for host in addresses:
+        if host == REAL_GATEWAY_HOST:
+            continue
+        live = gateway_class(world_live, host=host, port=LIVE_PORT)
         try:
             live.start()
         except OSError as exc:
             last_error = exc
             continue
-        paper = FakeGateway(world_paper, host=host, port=PAPER_PORT)
+        paper = gateway_class(world_paper, host=host, port=PAPER_PORT)
         if not start_paper:
             return host, paper, live  # "gateway down": never started, so the port refuses connections
         try:
@@ -172,8 +203,13 @@ def _start_gateways(world_paper, world_live, start_paper: bool = True):
             last_error = exc
             continue
         return host, paper, live
-    raise EmbeddedWorldError(f"cannot bind the fake gateways to a loopback address on ports 4002/4001: "
-                             f"{last_error}")
+    tried = addresses[0] if len(addresses) == 1 else f"{len(addresses)} random 127.x.y.z addresses"
+    why = " ".join(str(last_error).split()) if last_error else "none to try"
+    raise EmbeddedWorldError(
+        f"the embedded world found no loopback address of its own for its fake gateways on ports 4002/4001 (tried "
+        f"{tried}; last: {why}); it never uses {REAL_GATEWAY_HOST}, where a real IB Gateway listens. If this machine "
+        f"routes only {REAL_GATEWAY_HOST} (macOS), add one (`sudo ifconfig lo0 alias 127.20.0.1 up`) and name it: "
+        f"{ADDRESS_VARIABLE}=127.20.0.1")
 
 
 def _append_stale_startup(bot: BotDir) -> None:
@@ -348,7 +384,8 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
     after_switch = phase != "preflight"
     with ExitStack() as stack:
         paper_world, live_world = _worlds(faults)
-        host, paper, live = _start_gateways(paper_world, live_world, start_paper="gateway-down" not in faults)
+        host, paper, live = _start_gateways(paper_world, live_world, start_paper="gateway-down" not in faults,
+                                            addresses=private_addresses(environ))
         stack.callback(live.stop)
         stack.callback(paper.stop)
         discord = FakeDiscord().start()

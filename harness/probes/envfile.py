@@ -20,12 +20,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.core import clock
+from harness.core.files import OwnerOnly, replace_file
 from harness.core.redact import is_secret_setting
 
 MAX_ENV_BYTES = 1_000_000  # a .env is a few KB; anything this large is the wrong file
 MAX_ENVIRON_DUMP_BYTES = 4_000_000  # `set` output is tens of KB, UTF-16 doubles it
 MODE_KEYS = ("DRY_RUN", "PAPER_TRADING")
 BOM = "\ufeff"
+_log = logging.getLogger(__name__)
 
 
 class EnvEditError(Exception):
@@ -393,25 +395,45 @@ def backup_dir(path: Path) -> Path:
     return Path(path).parent / BACKUP_DIR
 
 
-def private_folder(path: Path) -> Path:
+def private_folder(path: Path, *, owner_only: OwnerOnly | None = None) -> Path:
     """The private, self-ignoring folder beside the `.env` at `path` (backup_dir), made when missing: where the
-    harness keeps what belongs to this bot wherever it is run from (backups, the bot's incident lock)."""
-    folder = backup_dir(path)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(_SELF_IGNORING, encoding="utf-8", newline="\n")
+    harness keeps what belongs to this bot wherever it is run from (backups, the bot's incident lock). When it
+    cannot be made owner-only (a Windows ACL that icacls could not set), it is still made and used, and the reason
+    is logged as a warning (the `harness` command prints it on stderr); `private_folder_checked` returns it."""
+    folder, problem = private_folder_checked(path, owner_only=owner_only)
+    if problem:
+        _log.warning("warning: %s", problem)
     return folder
 
 
-def _write_private_backup(path: Path, original: bytes) -> Path:
-    folder = private_folder(path)
+def private_folder_checked(path: Path, *, owner_only: OwnerOnly | None = None) -> tuple[Path, str | None]:
+    """(the private folder, None), or (the folder, why it is not owner-only). Raises OSError when it cannot be
+    made at all."""
+    owner_only = owner_only or OwnerOnly()
+    folder = backup_dir(path)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    # Every time, not only when made: a folder an older harness made (or someone loosened) is closed again, and
+    # on Windows what is created in it afterwards inherits the owner-only ACL.
+    problem = owner_only.folder(folder)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_SELF_IGNORING, encoding="utf-8", newline="\n")
+    if problem:
+        return folder, (f"{folder} is not private ({problem}): whoever may read {folder.parent} may read what the "
+                        "harness keeps there")
+    return folder, None
+
+
+def _write_private_backup(path: Path, original: bytes, owner_only: OwnerOnly) -> tuple[Path, list[str]]:
+    """The backup of `original` in the private folder beside `path`, and what is not owner-only about it."""
+    folder, folder_problem = private_folder_checked(path, owner_only=owner_only)
     stamp = clock.local_now().strftime("%Y%m%dT%H%M%S")
     backup = folder / f"{path.name}.bak-{stamp}"
     n = 1
     while True:
         try:
-            # Created owner-only from the first byte (never a moment world-readable), and never over another file.
+            # Created owner-only from the first byte on POSIX (never a moment world-readable), and never over
+            # another file; on Windows it inherits the folder's ACL, then gets its own below.
             fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
             break
         except FileExistsError:
@@ -421,7 +443,14 @@ def _write_private_backup(path: Path, original: bytes) -> Path:
         out.write(original)
         out.flush()
         os.fsync(out.fileno())
-    return backup
+    # The data is safe first; then the file is closed to others. A failure leaves the backup where it is (it is
+    # the way back) and says so: the operator restricts it by hand or deletes it once the switch is verified.
+    problem = owner_only.file(backup) if owner_only.windows else None
+    if problem:
+        nor = ", nor is its folder" if folder_problem else ""
+        return backup, [f"the backup {backup} is not owner-only ({problem}{nor}): it holds the .env's secrets; "
+                        "restrict it by hand, or delete it once the switch is verified"]
+    return backup, [folder_problem] if folder_problem else []
 
 
 TEMP_SUFFIX = ".tmp"
@@ -436,21 +465,48 @@ def remove_stale_temp_files(path: Path) -> None:
                 stale.unlink()
 
 
-def atomic_write(path: Path, text: str) -> Path:
-    """Back the file up (owner-only, in a git-ignored folder beside it), then replace it atomically (temp file
-    in the same dir + rename).
+@dataclass(frozen=True)
+class EnvWrite:
+    """What `write_env` did: where the backup is, and what is not as private as it should be (empty: all is)."""
 
-    Returns the backup's path. Raises EnvEditError with the file untouched on any failure.
+    backup: Path
+    problems: tuple[str, ...] = ()
+
+
+def atomic_write(path: Path, text: str, *, owner_only: OwnerOnly | None = None) -> Path:
+    """`write_env`, returning the backup's path; each of its problems is logged as a warning (the `harness`
+    command prints it on stderr). Raises EnvEditError with the file untouched on any failure."""
+    written = write_env(path, text, owner_only=owner_only)
+    for problem in written.problems:
+        _log.warning("warning: %s", problem)
+    return written.backup
+
+
+def write_env(path: Path, text: str, *, owner_only: OwnerOnly | None = None) -> EnvWrite:
+    """Back the file up (owner-only, in a git-ignored folder beside it), then replace it atomically (temp file
+    in that folder + rename, tried again while another program holds the file: harness.core.files).
+
+    The new file keeps the old one's mode (POSIX) or takes the permissions its folder gives a new file (Windows:
+    the temp file's owner-only ACL is reset, as a file written there would have; an ACL set on the .env itself
+    is not carried over). A backup that could not be made owner-only is kept (it is the way back) and named in
+    `problems`, as is a .env whose permissions could not be reset. Raises EnvEditError with the file untouched
+    on any failure.
     """
     path = Path(path)
+    owner_only = owner_only or OwnerOnly()
     # A link (a configuration kept elsewhere) stays a link: the file it points to is the one replaced.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     backup = backup_dir(path)
+    problems: list[str] = []
     try:
         original = path.read_bytes()
         mode = target.stat().st_mode
-        backup = _write_private_backup(path, original)
-        scratch = private_folder(target)  # the temp file holds the whole new .env: never where git would see it
+        backup, problems = _write_private_backup(path, original, owner_only)
+        # The temp file holds the whole new .env: never where git would see it (beside the file a link points to).
+        scratch = backup.parent
+        if target != path:
+            scratch, problem = private_folder_checked(target, owner_only=owner_only)
+            problems += [problem] if problem else []
         remove_stale_temp_files(target)
     except OSError as exc:
         raise EnvEditError(f"cannot write the backup in {backup}: {exc.strerror}; {path} is untouched") from None
@@ -462,12 +518,16 @@ def atomic_write(path: Path, text: str) -> Path:
             tmp.flush()
             os.fsync(tmp.fileno())
         os.chmod(tmp_name, mode & 0o7777)
-        os.replace(tmp_name, target)
+        replace_file(tmp_name, target)
     except OSError as exc:
         if tmp_name and os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise EnvEditError(f"cannot replace {path}: {exc.strerror}; it is untouched (backup: {backup})") from None
-    return backup
+    problem = owner_only.inherit(target)
+    if problem:
+        problems.append(f"{target} may have kept the private folder's owner-only permissions (icacls /reset: "
+                        f"{problem}): if the bot runs as another user, run `icacls \"{target}\" /reset`")
+    return EnvWrite(backup, tuple(problems))
 
 
 # --- what the process environment does to the file ----------------------------------------------------

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.core.files import replace_file
 from harness.core.redact import redact_text
 
 ALLURE_PACKAGE = "allure"
@@ -205,7 +206,7 @@ def install_allure(node: Node, cache: Path, timeout: float = INSTALL_TIMEOUT) ->
             raise ToolError(f"npm could not install Allure (offline?): {_npm_reason(result.stderr + result.stdout)}; "
                             f"run {where}")
         try:
-            os.replace(scratch, home)
+            replace_file(scratch, home)  # an antivirus scanning the fresh node_modules holds it for a moment
         except OSError:
             if installed_allure(home) is None:  # not another install that finished first
                 raise ToolError(f"cannot move the installed Allure into {home}") from None

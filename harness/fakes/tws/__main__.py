@@ -7,6 +7,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+from harness.fakes.ports import unavailable
+
 from .server import MAX_SERVER_VERSION, MIN_SERVER_VERSION, FakeGateway
 from .world import example_world_path, load_world
 
@@ -42,7 +44,9 @@ def run(argv: Sequence[str] | None = None, prog: str = "python -m harness.fakes.
         gateway = FakeGateway(world, host=args.host, port=args.port, max_version=args.max_version)
         gateway.start()
     except (OSError, ValueError) as exc:
-        print(f"fake gateway: {exc}", file=sys.stderr)
+        busy = unavailable(prog, args.host, args.port, exc, "another gateway or fake?") \
+            if isinstance(exc, OSError) else None
+        print(busy or f"{prog}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     try:  # from here Ctrl+C stops it cleanly: the gateway already serves in its own thread while this line prints
         print(
