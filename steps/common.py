@@ -9,6 +9,7 @@ from pytest_bdd import given, parsers, then
 from harness.checks import CouldNotLook
 from harness.checks import orders as gateway_checks
 from harness.checks.preflight import check_attested
+from harness.core import names
 from harness.core.dod import normalize_id
 from harness.evidence import attestations as attestation_log
 from harness.probes import discord
@@ -25,7 +26,7 @@ def startup_notification(world, start, evidence, **expect):
                                          after=after, timeout=world.settings.timeout)
     evidence.record("Discord messages", facts)
     found = discord.find_startup_notification(facts, near=started, **expect)
-    evidence.record("startup notification", found)
+    evidence.record(names.STARTUP_NOTIFICATION, found)
     return found
 
 

@@ -6,6 +6,7 @@ from pytest_bdd import given, then
 
 from harness.checks import CouldNotLook
 from harness.checks import configuration as checks
+from harness.core import names
 from harness.evidence import baseline as baselines
 from harness.probes import envfile, vcs
 
@@ -72,7 +73,7 @@ def client_id_unchanged(env, world, evidence) -> None:
 @then("no setting other than DRY_RUN and PAPER_TRADING changed")
 def unchanged(env, baseline, evidence) -> None:
     difference = baselines.diff(baseline, env)
-    evidence.record("changes since the baseline", difference)
+    evidence.record(names.CHANGES_SINCE_BASELINE, difference)
     checks.check_unchanged(difference)
 
 

@@ -15,6 +15,7 @@ from harness.checks import first_day as checks
 from harness.checks import orders as order_checks
 from harness.checks import scheduler as scheduler_checks
 from harness.checks import startup as startup_checks
+from harness.core import names
 from harness.evidence import runs
 from harness.probes import bot_day, logs, reconcile
 from harness.probes.processes import find_bot_processes
@@ -46,7 +47,7 @@ def first_day_facts(world):
 @given("the bot's log of the first trading day after the switch", target_fixture="first_day")
 def first_day(first_day_facts, evidence):
     facts = first_day_facts
-    evidence.record("first day", {
+    evidence.record(names.FIRST_DAY, {
         "switch": facts.switch, "found as": facts.switch_basis, "first hour ended": facts.first_hour_end,
         "first hour's end from": facts.first_hour_basis, "first trading day": facts.day,
         "closed days before it": facts.closed_days, "window": [facts.window_start, facts.window_end],
@@ -178,7 +179,7 @@ def scheduled_discord_no_wrong_mode(scheduled_notification, evidence) -> None:
 @given("the paper gateway as the harness reads it now", target_fixture="paper")
 def paper_now(world, paper_gateway, evidence):
     # Every execution the gateway returned: the check keeps the first day's.
-    return gateway_facts(world, paper_gateway, evidence, "paper gateway")
+    return gateway_facts(world, paper_gateway, evidence, names.PAPER_GATEWAY)
 
 
 @then("every order the bot logged on the first day is in the paper account as far as the gateway still shows it")

@@ -8,6 +8,7 @@ from pytest_bdd import given, then
 
 from harness.actions import test_order as test_orders
 from harness.checks import orders as checks
+from harness.core import names
 from harness.probes import bot_log as bot_logs
 from harness.probes import market
 
@@ -27,7 +28,7 @@ def bot_log(world, newest_start, evidence):
 
 @given("the paper gateway since the bot's newest start", target_fixture="paper")
 def paper_since_start(world, paper_gateway, bot_log, evidence):
-    return gateway_facts(world, paper_gateway, evidence, "paper gateway", bot_log.since)
+    return gateway_facts(world, paper_gateway, evidence, names.PAPER_GATEWAY, bot_log.since)
 
 
 @given("the live gateway as the harness sees it", target_fixture="live")
@@ -35,7 +36,7 @@ def live(live_gateway, evidence):
     # Every execution the live gateway returned: the check keeps those since the start and the bot's own.
     if live_gateway is None:
         return None
-    evidence.record("live gateway (read-only)", live_gateway)
+    evidence.record(names.LIVE_GATEWAY, live_gateway)
     return live_gateway
 
 

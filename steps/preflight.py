@@ -7,6 +7,7 @@ from pytest_bdd import given, then
 
 from harness.checks import orders as gateway_checks
 from harness.checks import preflight as checks
+from harness.core import names
 from harness.probes import market, processes
 from harness.probes.bot_log import LastShutdown, read_last_shutdown
 
@@ -20,10 +21,10 @@ def shutdown(world, evidence):
         found: LastShutdown = read_last_shutdown(world.bot_log_spec(), base_dir=world.bot_dir,
                                                  markers=settings.log_shutdown_markers, tz=world.log_tz(),
                                                  zone=world.log_zone())
-        evidence.record("last shutdown line", found.line)
+        evidence.record(names.LAST_SHUTDOWN_LINE, found.line)
         at, source = found.at, found.source
     session = market.session_at(at) if at is not None else None
-    evidence.record("NYSE session at shutdown", session)
+    evidence.record(names.NYSE_SESSION_AT_SHUTDOWN, session)
     return {"at": at, "source": source, "session": session}
 
 
@@ -45,7 +46,7 @@ def bot_not_running(world, evidence) -> None:
 
 @given("the paper gateway as the harness sees it", target_fixture="paper")
 def paper(world, paper_gateway, evidence):
-    return gateway_facts(world, paper_gateway, evidence, "paper gateway")
+    return gateway_facts(world, paper_gateway, evidence, names.PAPER_GATEWAY)
 
 
 @then("the gateway answers")

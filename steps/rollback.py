@@ -13,6 +13,7 @@ from pytest_bdd import given, then
 from harness.checks import orders as gateway_checks
 from harness.checks import rollback as checks
 from harness.checks.startup import check_absent
+from harness.core import names
 from harness.evidence import baseline as baselines
 from harness.probes import logs
 
@@ -25,7 +26,7 @@ def mode_is_dry_run(env) -> None:
 @then("the .env says what the baseline said")
 def back_to_baseline(env, baseline, evidence) -> None:
     difference = baselines.diff(baseline, env)
-    evidence.record("changes since the baseline", difference)
+    evidence.record(names.CHANGES_SINCE_BASELINE, difference)
     checks.check_back_to_baseline(difference)
 
 

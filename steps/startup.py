@@ -7,6 +7,7 @@ from pytest_bdd import given, then
 
 from harness.checks import startup as checks
 from harness.checks.catalog import DRY_RUN_IN_LOG, ERRORS_IN_LOG, LIVE_MODE_IN_LOG, Check
+from harness.core import names
 from harness.probes import logs
 
 
@@ -15,7 +16,7 @@ def startup(newest_start, evidence):
     if newest_start.log is not None:
         evidence.record("bot log files", newest_start.log)
     block = checks.check_startup_found(newest_start)
-    evidence.record("newest startup block", {"where": newest_start.where, "started_at": block.started_at,
+    evidence.record(names.NEWEST_STARTUP_BLOCK, {"where": newest_start.where, "started_at": block.started_at,
                                              "log times read as": newest_start.zone, "first_lines": block.lines[:15]})
     return newest_start
 

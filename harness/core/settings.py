@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from harness.core import clock
 from harness.core.ibkr import GATEWAY_PAPER_PORT, PROBE_CLIENT_ID
 from harness.core.log_texts import DEFAULT_TEXTS, check_marker
+from harness.core.names import BASELINE_FILE
 
 # The log patterns' defaults have one definition, in the log probe's table.
 _LOG = DEFAULT_TEXTS
@@ -355,7 +356,7 @@ class Settings:
 
     @property
     def baseline_file(self) -> Path:
-        return self.baseline if self.baseline is not None else self.evidence_dir / "baseline.json"
+        return self.baseline if self.baseline is not None else self.evidence_dir / BASELINE_FILE
 
     @property
     def transition_log_file(self) -> Path:

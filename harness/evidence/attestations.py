@@ -11,8 +11,9 @@ from pathlib import Path
 
 from harness.core import clock
 from harness.core.jsonfiles import append_log_row, read_log_rows
+from harness.core.names import ATTESTATIONS_FILE
 
-FILE_NAME = "attestations.json"
+FILE_NAME = ATTESTATIONS_FILE
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from harness.core import clock
 from harness.core.jsonfiles import append_log_row, read_log_rows
+from harness.core.names import INCIDENTS_FILE
 
-FILE_NAME = "incidents.json"
+FILE_NAME = INCIDENTS_FILE
 INCIDENT, DRILL, RESOLUTION = "incident", "drill", "resolution"
 RESOLVE_COMMAND = 'harness confirm incident_resolved --by NAME --note "root cause, and how it was verified fixed"'
 

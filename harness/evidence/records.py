@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.jsonfiles import write_json_atomic, write_jsonl_atomic
+from harness.core.names import EVIDENCE_FILE
 from harness.core.redact import (
     MASK,
     MAX_EXCERPT_CHARS,
@@ -30,7 +31,6 @@ from harness.core.redact import (
     redact_text,
 )
 
-EVIDENCE_FILE = "evidence.jsonl"
 MAX_ITEMS = 200  # entries kept of one list or mapping in a record
 MAX_DEPTH = 12  # nesting kept of one record
 MAX_RECORD_CHARS = 100_000  # one record, serialised; beyond it only an excerpt of the record is kept

@@ -17,17 +17,19 @@ from typing import Any
 
 from harness.core import clock
 from harness.core.jsonfiles import exclusive, write_json_atomic
+from harness.core.names import (
+    ALLURE_RESULTS_DIR,
+    EVIDENCE_GLOB,
+    HISTORY_FILE,
+    LIVE_ACCOUNT_FILE,
+    PAPER_ACCOUNT_FILE,
+    RUN_FILE,
+    RUNS_DIR,
+    VERDICT_FILE,
+    WATCH_ROUNDS_FILE,
+)
 
-RUNS_DIR = "runs"
-RUN_FILE = "run.json"
-VERDICT_FILE = "verdict.json"
-EVIDENCE_GLOB = "evidence*.jsonl"
-PAPER_ACCOUNT_FILE = "paper-account.json"
-LIVE_ACCOUNT_FILE = "live-account.json"
-WATCH_ROUNDS_FILE = "watch-rounds.jsonl"
-ALLURE_RESULTS_DIR = "allure-results"
 PHASES = ("preflight", "transition", "first-hour", "first-day", "rollback")
-HISTORY_FILE = "history.jsonl"  # in runs/: one line per finished run, append-only
 FILES = "files"  # run.json and the history: the fingerprints of the run's files
 FINGERPRINTED = (VERDICT_FILE, EVIDENCE_GLOB, WATCH_ROUNDS_FILE)
 CLOCK_OFFSET = "clock_offset_seconds"  # run.json: the pinned clock's distance from the system's, when pinned

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.core import dod
+from harness.core import dod, names
 from harness.core.settings import SPECS, Settings, SettingsError, resolve
 from harness.pytest.scenarios import is_scenario
 
@@ -220,7 +220,7 @@ def paper_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config
     the run directory as paper-account.json (account ids masked)."""
     facts = _read_only_probe(world.gateway, "paper", harness_settings, pytestconfig)
     if facts is not None:
-        evidence.keep_facts("paper-account.json", facts)
+        evidence.keep_facts(names.PAPER_ACCOUNT_FILE, facts)
     return facts
 
 
@@ -230,5 +230,5 @@ def live_gateway(world, harness_settings: Settings, pytestconfig: pytest.Config,
     in the run directory as live-account.json (account ids masked)."""
     facts = _read_only_probe(world.live_gateway, "live", harness_settings, pytestconfig)
     if facts is not None:
-        evidence.keep_facts("live-account.json", facts)
+        evidence.keep_facts(names.LIVE_ACCOUNT_FILE, facts)
     return facts

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.core import clock
+from harness.core import clock, names
 from harness.core.jsonfiles import write_json_atomic
 from harness.evidence.runs import VERDICT_FILE as RUN_VERDICT_FILE  # the run directory's, read back there
 from harness.verdict.decide import Verdict
@@ -134,6 +134,6 @@ def _first_day_ends(run) -> datetime | None:
     """When the first day read by a first-day run ends (its "first day" record's window), None otherwise."""
     from harness.verdict.transition import first_record, instant
 
-    day = first_record(run, "first day") if run.phase == "first-day" else None
+    day = first_record(run, names.FIRST_DAY) if run.phase == "first-day" else None
     window = day.get("window") if isinstance(day, dict) else None
     return instant(window[1]) if isinstance(window, list) and len(window) == 2 else None

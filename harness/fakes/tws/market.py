@@ -103,6 +103,14 @@ def volume(spec: PathSpec, start: datetime, end: datetime) -> float:
     return volume_between(spec, index, first, first + round((end - start).total_seconds()))
 
 
+def warm_up(at: datetime) -> None:
+    """Load numpy and the NYSE calendar now: the first market request otherwise pays for them (0.3-1 s, more on a
+    busy machine), long enough for a client's request timeout to run out on a gateway that is fine."""
+    import numpy  # noqa: F401
+
+    _current_day(at)
+
+
 def _current_day(at: datetime) -> tuple[hours.TradingDay | None, hours.TradingDay | None]:
     """(the trading day whose extended session began last at or before `at`, the trading day before it)."""
     local = at.astimezone(hours.NEW_YORK)

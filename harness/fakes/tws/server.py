@@ -96,6 +96,11 @@ class FakeGateway:
         )
         self._thread.start()
         try:
+            if self._initial_world.instruments:  # a strategy bot's world: its first market request is not slower
+                from harness.core import clock
+                from harness.fakes.tws import market
+
+                market.warm_up(clock.now())
             self._call(self._listen, timeout=START_TIMEOUT)
             self._call(self._start_ticking)
             self._self_check()

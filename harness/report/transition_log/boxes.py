@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from harness.core import names
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log.run_evidence import PHASE_COMMANDS, RunLike, scenario_rows, verdict_items
 from harness.report.transition_log.text import CONFIRM, attested, clean, when, without_confirm
@@ -98,7 +99,7 @@ def judge_scenarios(text: str, scenarios: Sequence[tuple[str, str]], phase: str,
     rows = [row for _title, found in judged for row in found]
     shown = ""
     notification = next((record.get("facts") for row in rows for record in row.get("records") or ()
-                         if isinstance(record, dict) and record.get("name") == "startup notification"), None)
+                         if isinstance(record, dict) and record.get("name") == names.STARTUP_NOTIFICATION), None)
     match = notification.get("match") if isinstance(notification, dict) else None
     if isinstance(match, dict) and match.get("content"):
         shown = f'"{clean(match.get("content"))}" (posted {when(match.get("timestamp"))}); '

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from harness.core import names
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import judge, judge_scenarios
 from harness.report.transition_log.header import from_run
@@ -64,7 +65,7 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
 def _which_day(run: RunLike | None) -> list[str]:
     """Which day was read as the first day, and why (the day of the first 06:00 ET auto-start after the first
     hour, docs/first-day.md)."""
-    day = first_record(run, "first day")
+    day = first_record(run, names.FIRST_DAY)
     if not isinstance(day, dict) or not day.get("first trading day"):
         return []
     return [f"**First Day:** {clean(day.get('first trading day'), 40)}: the day of the first scheduled start after the "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from harness.core import names
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log.run_evidence import (
     PHASE_COMMANDS,
@@ -35,14 +36,14 @@ def from_run(phase: str, run: RunLike | None) -> str:
 def switch_date(runs: Mapping[str, RunLike]) -> str:
     """When the transition happened, and how that is known: the bot's first start in paper mode (the first-day
     run's reading of its log), else the restart the transition run read, else the transition run's own start."""
-    day = first_record(runs.get("first-day"), "first day")
+    day = first_record(runs.get("first-day"), names.FIRST_DAY)
     switch = day.get("switch") if isinstance(day, dict) else None
     if isinstance(switch, dict) and switch.get("timestamp"):
         return f"{when(switch['timestamp'])}, the bot's first start in paper mode (from its log)"
     transition = runs.get("transition")
     if transition is None:
         return "not yet (no transition run recorded)"
-    block = first_record(transition, "newest startup block")
+    block = first_record(transition, names.NEWEST_STARTUP_BLOCK)
     if isinstance(block, dict) and block.get("started_at"):
         return f"{when(block['started_at'])}, the bot's restart in paper mode (from its log)"
     return f"{when(transition.started_at)}, the transition run's start (the bot's log told no start)"

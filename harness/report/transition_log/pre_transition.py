@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from harness.core import names
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import box_lines
 from harness.report.transition_log.header import from_run
@@ -25,8 +26,8 @@ def step1(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) 
     run = runs.get("preflight")
     lines = ["## Step 1: Controlled Shutdown", "", from_run("preflight", run), ""]
     if run is not None:
-        last = first_record(run, "last shutdown line")
-        session = first_record(run, "NYSE session at shutdown")
+        last = first_record(run, names.LAST_SHUTDOWN_LINE)
+        session = first_record(run, names.NYSE_SESSION_AT_SHUTDOWN)
         if isinstance(last, dict):
             lines.append(f"**Shutdown Timestamp:** {when(last.get('timestamp'))}")
         else:

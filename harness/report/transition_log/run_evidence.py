@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from harness.core import names
 from harness.verdict.transition import (
     EMBEDDED_WORLD,
     PHASE_ORDER,
@@ -59,7 +60,7 @@ def paper_account(run: RunLike | None) -> dict | None:
     recorded = run.paper_account()
     if isinstance(recorded, dict):
         return recorded
-    seen = [facts for facts in records(run, "paper gateway") if isinstance(facts, dict)]
+    seen = [facts for facts in records(run, names.PAPER_GATEWAY) if isinstance(facts, dict)]
     return max(seen, key=lambda facts: str(facts.get("observed_at") or "")) if seen else None
 
 
@@ -71,5 +72,5 @@ def live_account(run: RunLike | None) -> dict | None:
     recorded = reader() if callable(reader) else None
     if isinstance(recorded, dict):
         return recorded
-    seen = [facts for facts in records(run, "live gateway (read-only)") if isinstance(facts, dict)]
+    seen = [facts for facts in records(run, names.LIVE_GATEWAY) if isinstance(facts, dict)]
     return max(seen, key=lambda facts: str(facts.get("observed_at") or "")) if seen else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.core import names
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log import first_hour
 from harness.report.transition_log.boxes import box_lines
@@ -17,7 +18,7 @@ MAX_LOG_LINES = 12  # startup lines quoted
 
 
 def _mode_values(run: RunLike | None) -> tuple[dict[str, str], dict[str, str]] | None:
-    changes = first_record(run, "changes since the baseline")
+    changes = first_record(run, names.CHANGES_SINCE_BASELINE)
     if not isinstance(changes, dict):
         return None
     before: dict[str, str] = {}
@@ -52,7 +53,7 @@ def step3(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) 
     run = runs.get("transition")
     lines = ["## Step 3: Bot Restart (Manual)", "", from_run("transition", run), ""]
     if run is not None:
-        block = first_record(run, "newest startup block")
+        block = first_record(run, names.NEWEST_STARTUP_BLOCK)
         if isinstance(block, dict):
             lines.append(f"**Restart Timestamp:** {when(block.get('started_at'))} "
                          f"(newest startup at {file_line(*_split_where(block.get('where')))})")
@@ -63,7 +64,7 @@ def step3(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) 
         else:
             lines.append(f"**Restart Timestamp:** {CONFIRM} (no startup was read from the bot's log)")
         lines += ["", "**Discord Notification:**", '- Expected: "Bot started in PAPER TRADING mode at [timestamp]"']
-        notification = first_record(run, "startup notification")
+        notification = first_record(run, names.STARTUP_NOTIFICATION)
         match = notification.get("match") if isinstance(notification, dict) else None
         if isinstance(match, dict) and match.get("content"):
             lines.append(f"- Actual: \"{clean(match.get('content'))}\" (posted {when(match.get('timestamp'))} by "
