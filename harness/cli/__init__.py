@@ -24,6 +24,8 @@ __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "Refused", 
 # Each command's module (harness.cli.<module>), imported only when that command runs.
 COMMANDS = {"snapshot": "snapshot", "switch": "switch", "confirm": "confirm", "halt": "halt", "demo": "demo",
             "report": "report", "watch": "watch"}
+# Commands that parse their own argv (everything after the command's name is theirs).
+RAW_COMMANDS = {"check": "check", "fake-gateway": "fake_gateway", "fake-discord": "fake_discord"}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -39,36 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"harness {__version__}")
         return EXIT_OK
-    if argv[:1] == ["check"]:  # pytest's options, every one of them
+    if argv[:1] and argv[0] in RAW_COMMANDS:  # their own options (pytest's, a fake's), help included
+        command = argv[0]
         try:
-            from harness.cli import check
-
-            return check.run(argv[1:])
+            module = importlib.import_module(f"harness.cli.{RAW_COMMANDS[command]}")
+            return module.run(argv[1:])
         except Refused as exc:
-            print(f"harness: check: {exc}", file=sys.stderr)
+            print(f"harness: {command}: {exc}", file=sys.stderr)
             return EXIT_REFUSED
         except Exception as exc:
-            return _internal_error("check", exc, None)
-    if argv[:1] == ["fake-gateway"]:  # its own options, help included
-        try:
-            from harness.cli import fake_gateway
-
-            return fake_gateway.run(argv[1:])
-        except Refused as exc:
-            print(f"harness: fake-gateway: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-        except Exception as exc:
-            return _internal_error("fake-gateway", exc, None)
-    if argv[:1] == ["fake-discord"]:  # its own options, help included
-        try:
-            from harness.cli import fake_discord
-
-            return fake_discord.run(argv[1:])
-        except Refused as exc:
-            print(f"harness: fake-discord: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-        except Exception as exc:
-            return _internal_error("fake-discord", exc, None)
+            return _internal_error(command, exc, None)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "force", False):
