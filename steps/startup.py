@@ -55,20 +55,20 @@ def _check_absent_since_startup(startup, evidence, markers, title, *, critical, 
 def no_live_mode(startup, world, evidence) -> None:
     _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_live_markers),
                                 "LIVE trading mode in the log", critical=True,
-                                advice="HALT THE BOT and check the gateway account", meaning=" (live trading mode)")
+                                advice="HALT THE BOT and check the gateway account", meaning="live trading mode")
 
 
 @then("no line since the startup says dry-run mode")
 def no_dry_run(startup, world, evidence) -> None:
     _check_absent_since_startup(startup, evidence, logs.markers(world.settings.log_dry_run_markers),
-                                "Still in dry-run mode", critical=False, meaning=" (dry-run mode)",
+                                "Still in dry-run mode", critical=False, meaning="dry-run mode",
                                 advice="the configuration was not loaded: re-check the .env and the environment")
 
 
 @then("no error or traceback since the startup")
 def no_errors(startup, world, evidence) -> None:
     _check_absent_since_startup(startup, evidence, logs.error_markers(world.settings.log_error_markers),
-                                "Errors since the startup", critical=False, meaning=" (an error)",
+                                "Errors since the startup", critical=False, meaning="an error",
                                 advice="diagnose before trusting the bot with orders")
 
 

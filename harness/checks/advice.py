@@ -32,9 +32,8 @@ def stop_the_bot(platform: str | None = None) -> str:
     """How to stop the bot's process by hand."""
     return {
         WINDOWS: "Task Manager -> Details -> the bot's python.exe -> End Task",
-        MACOS: "Activity Monitor -> the bot's python -> Quit (Force Quit if it stays), or `kill PID` in Terminal",
-        LINUX: "`kill PID` (then `kill -9 PID` if it is still there), or `systemctl stop UNIT` when a systemd "
-               "service runs it",
+        MACOS: "Activity Monitor -> the bot's python -> Quit, Force Quit if it stays; or `kill PID` in Terminal",
+        LINUX: "`kill PID`, `kill -9 PID` if it stays; `systemctl stop UNIT` when a systemd service runs it",
     }[family(platform)]
 
 

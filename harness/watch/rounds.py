@@ -228,7 +228,7 @@ class Watcher:
         if self._previous_counts is not None:
             errors = replace(errors, patterns=tuple(self._new_lines(p) for p in errors.patterns))
         startup_checks.check_absent(errors, f"New errors in the bot's log ({window})", critical=False,
-                                    advice="diagnose before trusting the bot with orders", meaning=" (an error)")
+                                    advice="diagnose before trusting the bot with orders", meaning="an error")
         return f"no new error or traceback {window} ({len(errors.files)} file(s) read)"
 
     def _new_lines(self, facts: logs.PatternFacts) -> logs.PatternFacts:
@@ -282,9 +282,9 @@ class Watcher:
         assert facts.scan is not None
         startup_checks.check_absent(self._group(facts.scan, self.live_patterns), "LIVE trading mode in the log",
                                     critical=True, advice="HALT THE BOT and check the gateway account",
-                                    meaning=" (live trading mode)")
+                                    meaning="live trading mode")
         startup_checks.check_absent(self._group(facts.scan, self.dry_run_patterns), "Dry-run mode in the log",
-                                    critical=False, meaning=" (dry-run mode)",
+                                    critical=False, meaning="dry-run mode",
                                     advice="the bot is not trading on paper: re-check the .env and restart it")
         return "no line since the bot's start says live or dry-run mode"
 
