@@ -168,9 +168,9 @@ def check_gateway_lines(lines: Sequence[GatewayLine], block: StartupBlock, gatew
         if item.port is None or item.host is None:
             wrong.append(f"{quote(item.line)} names no HOST:PORT (read {item.address!r})")
         elif item.port in LIVE_PORTS:
-            wrong.append(f"{quote(item.line)} connects to port {item.port}, the {LIVE_PORTS[item.port]} port")
+            wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, the {LIVE_PORTS[item.port]} port")
         elif item.port not in PAPER_PORTS:
-            wrong.append(f"{quote(item.line)} connects to port {item.port}, not a paper port ({PAPER_PORT_TEXT})")
+            wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, not a paper port ({PAPER_PORT_TEXT})")
     if wrong:
         raise CheckFailed("The bot connects to a gateway that is not paper",
                           f"{'; '.join(wrong[:MAX_EXAMPLES])}: expected a paper port ({PAPER_PORT_TEXT}). {HALT_TEXT}",
