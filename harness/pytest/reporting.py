@@ -103,7 +103,7 @@ def check_failed_repr(failure: CheckFailed, crash: ReprFileLocation | None, evid
     style pytest uses for `pytest.fail(..., pytrace=False)`), so JUnit, the short summary (the crash message:
     "title: message") and pytest-xdist's transport read it as they read any failure."""
     lines = [redact(failure.title)]
-    for text in (failure.message, failure.halt, f"evidence: {evidence_file}"):
+    for text in (failure.message, getattr(failure, "halt", ""), f"evidence: {evidence_file}"):
         lines += [f"  {line}" for line in redact(text).splitlines() if line.strip()]
     lines.append(f"  {TRACEBACK_HINT}")
     message = redact(str(failure))
