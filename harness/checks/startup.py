@@ -170,7 +170,8 @@ def check_gateway_lines(lines: Sequence[GatewayLine], block: StartupBlock, gatew
         elif item.port in LIVE_PORTS:
             wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, the {LIVE_PORTS[item.port]} port")
         elif item.port not in PAPER_PORTS:
-            wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, not a paper port ({PAPER_PORT_TEXT})")
+            wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, not a paper port "
+                         f"({PAPER_PORT_TEXT})")
     if wrong:
         raise CheckFailed("The bot connects to a gateway that is not paper",
                           f"{'; '.join(wrong[:MAX_EXAMPLES])}: expected a paper port ({PAPER_PORT_TEXT}). {HALT_TEXT}",
