@@ -49,7 +49,7 @@ def no_paper_mode(startup, world, evidence) -> None:
     scan = logs.scan(startup.files, (logs.marker(world.settings.log_paper_active),), since=startup.block)
     evidence.record("paper trading mode: markers since the startup", scan)
     check_absent(scan, "Still in paper trading mode after the rollback", critical=False,
-                 meaning=" (paper trading mode)", advice="the bot was not restarted after the rollback, or it does "
+                 meaning="paper trading mode", advice="the bot was not restarted after the rollback, or it does "
                  "not read its .env: stop it, check the .env, start it again")
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from harness.actions.stop_bot import StopResult, stop_bot_processes
 from harness.actions.test_order import prove_paper
+from harness.checks import advice
 from harness.core.ibkr import account_is_paper
 from harness.core.redact import mask_account, masked_repr
 from harness.evidence.incidents import DRILL, INCIDENT, HaltRecord, now_text
@@ -181,7 +182,7 @@ class HaltResult:
     def left(self) -> tuple[str, ...]:
         left: list[str] = list(self.warnings)
         if self.bot is None:
-            left.append("stop the bot by hand (Task Manager -> End Task on Windows; kill PID elsewhere)")
+            left.append(f"stop the bot by hand ({advice.stop_the_bot()})")
         else:
             left += self.bot.left
         for g in self.gateways:

@@ -14,10 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.checks import advice
 from harness.probes.processes import BotProcess, find_bot_processes
 
 KILL_WAIT = 5.0
-BY_HAND = "Task Manager -> End Task on Windows; kill PID elsewhere"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class StopResult:
 
     @property
     def left(self) -> tuple[str, ...]:
-        by_hand = f"stop the bot by hand ({BY_HAND})"
+        by_hand = f"stop the bot by hand ({advice.stop_the_bot()})"
         if not self.looked:
             return (f"{by_hand}: the processes could not be listed ({self.problem})",)
         left = [f"{by_hand}: {why}" for why in self.failed]

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-HALT = "HALT THE BOT NOW (Task Manager -> End Task), then follow the seed's emergency procedure."
+from harness.checks import advice
+
+
+def __getattr__(name: str) -> str:
+    # HALT: the critical line, fitted to this machine's platform when it is read (harness.checks.advice).
+    if name == "HALT":
+        return advice.halt()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CheckFailed(AssertionError):
@@ -15,9 +22,11 @@ class CheckFailed(AssertionError):
         self.title = title
         self.message = message
         self.critical = critical
+        # What an operator does at once, fitted to this machine's platform (harness.checks.advice).
+        self.halt = f"CRITICAL: {advice.halt()}" if critical else ""
         text = f"{title}: {message}"
-        if critical:
-            text += f"\nCRITICAL: {HALT}"
+        if self.halt:
+            text += f"\n{self.halt}"
         super().__init__(text)
 
 

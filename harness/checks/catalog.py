@@ -17,23 +17,23 @@ class Check:
     looks_at: str  # what it looks at, in one line
     advice: str = ""  # what to do when it fails
     critical: bool = False  # a failure means: halt the bot
-    meaning: str = ""  # how a matching line is described (" (dry-run mode)")
+    meaning: str = ""  # what a matching line means ("dry-run mode")
 
 
 # The log's markers since the bot's (newest) start: features/02_startup.feature and every watch round.
 LIVE_MODE_IN_LOG = Check(
     "log live mode", "LIVE trading mode in the log", "dod_log_paper",
     "no line since the bot's start says live trading mode",
-    advice="HALT THE BOT and check the gateway account", critical=True, meaning=" (live trading mode)")
+    advice="HALT THE BOT and check the gateway account", critical=True, meaning="live trading mode")
 DRY_RUN_IN_LOG = Check(
     "log dry-run mode", "Still in dry-run mode", "dod_log_paper",
     "no line since the bot's start says dry-run mode",
     advice="the bot is not trading on paper, so the configuration was not loaded: re-check the .env and the "
-           "environment, then restart the bot", meaning=" (dry-run mode)")
+           "environment, then restart the bot", meaning="dry-run mode")
 ERRORS_IN_LOG = Check(
     "log errors", "Errors in the bot's log", "dod_no_crashes",
     "no new error or traceback in the bot's log, no restart",
-    advice="diagnose before trusting the bot with orders", meaning=" (an error)")
+    advice="diagnose before trusting the bot with orders", meaning="an error")
 
 # The rounds of `harness watch` (the first hour), in the order its table shows them.
 BOT_ALIVE = Check("bot alive", "The bot is not running", "dod_no_crashes",

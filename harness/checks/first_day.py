@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import CheckFailed, CouldNotLook, advice
 from harness.checks.startup import HALT_TEXT, MAX_EXAMPLES, quote
 from harness.core.ibkr import account_is_paper
 from harness.core.redact import mask_account
@@ -82,7 +82,8 @@ def check_autostart(day: FirstDay) -> DayStart:
         seen = (f"the log's lines that day run from {et(day.first_line.timestamp)} to {et(day.last_line.timestamp)}"
                 if day.first_line and day.last_line else "the log has no line at all that day")
         raise CheckFailed("The bot was not auto-started", f"expected {expected}, found no startup that day: {seen}. "
-                          "Check the scheduler's task (its history, trigger and whether it is enabled)")
+                          "Check the scheduler's task (its history, trigger and whether it is enabled: "
+                          f"{advice.check_the_schedule()})")
     hint = ""
     for start in day.starts:
         if start.at is not None and abs(abs(start.at - autostart) - timedelta(hours=1)) <= AUTOSTART_LATE:
@@ -117,7 +118,7 @@ def notification_window(day: FirstDay, start: DayStart) -> timedelta:
 def check_no_wrong_mode(day: FirstDay) -> str:
     """No line of the first day says live trading mode (critical) or dry-run mode (by meaning, as in Step 3)."""
     require_day(day)
-    for mentions, mode, critical, advice in (
+    for mentions, mode, critical, to_do in (
             (day.live_mode, "LIVE trading mode", True, HALT_TEXT),
             (day.dry_run, "dry-run mode", False, "the bot did not run in paper mode: check what the scheduler's task "
                                                  "starts it with (its environment, its directory's .env)")):
@@ -125,7 +126,7 @@ def check_no_wrong_mode(day: FirstDay) -> str:
             shown = "; ".join(f"{et(line.timestamp)} {quote(line)}" for line in mentions.first[:MAX_EXAMPLES])
             raise CheckFailed(f"The first day's log says {mode}",
                               f"{mentions.count} line(s) between {et(day.window_start)} and {et(day.window_end)} say "
-                              f"{mode}: {shown}. {advice}", critical=critical)
+                              f"{mode}: {shown}. {to_do}", critical=critical)
     _require_whole_log(day, "no line saying live trading or dry-run mode")
     return f"no line between {et(day.window_start)} and {et(day.window_end)} says live trading or dry-run mode"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import CheckFailed, CouldNotLook, advice
 from harness.core.dod import BY_ID
 from harness.evidence.attestations import Attestation
 from harness.probes.market import SessionFacts
@@ -39,12 +39,13 @@ def check_bot_not_running(processes: ProcessFacts) -> str | None:
         raise CheckFailed(
             "The bot is still running",
             "; ".join(p.describe() for p in processes.bots) + f" (matching {processes.pattern!r}): stop the bot "
-            "before editing its .env",
+            f"({advice.stop_the_bot()}) before editing its .env",
         )
     if processes.hidden_python:
         raise CouldNotLook(f"Python process(es) {', '.join(map(str, processes.hidden_python))} hide their command "
                            "line from this user (a task run with highest privileges): any may be the bot; run as "
-                           "the bot's user or as administrator, or confirm by hand that the bot is stopped")
+                           "the bot's user or as administrator, or confirm by hand that the bot is stopped "
+                           f"({advice.find_the_process()})")
     if processes.elsewhere:
         return ("not the bot (outside its directory): " + "; ".join(p.describe() for p in processes.elsewhere))
     return None

@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import CheckFailed, CouldNotLook, advice
 from harness.checks.configuration import check_not_live
 from harness.checks.startup import quote
 from harness.core.redact import mask_account
@@ -158,8 +158,8 @@ def check_scheduled_task(task: ScheduledTask, bot_dir: Path | None) -> str:
         raise CouldNotLook(f"whether {name} is enabled is not in its definition: {' '.join(task.notes)}")
     if not task.enabled:
         raise CheckFailed("The bot's scheduled task is disabled",
-                          f"{name} is disabled: re-enable it (Task Scheduler -> the task -> Enable), or the bot will "
-                          "not start at 6:00 AM ET")
+                          f"{name} is disabled: re-enable it ({advice.enable_the_schedule(kind=task.kind)}), or the "
+                          "bot will not start at 6:00 AM ET")
     triggers = [t for t in task.triggers if t.enabled]
     if not triggers:
         raise CheckFailed("The bot's scheduled task never starts", f"{name} has no enabled trigger")

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from harness.checks import CheckFailed, CouldNotLook
+from harness.checks import CheckFailed, CouldNotLook, advice
 from harness.core import clock
 from harness.core.ibkr import LIVE_PORTS, PAPER_PORTS
 from harness.probes.envfile import same_file_path, strict_bool
@@ -119,7 +119,8 @@ def check_starts_at(task: ScheduledTask, at: time, *, machine_zone: str | None, 
     wanted = f"{at:%H:%M} {zone}"
     if task.enabled is False:
         raise CheckFailed("The bot's scheduled task is disabled",
-                          f"{name} is disabled: enable it, or the bot will not start at {wanted} on trading days")
+                          f"{name} is disabled: enable it ({advice.enable_the_schedule(kind=task.kind)}), or the bot "
+                          f"will not start at {wanted} on trading days")
     new_york = _zone(zone)
     if new_york is None:
         raise CouldNotLook(f"the time zone {zone!r} is not known to this machine's tz database")
@@ -325,9 +326,19 @@ def check_keeps_paper_mode(task: ScheduledTask, *, bot_dir: Path | None, bot_env
         critical = any(f[2] for f in faults)
         title = next((f[0] for f in faults if f[2]), faults[0][0])
         raise CheckFailed(title, f"{name}: " + "; ".join(dict.fromkeys(f[1] for f in faults)) +
-                          ". Remove it from the task (or its wrapper), then restart the bot", critical=critical)
+                          f". Remove it from the task (or its wrapper: {advice.change_the_schedule(kind=task.kind)}), "
+                          "then restart the bot", critical=critical)
     if unknown:
         raise CouldNotLook(f"{name}: " + "; ".join(dict.fromkeys(unknown)))
+
+
+def _limit_setting(kind: str) -> str:
+    """Where the scheduler of `kind` keeps the time limit it stops the bot at."""
+    if kind == TASK_SCHEDULER:
+        return "Task Scheduler -> the task -> Settings -> \"Stop the task if it runs longer than\""
+    if kind == CRON:
+        return "its crontab line (`crontab -e`)"
+    return f"RuntimeMaxSec= in its service ({advice.change_the_schedule(kind=kind)})"
 
 
 def check_runs_all_day(task: ScheduledTask, *, start: time, until: time) -> None:
@@ -343,8 +354,7 @@ def check_runs_all_day(task: ScheduledTask, *, start: time, until: time) -> None
                            f"wrapper) cannot be read: confirm it lets the bot started at {start:%H:%M} run past "
                            f"{until:%H:%M}")
     day = datetime.combine(date(2000, 1, 3), until) - datetime.combine(date(2000, 1, 3), start)
-    limits = [(task.time_limit, "Task Scheduler: Settings -> \"Stop the task if it runs longer than\"; systemd: "
-                                "RuntimeMaxSec=")] if task.time_limit is not None else []
+    limits = [(task.time_limit, _limit_setting(task.kind))] if task.time_limit is not None else []
     limits += [(action.time_limit, "the `timeout` its command line runs the bot under") for action in task.actions
                if action.time_limit is not None]
     for limit, where in sorted(limits, key=lambda pair: pair[0]):

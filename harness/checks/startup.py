@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.core.ibkr import LIVE_PORTS, PAPER_PORTS
+from harness.core.log_texts import describe_marker
 from harness.core.redact import redact_text
 from harness.probes.bot_log import NewestStart
 from harness.probes.discord import NotificationFacts
@@ -85,9 +86,9 @@ def check_paper_line(block: StartupBlock, paper: Pattern) -> LogLine:
     if denied:
         extra = " (it says it only negated: " + "; ".join(quote(line) for line in denied[:MAX_EXAMPLES]) + ")"
     capped = f" in its first {len(block.lines)} lines" if block.lines_capped else ""
-    raise CheckFailed(f"{str(paper)!r} not in the startup log",
-                      f"the startup block beginning {first} never says {str(paper)!r}{capped}{extra}: {HALT_TEXT}",
-                      critical=True)
+    raise CheckFailed("The startup log never says paper trading mode is active",
+                      f"the startup block beginning {first} has no line matching {paper.describe()}{capped}{extra}: "
+                      f"{HALT_TEXT}", critical=True)
 
 
 def _mentions(pattern: Pattern, text: str) -> bool:
@@ -96,16 +97,19 @@ def _mentions(pattern: Pattern, text: str) -> bool:
 
 
 def check_absent(scan: ScanFacts, title: str, *, critical: bool, advice: str, meaning: str = "") -> None:
-    """No line since the startup matches any scanned pattern; the failure names each marker's first lines."""
+    """No line since the startup matches any scanned pattern; the failure names each marker in words (never its
+    regex) and its first line. `meaning`: what the markers mean ("dry-run mode")."""
     offending = [fact for fact in scan.patterns if fact.count]
     if not offending:
         return
     examples = "; ".join(
-        f"{fact.count} line(s) matching {fact.pattern!r}{meaning}, first {quote(fact.first[0])}"
+        f"{fact.count} line(s) match {fact.words or describe_marker(fact.pattern)}, first {quote(fact.first[0])}"
         for fact in offending if fact.first
     )
     start = f" ({scan.from_block})" if scan.from_block else ""
-    raise CheckFailed(title, f"since the startup{start}: {examples}. {advice}", critical=critical)
+    meaning = meaning.strip().removeprefix("(").removesuffix(")")
+    says = f", the log says {meaning}" if meaning else ""
+    raise CheckFailed(title, f"since the startup{start}{says}: {examples}. {advice}", critical=critical)
 
 
 def check_configuration_paper(config: ConfigurationLine | None, block: StartupBlock) -> str:
@@ -164,9 +168,10 @@ def check_gateway_lines(lines: Sequence[GatewayLine], block: StartupBlock, gatew
         if item.port is None or item.host is None:
             wrong.append(f"{quote(item.line)} names no HOST:PORT (read {item.address!r})")
         elif item.port in LIVE_PORTS:
-            wrong.append(f"{quote(item.line)} connects to port {item.port}, the {LIVE_PORTS[item.port]} port")
+            wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, the {LIVE_PORTS[item.port]} port")
         elif item.port not in PAPER_PORTS:
-            wrong.append(f"{quote(item.line)} connects to port {item.port}, not a paper port ({PAPER_PORT_TEXT})")
+            wrong.append(f"{quote(item.line)} connects to {item.host}:{item.port}, not a paper port "
+                         f"({PAPER_PORT_TEXT})")
     if wrong:
         raise CheckFailed("The bot connects to a gateway that is not paper",
                           f"{'; '.join(wrong[:MAX_EXAMPLES])}: expected a paper port ({PAPER_PORT_TEXT}). {HALT_TEXT}",

@@ -58,6 +58,36 @@ DEFAULT_TEXTS: dict[str, tuple[str, ...]] = {
     "errors": ("Traceback (most recent call last)", r"re:\berror\b", r"re:\bcritical\b", r"re:\bfatal\b"),
     "shutdown": ("shutdown complete", "Shutting down", "clean shutdown"),
 }
+# How a person reads each default regular expression above: messages, advice and the transition log name a marker
+# in these words, never by its regex (harness.probes.logs.patterns.Pattern.describe). Every `re:` default has one.
+MARKER_WORDS: dict[str, str] = {
+    DEFAULT_TEXTS["live_mode"][4]: 'a mode set to live ("Trading mode: LIVE", "MODE=live", "trading_mode": "live"; '
+                                   'any case)',
+    DEFAULT_TEXTS["live_mode"][5]: 'the mode changed to live ("Trading mode changed to LIVE", "mode is now live"; '
+                                   'any case; not "market data mode")',
+    DEFAULT_TEXTS["dry_run"][3]: 'dry run set to true ("DRY_RUN=true", "dry-run: yes", "dry_run=1"; any case)',
+    DEFAULT_TEXTS["dry_run"][4]: 'a mode set to dry run ("Trading mode: dry-run", "MODE=DRY_RUN"; any case)',
+    DEFAULT_TEXTS["dry_run"][5]: 'the mode changed to dry run ("Mode changed to DRY_RUN", "mode is now dry-run"; '
+                                 'any case)',
+    DEFAULT_TEXTS["errors"][1]: 'the word "error" (any case)',
+    DEFAULT_TEXTS["errors"][2]: 'the word "critical" (any case)',
+    DEFAULT_TEXTS["errors"][3]: 'the word "fatal" (any case)',
+}
+
+
+def describe_marker(text: str) -> str:
+    """A marker as a person reads it: a default regex in words (MARKER_WORDS); a phrase quoted, with how it
+    matches; a regular expression of the operator's own as they wrote it, said to be theirs."""
+    text = text.strip()
+    if text in MARKER_WORDS:
+        return MARKER_WORDS[text]
+    if text[:3].lower() == "re:":
+        return f'your own marker "{text}" (a regular expression, any case)'
+    if len(_WORD.findall(text)) > 1:
+        return f'"{text}" (any case, spaces, _ or - between the words)'
+    return f'"{text}" (any case, as a whole word)'
+
+
 # Expected in this order after the restart in paper mode (plain text, any case).
 DEFAULT_TEXTS["expected_startup"] = (
     "Configuration loaded: DRY_RUN=false, PAPER_TRADING=true",

@@ -170,12 +170,19 @@ class Evidence:
         stem, dot, suffix = file_name.partition(".")
         return f"{stem}-{self.worker}{dot}{suffix}"
 
+    @property
+    def file(self) -> Path:
+        """Where this process writes the scenarios' rows: the run directory's evidence.jsonl (a pytest-xdist
+        worker's evidence-gw0.jsonl), or without a run directory the evidence directory's."""
+        folder = self.run_dir if self.run_dir is not None else self.evidence_dir
+        return folder / self._own_name(EVIDENCE_FILE)
+
     def write(self) -> Path | None:
         if not self._rows:
             return None
         folder = self.run_dir if self.run_dir is not None else self.evidence_dir
         try:
-            target = write_jsonl_atomic(folder / self._own_name(EVIDENCE_FILE), self._rows)
+            target = write_jsonl_atomic(self.file, self._rows)
             for file_name, text in self._texts.items():
                 (folder / self._own_name(file_name)).write_text(text, encoding="utf-8", newline="\n")
             if self.run_dir is not None:

@@ -1,6 +1,9 @@
 """The pytest side of evidence and of redaction.
 
 - One evidence row per scenario with its outcome, written at the end of the run.
+- A failed check (`CheckFailed`) is reported as an operator reads it: its title, its message, the critical line and
+  where the evidence is, without pytest's traceback, unless the operator asks for one (`-v`, `--tb=long`, any
+  `--tb` but the default, `--full-trace`). A defect (any other exception) keeps its traceback.
 - Every report pytest makes (test phases, collection) has its text redacted before anyone reads it: the
   terminal at any verbosity, `-l`, `--tb=long`, JUnit XML and Allure all render from the report.
 - Every log record is redacted as it is made (ib_async logs `account='DU1234567'`).
@@ -22,9 +25,11 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import ExceptionChainRepr, ReprEntry, ReprFileLocation, ReprTraceback
 
 from harness.checks import CheckFailed, CouldNotLook
 from harness.core.settings import Settings
@@ -55,6 +60,10 @@ class EvidencePlugin:
             # reads the reason alone: "operator to confirm: ...".
             path, lineno, _ = report.longrepr
             report.longrepr = (path, lineno, self.evidence.redactor.excerpt(str(call.excinfo.value)))
+        if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and report.failed \
+                and not wants_traceback(item.config):
+            report.longrepr = check_failed_repr(call.excinfo.value, getattr(report.longrepr, "reprcrash", None),
+                                                self.evidence.file, self.evidence.redactor.text)
         if report.when == "call" or report.outcome != "passed":
             message = ""
             if call.excinfo is not None:
@@ -75,6 +84,34 @@ class EvidencePlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.evidence.write()
+
+
+# -- a failed check, as an operator reads it -------------------------------------------------------------
+TRACEBACK_HINT = "(pytest's traceback: run again with --tb=long or -v)"
+
+
+def wants_traceback(config: pytest.Config) -> bool:
+    """The operator asked for pytest's traceback of a failed check: `-v` (or more), a `--tb` style other than
+    pytest's default (auto), or `--full-trace`. `-q` and the default show the check's own words only."""
+    return (int(config.getoption("verbose", 0) or 0) >= 1 or config.getoption("tbstyle", "auto") != "auto"
+            or bool(config.getoption("fulltrace", False)))
+
+
+def check_failed_repr(failure: CheckFailed, crash: ReprFileLocation | None, evidence_file: Path,
+                      redact: Redact) -> ExceptionChainRepr:
+    """A failed check's report without a traceback: its title, then its message, the critical line and where the
+    evidence of the run is, each on its own line, redacted. Built of pytest's own report parts (the "value"
+    style pytest uses for `pytest.fail(..., pytrace=False)`), so JUnit, the short summary (the crash message:
+    "title: message") and pytest-xdist's transport read it as they read any failure."""
+    lines = [redact(failure.title)]
+    for text in (failure.message, getattr(failure, "halt", ""), f"evidence: {evidence_file}"):
+        lines += [f"  {line}" for line in redact(text).splitlines() if line.strip()]
+    lines.append(f"  {TRACEBACK_HINT}")
+    message = redact(str(failure))
+    where = ReprFileLocation(crash.path, crash.lineno, message) if crash is not None else \
+        ReprFileLocation("<check>", 0, message)
+    entry = ReprEntry(lines, None, None, None, "value")
+    return ExceptionChainRepr([(ReprTraceback([entry], None, "value"), where, None)])
 
 
 # -- redaction of reports --------------------------------------------------------------------------------

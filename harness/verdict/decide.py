@@ -125,9 +125,9 @@ def attestation_counts(attestation: Attestation | None, item: str, now: datetime
     return timedelta(0) <= now - at <= ATTESTATION_MAX_AGE
 
 
-def _first_line(text: str, limit: int = 240) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def _first_line(text: str) -> str:
+    """The message's first line, whole (a critical failure's second line is the halt advice the table's "!" marks)."""
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _judge_item(item: str, results: Sequence[ScenarioResult], expected: Sequence[str],
@@ -203,7 +203,9 @@ def decide(phase: str, results: Iterable[ScenarioResult], attestations: Mapping[
 
 
 def format_table(verdict: Verdict, width: int = 100) -> list[str]:
-    """The short table printed at the end of a run: item, status, why (wrapped); then the one-line verdict."""
+    """The table printed at the end of a run: item, status, why; then the one-line verdict. A long why is wrapped
+    onto continuation lines under its column, never cut: every word of it is shown, a path or an account id
+    whole (a word longer than the column overflows the line rather than being split)."""
     rows = [(item.item + (" !" if item.critical else ""), item.status.value, item.why) for item in verdict.items]
     first = max(len(r[0]) for r in rows)
     second = max(len(r[1]) for r in rows)
@@ -211,7 +213,7 @@ def format_table(verdict: Verdict, width: int = 100) -> list[str]:
     indent = " " * (first + second + 4)
     lines: list[str] = []
     for name, status, why in rows:
-        wrapped = textwrap.wrap(why, room, max_lines=3, placeholder=" …") or [""]
+        wrapped = textwrap.wrap(why, room, break_long_words=False, break_on_hyphens=False) or [""]
         lines.append(f"{name:<{first}}  {status:<{second}}  {wrapped[0]}")
         lines.extend(indent + rest for rest in wrapped[1:])
     lines.append("")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.util.retry import Retry
 
-from harness.checks import HALT
+from harness.checks import advice
 from harness.core.http import bounded_session, proxies_for
 
 MAX_CONTENT_CHARS = 2000  # Discord's limit for a message's content
@@ -65,7 +65,7 @@ def alert_text(round_number: int, failures: Sequence, world: str) -> str:
     """What the alert says: the round, each failed check and its message (already redacted)."""
     critical = any(f.critical for f in failures)
     head = f"{ALERT_HEAD} ({world} world): round {round_number} FAILED"
-    lines = [f"**{head}**" + (f" -- CRITICAL: {HALT}" if critical else "")]
+    lines = [f"**{head}**" + (f" -- CRITICAL: {advice.halt()}" if critical else "")]
     lines += [f"- {f.name} ({f.item}): {f.message}" for f in failures]
     return "\n".join(lines)
 

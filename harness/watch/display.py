@@ -24,6 +24,10 @@ SHOWN = {PASSED: "passed", FAILED: "FAILED", TO_CONFIRM: "operator to confirm"}
 MESSAGE_CHARS = 160
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _short(text: str, limit: int = MESSAGE_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -131,7 +135,8 @@ def make_display(interactive: bool):
 
 def summary_table(rounds: Sequence[Round], planned: int, stopped_early: bool, headline: str,
                   interactive: bool) -> Table:
-    """Per check: how many rounds passed, failed, could not look; the first failure's (or doubt's) message."""
+    """Per check: how many rounds passed, failed, could not look; the first failure's (or doubt's) message, whole
+    (folded onto more lines of its column, never cut)."""
     seen = len(rounds)
     title = f"harness watch: {seen} of {planned} round(s)" + (" (stopped early)" if stopped_early else "")
     table = Table(title=Text(title), box=box.SIMPLE_HEAVY if interactive else box.ASCII, expand=False)
@@ -147,7 +152,7 @@ def summary_table(rounds: Sequence[Round], planned: int, stopped_early: bool, he
                                if c.name == name and c.status == TO_CONFIRM), "")
         table.add_row(Text(name), Text(item), Text(str(count[PASSED])),
                       Text(str(count[FAILED]), style="bold red" if count[FAILED] else ""), Text(str(count[TO_CONFIRM])),
-                      Text(_short(first, 300)))
+                      Text(_one_line(first)))
     table.caption = Text(headline)
     return table
 

@@ -32,10 +32,12 @@ def test_every_world_has_its_own_name_in_its_section():
 
 # Acceptance modules that break no world on purpose (usage errors, redaction, the verdict, this file), or whose
 # worlds are judged by another output than the scenarios that fail: the run directories, `harness watch`'s rounds,
-# the transition log, the HTML report.
+# the transition log, the HTML report, the terminal's wording of a failure (test_startup_worlds' "bot ignores the
+# .env mode" world, read as an operator reads it).
 NO_WORLDS = {"test_usage_errors", "test_no_secret_leaves", "test_verdict", "test_fault_matrix", "test_evidence_runs",
              "test_watch", "test_transition_log_worlds", "test_report_html", "test_demo",
-             "test_internal_errors_are_redacted", "test_installed_wheel", "test_readme_operator_path"}
+             "test_internal_errors_are_redacted", "test_installed_wheel", "test_readme_operator_path",
+             "test_readable_failures"}
 
 
 def test_every_acceptance_module_is_in_the_matrix_or_says_it_breaks_no_world():

@@ -141,6 +141,35 @@ def test_the_table_names_every_item_and_ends_with_the_headline():
     assert lines[-1] == verdict.headline
 
 
+LONG_MESSAGE = ("Still in dry-run mode: since the startup (/tmp/pytest-of-operator/pytest-598/embedded-world0/bot/logs/"
+                "bot.log:3), the log says dry-run mode: 1 line(s) match \"dry run mode\" (any case, spaces, _ or - "
+                "between the words), first bot.log:6: 'DRY_RUN mode active: signals are logged, no orders are sent'. "
+                "the configuration was not loaded: re-check the .env and the environment\nCRITICAL: HALT THE BOT NOW")
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 200])
+def test_a_long_message_is_wrapped_under_its_column_never_cut(width):
+    verdict = decide("transition", [ScenarioResult("the log never says dry-run mode", ("dod_log_paper",), "failed",
+                                                   LONG_MESSAGE, critical=True), passed("a", "dod_env_mode")], {}, NOW)
+    lines = format_table(verdict, width=width)
+    row = next(n for n, line in enumerate(lines) if line.startswith("dod_log_paper !"))
+    column = lines[row].index("Still in")  # where the message column starts
+    continuation = []
+    for line in lines[row + 1:]:
+        if not line.startswith(" " * column) or not line.strip():
+            break
+        continuation.append(line)
+    assert continuation or width == 200, lines
+    # A line is longer than the width only when it holds one word too long for the column (a path), whole.
+    assert all(len(line) <= width or len(line[column:].split()) == 1 for line in (lines[row], *continuation)), lines
+    assert not any("…" in line for line in lines), lines
+    shown = " ".join([lines[row][column:], *(line[column:] for line in continuation)])
+    why = next(item.why for item in verdict.items if item.item == "dod_log_paper")
+    assert shown.split() == why.split(), (shown, why)
+    assert why.startswith(LONG_MESSAGE.splitlines()[0])  # every word of the message, in order
+    assert "(/tmp/pytest-of-operator/pytest-598/embedded-world0/bot/logs/bot.log:3)," in shown.split()
+
+
 def test_every_scenario_of_the_features_names_a_checklist_item():
     """A scenario without an item would be judged only as 'untagged': every check must say what it proves."""
     for phase, tag in dod.PHASE_TAGS.items():

@@ -80,6 +80,20 @@ def test_the_summary_counts_each_check_and_quotes_its_first_failure():
     assert "| 0 " in discord_row and "round 2: discord: failed" in discord_row
 
 
+def test_the_summary_shows_a_long_first_failure_whole_on_more_lines():
+    words = [f"word{n:03d}" for n in range(120)]  # ~960 characters, well beyond a 160-column line
+    round_ = Round(1, datetime(2026, 11, 25, 20, 0, tzinfo=timezone.utc),
+                   tuple(CheckOutcome(name, item, FAILED if name == "log mode" else PASSED,
+                                      "LIVE trading mode in the log: " + " ".join(words)) for name, item, _ in CHECKS))
+    out = io.StringIO()
+    print_summary(summary_table([round_], 1, False, "NEEDS REMEDIATION (first-hour)", interactive=False), False, out)
+    text = out.getvalue()
+    assert "…" not in text
+    shown = text.split()
+    assert all(word in shown for word in words), text
+    assert sum(1 for line in text.splitlines() if "word" in line) > 1  # folded, not one line cut
+
+
 def test_brackets_in_a_message_are_shown_as_they_are_never_read_as_markup():
     from rich.console import Console
 

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.core.log_texts import DEFAULT_TEXTS, check_marker
+from harness.core.log_texts import DEFAULT_TEXTS, check_marker, describe_marker
 from harness.probes.logs.files import Source, decode
 
 # --- markers by meaning ------------------------------------------------------------------------------------------
@@ -168,8 +168,8 @@ class Pattern:
     confirmed on the decoded line, so a character class that must match non-ASCII text may miss.
     `keyword`: lowercase ASCII text every match contains; the bytes are searched for it (fast) and each line
     holding it is confirmed with the regex. `negation`: which negated mentions do not count, "before" ("not in
-    live mode") or "around" (also "live mode: off"); see the module doc. `label`: how reports name the
-    pattern (default: text).
+    live mode") or "around" (also "live mode: off"); see the module doc. `label`: the marker's text as given (a
+    phrase or `re:REGEX`; default: text), which names the pattern in facts. What a person reads is `describe()`.
     """
 
     text: str
@@ -196,6 +196,16 @@ class Pattern:
 
     def __str__(self) -> str:
         return self.label or self.text
+
+    def describe(self) -> str:
+        """The pattern as a person reads it, never a compiled regex: a marker in words (a default regex by what it
+        means, a phrase quoted with how it matches, the operator's own regex as they wrote it); a plain text
+        quoted."""
+        if self.regex and self.label:
+            return describe_marker(self.label)
+        if self.regex:  # a regex made in code, not from a marker: nothing better is known than its source
+            return f"text matching the regular expression {self.text!r}"
+        return f'"{self.text}"' + (" (any case)" if self.ignore_case else "")
 
 
 PatternLike = str | Pattern

@@ -47,11 +47,12 @@ MAX_WORKERS = 4
 class PatternFacts:
     """How often one pattern occurs inside the scanned window, with the first and last few lines."""
 
-    pattern: str
+    pattern: str  # the pattern's text as given (its key: `str(Pattern)`)
     count: int  # matching lines inside the window
     first: tuple[LogLine, ...]
     last: tuple[LogLine, ...]
     undated: int = 0  # matching lines whose time could not be told (only with `since` as a datetime)
+    words: str = ""  # how a person reads it (`Pattern.describe()`): what messages show, never a regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,8 @@ def scan(
         kept_first = tuple(_materialise(item) for item in first[which])
         kept_last = tuple(_materialise(item) for item in last[which])
         replaced += sum(1 for line in kept_first + kept_last if line.replaced)
-        facts.append(PatternFacts(str(pattern), count[which], kept_first, kept_last, undated[which]))
+        facts.append(PatternFacts(str(pattern), count[which], kept_first, kept_last, undated[which],
+                                  pattern.describe()))
     block_time = since.started_at if isinstance(since, StartupBlock) else threshold
     return ScanFacts(tuple(src.display for src, _ in plan), block_time, from_block, tuple(facts),
                      tuple(problems), total_bytes, replaced, pool.ranges_done, pool.failure)
