@@ -23,7 +23,7 @@ __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "Refused", 
 
 # Each command's module (harness.cli.<module>), imported only when that command runs.
 COMMANDS = {"snapshot": "snapshot", "switch": "switch", "confirm": "confirm", "halt": "halt", "demo": "demo",
-            "report": "report", "watch": "watch"}
+            "report": "report", "watch": "watch", "rehearse": "rehearse"}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
