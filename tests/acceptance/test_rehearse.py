@@ -123,7 +123,7 @@ class Rehearsed:
 
 def rehearse(tmp_path: Path, bot: Path, command: str, *extra: str) -> Rehearsed:
     evidence = tmp_path / "reports"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "DISCORD_"))}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "DISCORD_", "PYTEST_"))}
     done = subprocess.run([sys.executable, "-m", "harness.cli", "rehearse", "--bot-dir", str(bot), "--bot-command",
                            command, "--evidence-dir", str(evidence), "--for", "2s", "--every", "1s", "--no-html",
                            *extra], cwd=tmp_path, env=environ, capture_output=True, text=True,

@@ -182,3 +182,24 @@ def test_a_log_path_given_for_the_real_bot_is_read_in_the_copy(tmp_path: Path):
     assert translated_path(str(source / "data" / "*.log"), source, copy) == str(copy / "data" / "*.log")
     assert translated_path("data/*.log", source, copy) == str(copy / "data/*.log")
     assert translated_path("/var/log/bot.log", source, copy) == "/var/log/bot.log"
+
+
+# -- the report of a rehearsal -------------------------------------------------------------------------------------
+def test_a_rehearsals_log_card_and_html_title_say_rehearsal_and_leave_the_first_day(tmp_path: Path):
+    from harness.evidence import runs as run_files
+    from harness.report import allure_html, board_card, transition_log
+    from harness.report.transition_log.header import REHEARSAL_BANNER
+    from tests.unit.test_transition_log import make_run, paper_account, transition_rows
+
+    for phase in ("preflight", "transition", "first-hour", "rollback"):
+        make_run(tmp_path, phase, rows=transition_rows() if phase == "transition" else None,
+                 paper=paper_account() if phase == "transition" else None, world="rehearsal")
+    latest = run_files.latest_runs(tmp_path)
+    text = transition_log.build(latest, {})
+    lines = text.splitlines()
+    assert lines[0].endswith("(REHEARSAL — not evidence of a live transition)") and lines[2] == REHEARSAL_BANNER
+    assert "| first-day | left to the live run |" in text and "**Summary:** left to the live run (a rehearsal)" in text
+    assert "**Status:** SUCCESS" in text and "Proceed to Task 4.4" not in text
+    card = board_card.render(latest, {}, {})
+    assert "REHEARSAL — not evidence of a live transition" in card.splitlines()[0] and REHEARSAL_BANNER in card
+    assert "[REHEARSAL — not evidence of a live transition]" in allure_html.report_name(latest)
