@@ -152,6 +152,17 @@ def _bot_dir(settings) -> Path:
                       f"--bot-env {settings.bot_env} is elsewhere")
     if not env_file.is_file():
         raise Refused(f"{env_file} is not a file: the rehearsal needs the bot's dry-run .env")
+    from harness.core.redact import mask_value
+    from harness.probes.envfile import read_bool, read_env
+
+    facts = read_env(env_file)
+    if facts.problem:
+        raise Refused(f"the bot's .env cannot be read: {facts.problem}")
+    mode = (read_bool(facts, "DRY_RUN").value, read_bool(facts, "PAPER_TRADING").value)
+    if mode != (True, False):
+        said = ", ".join(f"{key}={mask_value(key, facts.values.get(key))}" for key in ("DRY_RUN", "PAPER_TRADING"))
+        raise Refused(f"the rehearsal starts where Task 4.3 starts, from the dry-run .env (DRY_RUN=true, "
+                      f"PAPER_TRADING=false); {env_file} says {said}")
     return bot_dir
 
 

@@ -203,3 +203,30 @@ def test_a_rehearsals_log_card_and_html_title_say_rehearsal_and_leave_the_first_
     card = board_card.render(latest, {}, {})
     assert "REHEARSAL — not evidence of a live transition" in card.splitlines()[0] and REHEARSAL_BANNER in card
     assert "[REHEARSAL — not evidence of a live transition]" in allure_html.report_name(latest)
+
+
+# -- what the command refuses before it copies anything --------------------------------------------------------------
+@pytest.mark.parametrize(("env", "command", "says"), [
+    (None, "python -m src.main", "which bot? give --bot-dir"),
+    ("DRY_RUN=false\nPAPER_TRADING=true\n", "python -m src.main", "from the dry-run .env (DRY_RUN=true"),
+    ("DRY_RUN=true\nPAPER_TRADING=false\n", "no-such-program-here -m src.main", "is not a program on PATH"),
+    ("DRY_RUN=true\nPAPER_TRADING=false\n", ".venv/bin/python -m src.main", "is not in the bot's folder"),
+])
+def test_the_rehearsal_refuses_in_one_line_before_it_copies_anything(tmp_path: Path, monkeypatch, capsys, env,
+                                                                     command, says):
+    import os
+
+    from harness import cli
+
+    for name in [name for name in os.environ if name.startswith("HARNESS_")]:
+        monkeypatch.delenv(name)
+    bot = tmp_path / "bot"
+    bot.mkdir()
+    argv = ["rehearse", "--bot-command", command, "--evidence-dir", str(tmp_path / "reports")]
+    if env is not None:
+        (bot / ".env").write_text(env, encoding="utf-8")
+        argv += ["--bot-dir", str(bot)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+    assert not (tmp_path / "reports").exists()
