@@ -150,9 +150,15 @@ def mirror_git(source: Path, target: Path) -> str:
     if _git(target, "init", "-q").returncode != 0:
         return "none: git init failed in the copy"
     if root == source:
+        head = subprocess.run(["git", "-C", str(source), "rev-parse", "--verify", "-q", "HEAD"], capture_output=True,
+                              timeout=GIT_TIMEOUT, check=False)
+        if head.returncode != 0:
+            return "a new repository: the real one has no commit yet (nothing is tracked)"
         fetched = _git(target, "fetch", "-q", "--depth", "1", "--no-tags", source.as_uri(), "HEAD")
         if fetched.returncode != 0:
-            return "a new repository: the real one has no commit yet (nothing is tracked)"
+            said = fetched.stderr.decode("utf-8", "replace").strip().splitlines()
+            return (f"a new repository, nothing tracked: the real HEAD could not be fetched ("
+                    f"{said[-1] if said else 'git fetch failed'}); the commit checks look at an empty history")
         if _git(target, "reset", "-q", "FETCH_HEAD").returncode != 0:
             return "a new repository: the real HEAD could not be set in the copy"
         return "the real repository's HEAD, its index and working tree as they are (mirrored)"
