@@ -21,7 +21,7 @@ DISCORD_TOKEN_NAME = "DISCORD_BOT_TOKEN"
 
 @dataclass
 class World:
-    kind: str  # Settings.world_kind: "live", "bot directory" or "embedded"
+    kind: str  # Settings.recorded_world: "live", "bot directory", "rehearsal" or "embedded"
     settings: Settings
     bot_dir: Path | None
     env_file: Path | None
@@ -122,7 +122,7 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
         live = settings.world_kind == "live"
         live_port = settings.live_gateway_port
         yield World(
-            kind=settings.world_kind,
+            kind=settings.recorded_world,
             settings=settings,
             bot_dir=settings.bot_dir,
             env_file=settings.env_file,

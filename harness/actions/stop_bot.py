@@ -105,6 +105,7 @@ def stop_bot_processes(pattern: str, *, bot_dir: Path | None = None, pid: int | 
     import psutil
 
     ours = _own_lineage()
+    elsewhere = tuple(match for match in elsewhere if match.pid not in ours)  # the shell or wrapper that runs the halt
     asked: list[tuple[psutil.Process, BotProcess]] = []
     failed: list[str] = []
     for match in chosen:

@@ -23,7 +23,7 @@ __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "Refused", 
 
 # Each command's module (harness.cli.<module>), imported only when that command runs.
 COMMANDS = {"snapshot": "snapshot", "switch": "switch", "confirm": "confirm", "halt": "halt", "demo": "demo",
-            "report": "report", "watch": "watch"}
+            "report": "report", "watch": "watch", "rehearse": "rehearse"}
 # Commands that parse their own argv (everything after the command's name is theirs).
 RAW_COMMANDS = {"check": "check", "fake-gateway": "fake_gateway", "fake-discord": "fake_discord"}
 

@@ -18,6 +18,10 @@ USES: dict[str, frozenset[str]] = {
     "halt": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_process", "gateway", "client_id", "timeout",
                        "live_gateway_port"}),
     "demo": frozenset({"evidence_dir"}),
+    "rehearse": frozenset({"bot_dir", "bot_env", "evidence_dir", "bot_log", "bot_process", "bot_log_tz", "log_startup",
+                           "log_expected", "log_gateway_line", "log_paper_active", "log_live_markers",
+                           "log_dry_run_markers", "log_error_markers", "log_shutdown_markers", "client_id", "timeout",
+                           "reconnect_within", "heartbeat_gap", "expect_rejections"}),
     "report": frozenset({"bot_dir", "bot_env", "evidence_dir", "transition_log", "timeout"}),
     # The watch re-runs the monitoring checks: it reads what `pytest features/` reads.
     "watch": frozenset(spec.name for spec in SPECS) - {"phase", "place_test_order"},

@@ -81,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="how long the cancelled orders may take to go (default 30)")
 
     from harness.cli import demo
+    from harness.cli import rehearse as rehearse_command
     from harness.cli import report as report_command
     from harness.cli import watch as watch_command
 
     demo.add_arguments(_command(sub, "demo", demo.HELP))
     report_command.add_arguments(_command(sub, "report", report_command.HELP))
     watch_command.add_arguments(_command(sub, "watch", watch_command.HELP))
+    rehearse_command.add_arguments(_command(sub, "rehearse", rehearse_command.HELP))
 
     sub.add_parser("check", help="Run the checks (the packaged features) from any folder, with every option of "
                    "`pytest features/` (`harness check --help`)")

@@ -285,6 +285,8 @@ SPECS: tuple[SettingSpec, ...] = (
                 "expected: report them and pass", _parse_bool, flag=True),
     SettingSpec("place_test_order", "After proving paper, place one tiny far-from-market limit order on the "
                 "paper gateway and cancel it", _parse_bool, flag=True),
+    SettingSpec("rehearsal", "This run is part of a rehearsal (`harness rehearse` sets it): recorded as the world "
+                "'rehearsal', never evidence of the transition", _parse_bool, flag=True),
 )
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
@@ -328,6 +330,7 @@ class Settings:
     declared_positions: tuple[tuple[str, float], ...] = ()
     expect_rejections: bool = False
     place_test_order: bool = False
+    rehearsal: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -339,6 +342,12 @@ class Settings:
         if self.bot_dir is not None or self.bot_env is not None:
             return "bot directory"
         return "embedded"
+
+    @property
+    def recorded_world(self) -> str:
+        """The world a run records in its run.json and verdict: "rehearsal" for a run of `harness rehearse` (a copy
+        of the bot against fakes, never evidence of the transition), else world_kind."""
+        return "rehearsal" if self.rehearsal and self.world_kind != "embedded" else self.world_kind
 
     @property
     def bot_home(self) -> Path | None:

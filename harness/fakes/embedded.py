@@ -174,7 +174,7 @@ def private_addresses(environ: Mapping[str, str], count: int = RANDOM_ADDRESSES)
     return [str(address)]
 
 
-def _start_gateways(world_paper, world_live, start_paper: bool = True, *, addresses: list[str] | None = None,
+def start_gateways(world_paper, world_live, start_paper: bool = True, *, addresses: list[str] | None = None,
                     gateway_class=None):
     """The fake live and paper gateways on ports 4001/4002 of the first of `addresses` (default:
     private_addresses(os.environ)) where both can listen. Never 127.0.0.1: a fake there would meet (on Windows,
@@ -384,7 +384,7 @@ def embedded_world(root: Path, *, phase: str = "transition", environ: Mapping[st
     after_switch = phase != "preflight"
     with ExitStack() as stack:
         paper_world, live_world = _worlds(faults)
-        host, paper, live = _start_gateways(paper_world, live_world, start_paper="gateway-down" not in faults,
+        host, paper, live = start_gateways(paper_world, live_world, start_paper="gateway-down" not in faults,
                                             addresses=private_addresses(environ))
         stack.callback(live.stop)
         stack.callback(paper.stop)

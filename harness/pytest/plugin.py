@@ -82,7 +82,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     if settings is None:
         return ""
     if settings.world_kind == "live":
-        where = f"world=live gateway={settings.gateway} bot={settings.bot_dir or settings.bot_env}"
+        where = f"world={settings.recorded_world} gateway={settings.gateway} bot={settings.bot_dir or settings.bot_env}"
     elif settings.world_kind == "bot directory":
         where = f"world=bot directory only ({settings.bot_dir or settings.bot_env}; gateway and Discord not contacted)"
     else:

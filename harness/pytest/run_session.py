@@ -80,7 +80,7 @@ def plan(config: pytest.Config, settings: Settings) -> RunSession | None:
         made = tuple(reversed([p for p in (runs_root, *runs_root.parents) if not p.exists()]))
         where = None if not allure_loaded else (str(Path(explicit).absolute()) if explicit else ALLURE_RESULTS_DIR)
         try:
-            run_dir = new_run_dir(evidence_dir, settings.phase, settings.world_kind,
+            run_dir = new_run_dir(evidence_dir, settings.phase, settings.recorded_world,
                                   harness_version=__version__, baseline=baseline_info(settings.baseline_file),
                                   allure_results=where, bot_dir=bot_dir_info(settings.bot_dir))
         except OSError:
@@ -196,7 +196,7 @@ class RunPlugin:
         paper = record.paper_account() if record is not None else None
         live = record.live_account() if record is not None else None
         props = allure_labels.environment(
-            phase=settings.phase, world=settings.world_kind, versions=allure_labels.library_versions(),
+            phase=settings.phase, world=settings.recorded_world, versions=allure_labels.library_versions(),
             gateway=_address(paper) or f"{settings.gateway.host}:{settings.gateway.port}",
             live_gateway=_address(live), accounts=[str(a) for a in (paper or {}).get("accounts") or ()],
             mode=allure_labels.env_mode(rows))  # accounts as recorded: masked

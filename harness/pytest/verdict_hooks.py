@@ -177,6 +177,6 @@ class VerdictPlugin:
 
 def configure(config: pytest.Config, settings, redact, run_dir: Path | None = None) -> VerdictPlugin:
     """`run_dir`: the run directory this process owns, where verdict.json goes too (None in xdist workers)."""
-    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, settings.world_kind, redact, run_dir)
+    plugin = VerdictPlugin(settings.phase, settings.evidence_dir, settings.recorded_world, redact, run_dir)
     config.pluginmanager.register(plugin, "harness-verdict")
     return plugin

@@ -34,6 +34,7 @@ from harness.report import node_tools
 
 TITLE = "Task 4.3 paper-trading transition"
 DEMO_MARK = " [DEMO: the embedded world, not evidence of a transition]"
+REHEARSAL_MARK = " [REHEARSAL — not evidence of a live transition]"
 PHASE_LABEL = "phase"
 PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
 GROUP_BY = (PHASE_LABEL, "feature")  # several phases in the report; one phase: by feature only
@@ -308,10 +309,11 @@ def categories_of(runs: Mapping[str, Any], secrets: SecretSet) -> list[dict[str,
 def report_name(runs: Mapping[str, Any]) -> str:
     """The title with each phase's verdict as its recorded items say it: `Task 4.3 ... — preflight: TRANSITION
     VERIFIED; ...`; a report of the embedded world says it is a demonstration, first."""
-    from harness.verdict.transition import EMBEDDED_WORLD, run_overall
+    from harness.verdict.transition import EMBEDDED_WORLD, REHEARSAL_WORLD, run_overall
 
     parts = [f"{phase}: {run_overall(run) or 'no verdict recorded'}" for phase, run in _ordered(runs)]
     title = TITLE + (DEMO_MARK if any(run.world == EMBEDDED_WORLD for run in runs.values()) else "")
+    title += REHEARSAL_MARK if any(run.world == REHEARSAL_WORLD for run in runs.values()) else ""
     return f"{title} — {'; '.join(parts)}" if parts else title
 
 

@@ -23,7 +23,8 @@ from harness.report.transition_log import (
     outcome,
     verdict_items,
 )
-from harness.report.transition_log.run_evidence import run_overall
+from harness.report.transition_log.header import REHEARSAL_BANNER, REHEARSAL_MARK
+from harness.report.transition_log.run_evidence import REHEARSAL_WORLD, run_overall
 from harness.verdict.decide import Overall, Status
 from harness.verdict.transition import Chain
 
@@ -44,15 +45,21 @@ def render(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation],
     """Overall status, each phase's verdict, the failing and the unconfirmed items, and the links."""
     runs = {phase: run for phase, run in runs.items() if run is not None}
     result = outcome(runs, attestations, chain)
-    lines = [f"### Task 4.3 — Transition to Paper Trading: {MARKS[result.status]} {result.status}", ""]
+    title = "Task 4.3 — Transition to Paper Trading" + (
+        f" ({REHEARSAL_MARK})" if any(run.world == REHEARSAL_WORLD for run in runs.values()) else "")
+    lines = [f"### {title}: {MARKS[result.status]} {result.status}", ""]
     if any(run.world == EMBEDDED_WORLD for run in runs.values()):
         lines += [EMBEDDED_BANNER, ""]  # a demonstration's card must never pass for a transition's on the board
+    if any(run.world == REHEARSAL_WORLD for run in runs.values()):
+        lines += [REHEARSAL_BANNER, ""]  # nor a rehearsal's
     lines += ["| Phase | Verdict | Run |", "|---|---|---|"]
     failing: list[str] = []
     for phase in PHASE_ORDER:
         run = runs.get(phase)
         if run is None:
-            lines.append(f"| {phase} | not run yet (`{PHASE_COMMANDS[phase]}`) | |")
+            left = phase == "first-day" and any(r.world == REHEARSAL_WORLD for r in runs.values())
+            lines.append(f"| {phase} | {'left to the live run' if left else 'not run yet'} (`{PHASE_COMMANDS[phase]}`) "
+                         "| |")
             continue
         overall = run_overall(run)
         shown = clean(overall) if overall else "no verdict recorded"

@@ -18,12 +18,16 @@ from harness.verdict.transition import (
     REQUIRED_PHASES,
     Chain,
     RunView,
+    rehearsal,
     run_overall,
     verdict_items,
 )
 from harness.verdict.wording import attested, clean, without_confirm
 
 SUCCESS, NEEDS_REMEDIATION, INCOMPLETE = "SUCCESS", "NEEDS REMEDIATION", "INCOMPLETE"
+# A rehearsal (`harness rehearse`) runs the procedure on a copy of the bot in minutes: its first day is left to the live
+# run (a real bot lives on real time), and its rollback is part of it (rehearsed, not a transition undone).
+REHEARSAL_PHASES = ("preflight", "transition", "first-hour", "rollback")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +60,18 @@ def outcome(runs: Mapping[str, RunView], attestations: Mapping[str, Attestation]
     """SUCCESS only when the preflight, transition, first-hour and first-day runs are all TRANSITION VERIFIED (and
     no later rollback undid the transition) and nothing between the runs (`chain`: an open incident, a run cut
     short or edited, a first hour too short) says otherwise; NEEDS REMEDIATION when any run or the chain needs
-    remediation; else INCOMPLETE."""
+    remediation; else INCOMPLETE. A rehearsal's runs (every run of the world "rehearsal") need the preflight,
+    transition, first-hour and rollback runs instead: its first day is left to the live run."""
     failed: list[str] = list(chain.failed) if chain is not None else []
     open_: list[str] = list(chain.open) if chain is not None else []
     remediation = bool(failed)
     judged_by_chain = (chain.cut_short | chain.edited) if chain is not None else frozenset()
+    rehearsed = rehearsal(runs.values())
+    required = REHEARSAL_PHASES if rehearsed else REQUIRED_PHASES
     for phase in PHASE_ORDER:
         run = runs.get(phase)
         if run is None:
-            if phase in REQUIRED_PHASES:
+            if phase in required:
                 open_.append(f"{phase}: not run yet (`{PHASE_RUN_COMMANDS[phase]}`)")
             continue
         if run.run_id in judged_by_chain:
@@ -79,7 +86,7 @@ def outcome(runs: Mapping[str, RunView], attestations: Mapping[str, Attestation]
                 failed.append(f"{phase}: {clean((run.verdict() or {}).get('headline', 'needs remediation'))}")
         elif overall == Overall.VERIFIED.value:
             continue
-        elif phase in REQUIRED_PHASES or overall is not None:
+        elif phase in required or overall is not None:
             if overall is None:
                 open_.append(f"{phase}: run {clean(run.run_id, 80)} recorded no verdict")
             for item in items.values():
@@ -92,7 +99,8 @@ def outcome(runs: Mapping[str, RunView], attestations: Mapping[str, Attestation]
                 else:
                     open_.append(f"{phase}: {open_reason(item)}")
     rollback, transition = runs.get("rollback"), runs.get("transition")
-    if rollback is not None and (transition is None or _later(rollback.started_at, transition.started_at)):
+    if rollback is not None and not rehearsed and (transition is None
+                                                   or _later(rollback.started_at, transition.started_at)):
         open_.append(f"rollback: the transition was rolled back (run {clean(rollback.run_id, 80)}); re-attempt the "
                      "transition after the remediation")
     if remediation:

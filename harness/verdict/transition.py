@@ -6,8 +6,9 @@ From every run recorded (finished or not, oldest first), the incidents and the a
 * an incident `harness halt` recorded and nobody resolved needs remediation; a log of incidents that cannot be
   read cannot show that none is open, so it needs remediation too;
 * after an incident (resolved or not), only runs started after it count: the transition is verified again;
-* beside runs of a real bot, runs of the embedded world (a demonstration) do not count; runs whose run.json names
-  another bot's directory than the transition's do not count;
+* beside runs of a real bot, runs of a rehearsal (`harness rehearse`: a copy of the bot against the harness's fakes)
+  and of the embedded world (a demonstration) do not count, and beside a rehearsal's runs the embedded world's do
+  not; runs whose run.json names another bot's directory than the transition's do not count;
 * the transition run is the newest; the preflight is the newest one started before it (a preflight run again
   after the switch is not the pre-switch one); the first hour the newest watch started after that preflight; the
   first day the newest run started after the transition;
@@ -15,8 +16,8 @@ From every run recorded (finished or not, oldest first), the incidents and the a
   else it is open, never verified;
 * a finished run's recorded verdict must agree with the checks it recorded (an item is VERIFIED only when its
   checks passed, every failure is FAILED); a verdict that does not is named as edited or corrupt;
-* the first hour of a real bot was watched for at least 60 minutes (a shorter watch is fine for trying, but
-  cannot stand for the seed's hour);
+* the first hour of a real bot was watched for at least 60 minutes (a shorter watch is fine for trying or
+  rehearsing, but cannot stand for the seed's hour);
 * nothing is too old to count: the preflight began at most 24 hours before the transition run, the first hour at
   most 24 hours after it.
 
@@ -35,6 +36,12 @@ from harness.evidence.incidents import INCIDENT, RESOLUTION, RESOLVE_COMMAND
 from harness.verdict.decide import INCIDENT_OPEN, SATISFIED, Overall, Status
 
 EMBEDDED_WORLD = "embedded"
+REHEARSAL_WORLD = "rehearsal"  # `harness rehearse`: the operator's bot, copied, against the harness's fakes
+# Worlds whose runs are never evidence of a transition, each beside the ones before it: a real bot's runs set aside a
+# rehearsal's and the embedded world's, a rehearsal's set aside the embedded world's.
+NOT_EVIDENCE = {REHEARSAL_WORLD: "a rehearsal (`harness rehearse`: a copy of the bot against the harness's fakes) "
+                                 "is not evidence of this bot's transition",
+                EMBEDDED_WORLD: "the embedded world (a demonstration) is not evidence of this bot's transition"}
 # The phases of the procedure in the seed's order; `first-hour` is written by `harness watch`.
 PHASE_ORDER = ("preflight", "transition", "first-hour", "first-day", "rollback")
 REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
@@ -297,13 +304,25 @@ def _after_the_last_incident(runs: list, incidents: Sequence[IncidentView], prob
 
 
 def _of_one_world(runs: list, aside: list[tuple[str, str]]) -> list:
-    """Beside runs of a real bot, the embedded world's runs are a demonstration, not evidence."""
-    if all(run.world == EMBEDDED_WORLD for run in runs):
-        return runs
+    """Beside runs of a real bot, a rehearsal's runs and the embedded world's (a demonstration) are not evidence;
+    beside a rehearsal's, the embedded world's are not part of it. Runs of one kind alone are judged as that kind."""
+    rank = [None, REHEARSAL_WORLD, EMBEDDED_WORLD]  # None: a real bot's world ("live", "bot directory")
+    present = {run.world if run.world in NOT_EVIDENCE else None for run in runs}
+    kept_kind = next((kind for kind in rank if kind in present), None)
+    kept = []
     for run in runs:
-        if run.world == EMBEDDED_WORLD:
-            aside.append((run.run_id, "the embedded world (a demonstration) is not evidence of this bot's transition"))
-    return [run for run in runs if run.world != EMBEDDED_WORLD]
+        kind = run.world if run.world in NOT_EVIDENCE else None
+        if kind == kept_kind:
+            kept.append(run)
+        else:
+            aside.append((run.run_id, NOT_EVIDENCE[run.world]))
+    return kept
+
+
+def rehearsal(runs: Iterable[RunView]) -> bool:
+    """The runs are a rehearsal's (`harness rehearse`): every one of them checked the world "rehearsal"."""
+    worlds = [run.world for run in runs]
+    return bool(worlds) and all(world == REHEARSAL_WORLD for world in worlds)
 
 
 def _of_one_bot(runs: list, aside: list[tuple[str, str]]) -> list:
@@ -393,7 +412,7 @@ def _first_hour(run, open_: list[str]) -> timedelta | None:
     if started is None or finished is None:
         return None
     watched = finished - started
-    if run.world != EMBEDDED_WORLD and watched < FIRST_HOUR:
+    if run.world not in NOT_EVIDENCE and watched < FIRST_HOUR:
         minutes = int(watched.total_seconds() // 60)
         open_.append(f"first-hour: run {run.run_id} watched the bot for {minutes} min; the seed's first hour is "
                      f"60 minutes at the desk: `{PHASE_RUN_COMMANDS['first-hour']}` (a shorter watch is for trying)")

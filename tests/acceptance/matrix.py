@@ -29,6 +29,8 @@ SECTIONS = {
     "test_live_path": "Order routing: the operator's own gateway (`--live-gateway`)",
     "test_first_day_worlds": "First day: the first trading day after the switch (`--phase first-day`)",
     "test_rollback_worlds": "Rollback: back to dry-run (`--phase rollback`)",
+    "test_rehearse": "Rehearsal: bots nobody here wrote, copied and rehearsed against the fakes (`harness rehearse`; "
+                     "the scenarios failing in any of its preflight, transition and rollback runs)",
 }
 
 

@@ -11,9 +11,9 @@ from harness.fakes import embedded
 from harness.fakes.embedded import (
     ADDRESS_VARIABLE,
     EmbeddedWorldError,
-    _start_gateways,
     embedded_world,
     private_addresses,
+    start_gateways,
 )
 
 
@@ -47,7 +47,7 @@ class Recorder:
 def test_without_an_address_of_its_own_the_world_refuses_in_one_line_and_never_binds_127_0_0_1():
     recorder = Recorder(routed={"127.0.0.1"})  # a Mac: only 127.0.0.1 answers
     with pytest.raises(EmbeddedWorldError) as raised:
-        _start_gateways(object(), object(), addresses=private_addresses({}), gateway_class=recorder)
+        start_gateways(object(), object(), addresses=private_addresses({}), gateway_class=recorder)
     assert len(recorder.binds) == embedded.RANDOM_ADDRESSES
     assert all(host != "127.0.0.1" and host.startswith("127.") for host, _port in recorder.binds)
     message = str(raised.value)
@@ -58,7 +58,7 @@ def test_without_an_address_of_its_own_the_world_refuses_in_one_line_and_never_b
 def test_127_0_0_1_is_never_tried_even_when_offered():
     recorder = Recorder(routed={"127.0.0.1"})
     with pytest.raises(EmbeddedWorldError):
-        _start_gateways(object(), object(), addresses=["127.0.0.1"], gateway_class=recorder)
+        start_gateways(object(), object(), addresses=["127.0.0.1"], gateway_class=recorder)
     assert recorder.binds == []
 
 
@@ -67,7 +67,7 @@ def test_the_gateway_down_world_never_leaves_the_bot_to_find_the_real_paper_gate
     where the desk's real paper gateway answers the stand-in bot."""
     recorder = Recorder(routed={"127.0.0.1"})
     with pytest.raises(EmbeddedWorldError):
-        _start_gateways(object(), object(), start_paper=False, addresses=private_addresses({}), gateway_class=recorder)
+        start_gateways(object(), object(), start_paper=False, addresses=private_addresses({}), gateway_class=recorder)
     assert ("127.0.0.1", 4001) not in recorder.binds and ("127.0.0.1", 4002) not in recorder.binds
 
 
@@ -86,7 +86,7 @@ def test_the_world_itself_refuses_before_anything_else_starts(tmp_path, monkeypa
 def test_a_named_address_is_used_alone():
     recorder = Recorder(routed={"127.20.0.1"})
     addresses = private_addresses({ADDRESS_VARIABLE: "127.20.0.1"})
-    host, paper, live = _start_gateways(object(), object(), addresses=addresses, gateway_class=recorder)
+    host, paper, live = start_gateways(object(), object(), addresses=addresses, gateway_class=recorder)
     assert host == "127.20.0.1" and (paper.port, live.port) == (4002, 4001)
     assert recorder.binds == [("127.20.0.1", 4001), ("127.20.0.1", 4002)]
 

@@ -9,7 +9,7 @@ from harness.core import names
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import judge, judge_scenarios
 from harness.report.transition_log.header import from_run
-from harness.report.transition_log.run_evidence import RunLike, first_record, verdict_items
+from harness.report.transition_log.run_evidence import RunLike, first_record, rehearsed, verdict_items
 from harness.report.transition_log.text import clean
 
 # Boxes that one scenario alone decides (its row in the run's evidence), where the item holds other checks too:
@@ -31,7 +31,12 @@ FIRST_DAY_STARTUP_LOGS = (("test_the_scheduled_start_was_in_paper_trading_mode",
 
 def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]) -> list[str]:
     run = runs.get("first-day")
-    lines = ["## First 24 Hours Post-Transition", "", from_run("first-day", run), "", *_which_day(run)]
+    told = from_run("first-day", run)
+    if run is None and rehearsed(runs):
+        told = ("_Left to the live run: a rehearsal does not live the bot's first day (a real bot lives on real time: "
+                "its 06:00 ET auto-start, the 16:30 ET gateway restart). Run `pytest features/ --phase first-day` "
+                "after the live transition's first day._")
+    lines = ["## First 24 Hours Post-Transition", "", told, "", *_which_day(run)]
     discord_box, discord_scenario, discord_title = FIRST_DAY_DISCORD
     by_scenarios = {"Bot auto-started via Task Scheduler": FIRST_DAY_AUTOSTARTED,
                     discord_box: ((discord_scenario, discord_title),),
@@ -56,7 +61,8 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
                   else judge(text, ids, "first-day", items, attestations).render() for text, ids in spec]
         lines.append("")
     if run is None:
-        summary = "not yet: the first day has not been checked"
+        summary = ("left to the live run (a rehearsal)" if rehearsed(runs)
+                   else "not yet: the first day has not been checked")
     else:
         summary = clean((run.verdict() or {}).get("headline") or "the first-day run recorded no verdict")
     return [*lines, f"**Summary:** {summary}", "", "---", ""]

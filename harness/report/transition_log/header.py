@@ -13,6 +13,7 @@ from harness.report.transition_log.run_evidence import (
     RunLike,
     embedded,
     first_record,
+    rehearsed,
     run_overall,
 )
 from harness.report.transition_log.text import CONFIRM, attested, clean, when
@@ -21,6 +22,11 @@ from harness.verdict.transition import Chain
 MAX_SET_ASIDE = 30  # runs not counted, listed in the head of the log
 EMBEDDED_BANNER = ("> ⚠ Embedded world: these runs checked the harness's own fakes, not a real bot. This log "
                    "demonstrates the harness; it is not evidence of a transition.")
+REHEARSAL_MARK = "REHEARSAL — not evidence of a live transition"
+REHEARSAL_BANNER = (f"> ⚠ {REHEARSAL_MARK}: `harness rehearse` ran the procedure on a copy of the bot against the "
+                    "harness's fakes (paper and live gateways, Discord) on loopback; IB never saw it. Its first day is "
+                    "left to the live run, and what only the live machine can show (when the bot is stopped, the "
+                    "scheduler) is marked as left to it.")
 
 
 def from_run(phase: str, run: RunLike | None) -> str:
@@ -55,9 +61,11 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
     approved = attestations.get("pre_task_4_2_approved")
     authorized = attestations.get("pre_operator_authorized")
     lines = [
-        "# Task 4.3 Transition Log — Paper Trading Mode Activation",
+        "# Task 4.3 Transition Log — Paper Trading Mode Activation"
+        + (f" ({REHEARSAL_MARK})" if rehearsed(runs) else ""),
         "",
         *([EMBEDDED_BANNER, ""] if embedded(runs) else []),
+        *([REHEARSAL_BANNER, ""] if rehearsed(runs) else []),
         f"**Transition Date:** {date}",
         f"**Task 4.2 Completion:** {attested(approved) if approved else CONFIRM + ' (`harness confirm pre_task_4_2_approved --by NAME`)'}",  # noqa: E501
         f"**Operator Authorization:** {attested(authorized) if authorized else CONFIRM + ' (`harness confirm pre_operator_authorized --by NAME`)'}",  # noqa: E501
@@ -71,7 +79,8 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
     for phase in PHASE_ORDER:
         run = runs.get(phase)
         if run is None:
-            lines.append(f"| {phase} | not run yet | | | |")
+            left = phase == "first-day" and rehearsed(runs)
+            lines.append(f"| {phase} | {'left to the live run' if left else 'not run yet'} | | | |")
             continue
         shown = run_overall(run) or "no verdict recorded"
         if chain is not None and run.run_id in chain.cut_short:

@@ -11,6 +11,7 @@ from harness.verdict.transition import (
     EMBEDDED_WORLD,
     PHASE_ORDER,
     PHASE_RUN_COMMANDS,
+    REHEARSAL_WORLD,
     REQUIRED_PHASES,
     first_record,
     records,
@@ -18,9 +19,9 @@ from harness.verdict.transition import (
     verdict_items,
 )
 
-__all__ = ["EMBEDDED_WORLD", "PHASE_COMMANDS", "PHASE_ORDER", "REQUIRED_PHASES", "RunLike", "embedded",
-           "first_record", "live_account", "paper_account", "records", "run_overall", "scenario_rows",
-           "verdict_items"]
+__all__ = ["EMBEDDED_WORLD", "PHASE_COMMANDS", "PHASE_ORDER", "REHEARSAL_WORLD", "REQUIRED_PHASES", "RunLike",
+           "embedded", "first_record", "live_account", "paper_account", "records", "rehearsed", "run_overall",
+           "scenario_rows", "verdict_items"]
 
 PHASE_COMMANDS = PHASE_RUN_COMMANDS
 
@@ -43,6 +44,11 @@ class RunLike(Protocol):
 def embedded(runs: Mapping[str, RunLike]) -> bool:
     """Any run of the log checked the embedded world (the harness's own fakes)."""
     return any(run.world == EMBEDDED_WORLD for run in runs.values())
+
+
+def rehearsed(runs: Mapping[str, RunLike]) -> bool:
+    """Any run of the log is a rehearsal's (`harness rehearse`: a copy of the bot against the harness's fakes)."""
+    return any(run.world == REHEARSAL_WORLD for run in runs.values())
 
 
 def scenario_rows(run: RunLike | None, name: str) -> list[dict]:

@@ -8,13 +8,15 @@ from collections.abc import Mapping
 from harness.core import dod
 from harness.evidence.attestations import Attestation
 from harness.report.transition_log.boxes import Box, manual_attestation
-from harness.report.transition_log.run_evidence import RunLike, embedded
+from harness.report.transition_log.run_evidence import RunLike, embedded, rehearsed
 from harness.report.transition_log.text import CONFIRM, attested, clean
 from harness.verdict.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, outcome
 from harness.verdict.transition import Chain
 
 OPERATOR_ITEMS = ("dod_operator_reviewed", "dod_operator_declared", "dod_board_updated")
 EMBEDDED_NEXT_STEP = "Run the procedure on your bot (README: Use it on your bot)"
+REHEARSAL_NEXT_STEP = ("The rehearsal passed: run the transition on the real bot (README: Use it on your bot); its "
+                       "first day is lived there")
 
 
 def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation], chain: Chain | None = None
@@ -32,7 +34,9 @@ def section(runs: Mapping[str, RunLike], attestations: Mapping[str, Attestation]
     else:
         confirmation = (f'{CONFIRM}: "Paper trading transition successful, ready for Task 4.4" '
                         "(`harness confirm dod_operator_declared --by NAME`)")
-    next_step = {SUCCESS: EMBEDDED_NEXT_STEP if embedded(runs) else "Proceed to Task 4.4",
+    success_step = (REHEARSAL_NEXT_STEP if rehearsed(runs) else EMBEDDED_NEXT_STEP if embedded(runs)
+                    else "Proceed to Task 4.4")
+    next_step = {SUCCESS: success_step,
                  NEEDS_REMEDIATION: "Address issues and retry (open the remediation issue the rollback plan asks for)",
                  INCOMPLETE: "Finish the phases and confirmations still open, then regenerate this log "
                              "(`harness report`)"}[result.status]
