@@ -5,6 +5,7 @@ Probes take plain paths and addresses from here; they never learn which kind of 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -114,6 +115,11 @@ def known_secrets(env_file: Path | None, discord_token: Secret | str | None) -> 
     return found
 
 
+class WorldUnavailable(RuntimeError):
+    """The world to check could not be set up (the embedded world found no loopback address of its own, ...); the
+    message says what to do. A run stops on it with that one line instead of erring in every scenario."""
+
+
 @contextmanager
 def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | None = None) -> Iterator[World]:
     """`--live-gateway` checks the operator's world; `--bot-dir` alone checks a bot directory; no flags start
@@ -140,7 +146,7 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
             scheduler_task=settings.scheduler_task,
         )
         return
-    from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, embedded_world
+    from harness.fakes.embedded import LIVE_PORT, PAPER_PORT, EmbeddedWorldError, embedded_world
 
     if settings.phase == "first-day" and settings.bot_log_tz is None:
         # The embedded first day's machine is a desk in New York: its log and its task's trigger say New York time.
@@ -149,8 +155,13 @@ def build_world(settings: Settings, scratch: Path, environ: Mapping[str, str] | 
         settings = replace(settings, bot_log_tz=MACHINE_ZONE,
                            sources={**settings.sources, "bot_log_tz": "the embedded world's machine"})
     explicit_process = settings.sources.get("bot_process", "default") != "default"
-    with embedded_world(scratch, phase=settings.phase, environ=environ, autostart_at=settings.autostart_at,
-                        gateway_restart=settings.gateway_restart) as fake:
+    with contextlib.ExitStack() as stack:
+        try:
+            fake = stack.enter_context(embedded_world(scratch, phase=settings.phase, environ=environ,
+                                                      autostart_at=settings.autostart_at,
+                                                      gateway_restart=settings.gateway_restart))
+        except EmbeddedWorldError as exc:
+            raise WorldUnavailable(str(exc)) from None
         yield World(
             kind="embedded",
             settings=settings,

@@ -7,6 +7,7 @@ needs them, because a pytest11 plugin loads in every pytest run wherever the pac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import types
 from pathlib import Path
@@ -162,9 +163,13 @@ def evidence(pytestconfig: pytest.Config) -> Evidence:
 @pytest.fixture(scope="session")
 def world(harness_settings: Settings, tmp_path_factory: pytest.TempPathFactory, evidence):
     """Where the checks look: the operator's real world, or the embedded one built on loopback."""
-    from harness.world import build_world
+    from harness.world import WorldUnavailable, build_world
 
-    with build_world(harness_settings, tmp_path_factory.mktemp("embedded-world")) as built:
+    with contextlib.ExitStack() as stack:
+        try:
+            built = stack.enter_context(build_world(harness_settings, tmp_path_factory.mktemp("embedded-world")))
+        except WorldUnavailable as exc:  # one line for the whole run, not the same error in every scenario
+            pytest.exit(f"harness: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
         evidence.redactor.add(built.secrets())
         yield built
         output = built.bot_output_tail()

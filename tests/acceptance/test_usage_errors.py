@@ -35,6 +35,21 @@ def test_bad_setting_is_one_usage_error(args, env, says):
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_an_embedded_world_that_cannot_start_stops_the_run_in_one_line():
+    """No loopback address of the world's own (here: one named that is the real gateway's): one line for the run,
+    exit 4, never the same fixture error and traceback in every scenario."""
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    environ["HARNESS_EMBEDDED_ADDRESS"] = "127.0.0.1"
+    result = subprocess.run([sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", *NOT_THE_OPERATORS],
+                            cwd=REPO, env=environ, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output[-3000:]
+    assert "harness: HARNESS_EMBEDDED_ADDRESS='127.0.0.1' is not a loopback address of the world's own" in output
+    assert "Traceback" not in output and "ERROR at setup" not in output
+
+
 def _harness(*args: str) -> subprocess.CompletedProcess:
     import os
 
