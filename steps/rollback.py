@@ -12,6 +12,7 @@ from pytest_bdd import given, then
 
 from harness.checks import orders as gateway_checks
 from harness.checks import rollback as checks
+from harness.checks.catalog import PAPER_MODE_AFTER_ROLLBACK
 from harness.checks.startup import check_absent
 from harness.core import names
 from harness.evidence import baseline as baselines
@@ -48,9 +49,8 @@ def configuration_dry_run(startup, evidence) -> None:
 def no_paper_mode(startup, world, evidence) -> None:
     scan = logs.scan(startup.files, (logs.marker(world.settings.log_paper_active),), since=startup.block)
     evidence.record("paper trading mode: markers since the startup", scan)
-    check_absent(scan, "Still in paper trading mode after the rollback", critical=False,
-                 meaning="paper trading mode", advice="the bot was not restarted after the rollback, or it does "
-                 "not read its .env: stop it, check the .env, start it again")
+    check = PAPER_MODE_AFTER_ROLLBACK
+    check_absent(scan, check.title, critical=check.critical, meaning=check.meaning, advice=check.advice)
 
 
 @given("the bot's Discord notifications around the restart", target_fixture="dry_run_notification")

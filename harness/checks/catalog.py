@@ -35,6 +35,18 @@ ERRORS_IN_LOG = Check(
     "no new error or traceback in the bot's log, no restart",
     advice="diagnose before trusting the bot with orders", meaning="an error")
 
+PAPER_MODE_AFTER_ROLLBACK = Check(
+    "log paper mode after the rollback", "Still in paper trading mode after the rollback", "rollback_bot_dry_run",
+    "no line since the restart after the rollback says paper trading mode",
+    advice="the bot was not restarted after the rollback, or it does not read its .env: stop it, check the .env, "
+           "start it again", meaning="paper trading mode")
+
+# What only the watch looks at: the bot's life during the first hour.
+BOT_RESTARTED = Check("bot restarted", "The bot started again during the watch", "dod_no_crashes",
+                      "the bot's newest start is the one the previous round saw")
+BOT_SILENT = Check("bot silent", "The bot went silent", "dod_no_crashes",
+                   "the bot's log has a line within the heartbeat gap")
+
 # The rounds of `harness watch` (the first hour), in the order its table shows them.
 BOT_ALIVE = Check("bot alive", "The bot is not running", "dod_no_crashes",
                   "the bot's process runs and its log is not silent longer than the heartbeat gap")

@@ -16,7 +16,15 @@ from datetime import datetime, timedelta
 from harness.checks import CheckFailed, CouldNotLook
 from harness.checks import orders as order_checks
 from harness.checks import startup as startup_checks
-from harness.checks.catalog import BOT_ALIVE, DRY_RUN_IN_LOG, ERRORS_IN_LOG, LIVE_MODE_IN_LOG, WATCH_ROUND
+from harness.checks.catalog import (
+    BOT_ALIVE,
+    BOT_RESTARTED,
+    BOT_SILENT,
+    DRY_RUN_IN_LOG,
+    ERRORS_IN_LOG,
+    LIVE_MODE_IN_LOG,
+    WATCH_ROUND,
+)
 from harness.core import clock
 from harness.probes import bot_log, discord, logs
 from harness.probes.envfile import read_env
@@ -214,7 +222,7 @@ class Watcher:
             before = previous.started_at.isoformat() if previous.started_at else "an unreadable time"
             now = block.started_at.isoformat() if block.started_at else "an unreadable time"
             since_then = f"; {errors.total} error line(s) since that start" if errors.total else ""
-            raise CheckFailed("The bot started again during the watch",
+            raise CheckFailed(BOT_RESTARTED.title,
                               f"its newest start is {block.path}:{block.first_lineno} at {now} (the previous round "
                               f"saw the start at {before}): a crash, a restart or an unexpected exit; read the log "
                               f"before it{since_then}", critical=False)
@@ -257,7 +265,7 @@ class Watcher:
         if last is not None and last.timestamp is not None and facts.at is not None:
             silent = facts.at - last.timestamp
             if silent > gap:
-                raise CheckFailed("The bot went silent",
+                raise CheckFailed(BOT_SILENT.title,
                                   f"its log's last line ({last.where}) is {int(silent.total_seconds() // 60)} min old, "
                                   f"more than the heartbeat gap of {self.settings.heartbeat_gap:g} min "
                                   f"(--heartbeat-gap): it hung or exited unseen", critical=False)
