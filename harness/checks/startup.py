@@ -57,7 +57,8 @@ def check_startup_found(start: NewestStart) -> StartupBlock:
         found += f"; the newest is {newest.path}:{newest.first_lineno}, {when}"
     if newest is not None or start.since is not None:
         found += f" (log times read as {start.zone})"
-    raise CheckFailed("No startup in the bot's log", f"{found}: the bot has not (re)started since")
+    raise CheckFailed("No startup in the bot's log",
+                      f"{found}: the bot has not been (re)started since the switch; start it, then run the checks again")
 
 
 def check_lines_in_order(match: OrderedMatch, block: StartupBlock) -> None:
