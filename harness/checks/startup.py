@@ -58,7 +58,8 @@ def check_startup_found(start: NewestStart) -> StartupBlock:
     if newest is not None or start.since is not None:
         found += f" (log times read as {start.zone})"
     raise CheckFailed("No startup in the bot's log",
-                      f"{found}: the bot has not been (re)started since the switch; start it, then run the checks again")
+                      f"{found}: the bot has not been (re)started since the switch; start it, then run the checks "
+                      "again")
 
 
 def check_lines_in_order(match: OrderedMatch, block: StartupBlock) -> None:
