@@ -62,7 +62,7 @@ class DemoTimeline:
         return cls(*embedded_switch_evening(now), now)
 
 
-def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
+def demo_steps(evidence_dir: Path, html: bool = True) -> tuple[DemoStep, ...]:
     python = sys.executable
     evidence = ("--evidence-dir", str(evidence_dir))
     harness = (python, "-m", "harness.cli")
@@ -81,12 +81,15 @@ def demo_steps(evidence_dir: Path) -> tuple[DemoStep, ...]:
         DemoStep("first hour (harness watch, compressed)",
                  (*harness, "watch", "--for", WATCH_FOR, "--every", WATCH_EVERY, *evidence)),
         DemoStep("first day (compressed 24 hours)", (*pytest, "--phase", "first-day"), "now"),
-        DemoStep("report (HTML report, transition log, board card)", (*harness, "report", *evidence)),
+        DemoStep("report (HTML report, transition log, board card)",
+                 (*harness, "report", *evidence, *(() if html else ("--no-html",)))),
     )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options of its own: --evidence-dir says where the evidence goes."""
+    """--evidence-dir says where the evidence goes; --no-html leaves out the HTML report (no Node needed)."""
+    parser.add_argument("--no-html", action="store_true",
+                        help="write the transition log and the board card, not the HTML report (which needs Node)")
 
 
 def run(settings, args: argparse.Namespace) -> int:
@@ -102,7 +105,7 @@ def run(settings, args: argparse.Namespace) -> int:
     print(f"harness demo: the switch on the evening of {timeline.switch.astimezone(NEW_YORK):%a %Y-%m-%d} (New "
           "York time), its first day, then now, the morning after", flush=True)
     step_clock = clock.exported()
-    for step in demo_steps(evidence_dir.resolve()):
+    for step in demo_steps(evidence_dir.resolve(), html=not getattr(args, "no_html", False)):
         if step.moment is not None:
             step_clock = clock.pinned_environ(getattr(timeline, step.moment))
         print(f"\n=== harness demo: {step.title} ===", flush=True)

@@ -173,11 +173,12 @@ class SharedRuns:
         return Run(body["code"], outcomes, body["output"], Path(body["root"]), Path(body["evidence"]))
 
 
-def harness_demo(root: Path, timeout: float = 900, env: Mapping[str, str] | None = None) -> Run:
+def harness_demo(root: Path, timeout: float = 900, env: Mapping[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> Run:
     """The README's demo, `harness demo --evidence-dir ROOT/evidence`, in a subprocess (with `env` added, e.g. a
     pinned clock); its outcomes are the scenarios of the latest run of each phase, read back from the evidence it
     recorded."""
-    return _demo(root, ["--evidence-dir", str(root / "evidence")], REPO, root / "evidence", timeout, env)
+    return _demo(root, ["--evidence-dir", str(root / "evidence"), *args], REPO, root / "evidence", timeout, env)
 
 
 def harness_demo_as_written(root: Path, timeout: float = 900) -> Run:

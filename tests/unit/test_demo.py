@@ -34,6 +34,7 @@ def test_the_demo_runs_the_phases_in_the_seeds_order_into_one_evidence_dir(tmp_p
     assert [step.argv[3] for step in steps if step.argv[1:3] == ("-m", "harness.cli")] == [
         "confirm", "confirm", "confirm", "check", "check", "watch", "check", "report"]
     assert all(step.argv[step.argv.index("--evidence-dir") + 1] == str(tmp_path) for step in steps)
+    assert "--no-html" not in steps[-1].argv and demo.demo_steps(tmp_path, html=False)[-1].argv[-1] == "--no-html"
 
 
 def test_the_demo_refuses_a_real_bot(tmp_path: Path, capsys):
