@@ -431,7 +431,7 @@ class _Context:
             print(f"  FAILED  {line}")
         for line in still_open:
             print(f"  open    {line}")
-        print("  the first day is left to the live run: a real bot lives on real time (`pytest features/ --phase "
+        print("  the first day is left to the live run: a real bot lives on real time (`harness check --phase "
               "first-day` after the live transition's first day)")
         log = self.rehearsal.root / LOG_FILE
         card = self.evidence / "report" / "board-card.md"

@@ -31,7 +31,7 @@ TOKEN_VARIABLE = "GITHUB_TOKEN"
 DEFAULT_GITHUB_API = "https://api.github.com"
 # Whose paper account is drawn: the seed's screenshot belongs to Step 4, the transition's own verification.
 PICTURE_PHASES = ("transition", "first-hour", "first-day", "rollback", "preflight")
-FIRST_RUN = ("no finished run is recorded in {where} yet: run `pytest features/ --evidence-dir {evidence}` first (the "
+FIRST_RUN = ("no finished run is recorded in {where} yet: run `harness check --evidence-dir {evidence}` first (the "
              "embedded world, or add --live-gateway --bot-dir BOT for yours), then `harness report`")
 
 

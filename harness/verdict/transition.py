@@ -48,11 +48,11 @@ REQUIRED_PHASES = ("preflight", "transition", "first-hour", "first-day")
 FIRST_HOUR = timedelta(minutes=60)  # the seed: "Keep bot running manually for 1 hour"
 TIMELY = timedelta(hours=24)  # the preflight before the switch, and the first hour after it, are that close to it
 PHASE_RUN_COMMANDS = {
-    "preflight": "pytest features/ --phase preflight",
-    "transition": "pytest features/ --phase transition",
+    "preflight": "harness check --phase preflight",
+    "transition": "harness check --phase transition",
     "first-hour": "harness watch --for 1h",
-    "first-day": "pytest features/ --phase first-day",
-    "rollback": "pytest features/ --phase rollback",
+    "first-day": "harness check --phase first-day",
+    "rollback": "harness check --phase rollback",
 }
 PASSED, FAILED, UNSEEN = "passed", "failed", "unseen"
 _UNDATED = datetime.min.replace(tzinfo=timezone.utc)

@@ -46,7 +46,7 @@ def test_phases_not_run_and_items_to_confirm_are_listed(tmp_path):
     text = card(tmp_path, links={})
     assert "⏳ INCOMPLETE" in text.splitlines()[0]
     assert "- preflight: pre_stability_criteria: All 6 criteria" in text
-    assert "- transition: not run yet (`pytest features/ --phase transition`)" in text
+    assert "- transition: not run yet (`harness check --phase transition`)" in text
     assert "**Evidence:**" not in text
 
 

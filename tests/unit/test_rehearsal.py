@@ -48,7 +48,7 @@ def test_a_rehearsal_needs_its_rollback_and_leaves_the_first_day_to_the_live_run
     status, failed, open_ = status_of(rehearsal_record())
     assert (status, failed, open_) == (SUCCESS, (), ())  # a first hour of seconds, no first day, a rollback: fine
     status, _failed, open_ = status_of(rehearsal_record(rollback=False))
-    assert status == INCOMPLETE and open_ == ("rollback: not run yet (`pytest features/ --phase rollback`)",)
+    assert status == INCOMPLETE and open_ == ("rollback: not run yet (`harness check --phase rollback`)",)
     broken = rehearsal_record()
     broken[1] = run("transition", 1, world="rehearsal", status="FAILED")
     assert status_of(broken)[0] == NEEDS_REMEDIATION

@@ -332,7 +332,7 @@ def no_node(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_run_recorded_says_which_command_to_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code, out, err = _main(capsys, "--evidence-dir", str(tmp_path), "--no-html")
     assert code == cli.EXIT_REFUSED and out == ""
-    assert "pytest features/" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "harness check --evidence-dir" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_offline_first_use_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture,

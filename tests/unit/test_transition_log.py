@@ -194,7 +194,7 @@ def test_phases_not_run_say_so_and_the_log_is_incomplete(tmp_path):
     make_run(tmp_path, "preflight")
     text = build(tmp_path, picture=None)
     assert status(text) == "INCOMPLETE"
-    assert "_The transition run has not been made yet (`pytest features/ --phase transition`)" in text
+    assert "_The transition run has not been made yet (`harness check --phase transition`)" in text
     assert "_The first-day run has not been made yet" in text
     assert "- first-hour: not run yet (`harness watch --for 1h`)" in text
     assert "[✅] Orders submitted" not in text
