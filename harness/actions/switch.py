@@ -14,12 +14,14 @@ from harness.probes.envfile import (
     MODE_KEYS,
     EnvEditError,
     EnvFileFacts,
+    EnvWrite,
     SwitchPlan,
     atomic_write,
     load_env_bytes,
     parse_env_bytes,
     plan_edit,
     read_bool,
+    write_env,
 )
 
 MODES: dict[str, dict[str, str]] = {
@@ -69,5 +71,11 @@ def unreadable_before(before: EnvFileFacts, updates: dict[str, str]) -> tuple[st
 
 
 def apply_switch(plan: SwitchPlan) -> Path:
-    """Back up, then write atomically. Returns the backup path."""
+    """Back up, then write atomically. Returns the backup path (what is not private is logged as a warning)."""
     return atomic_write(Path(plan.path), plan.after)
+
+
+def write_switch(plan: SwitchPlan) -> EnvWrite:
+    """Back up, then write atomically. Returns where the backup is and what is not as private as it should be, for
+    the command to say in its own words."""
+    return write_env(Path(plan.path), plan.after)

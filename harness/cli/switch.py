@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from harness.core.settings import Settings
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from harness.actions.rollback import plan_rollback
-    from harness.actions.switch import apply_switch, plan_switch
+    from harness.actions.switch import plan_switch, write_switch
     from harness.core.redact import mask_value
     from harness.evidence import incidents as incident
     from harness.probes.envfile import EnvEditError, read_bool, read_env
@@ -48,9 +49,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         _refuse_if_bot_running(settings.bot_process, settings.bot_home)
     _baseline_before_switch(settings, env_path, args.mode)
     try:
-        backup = apply_switch(plan)
+        written = write_switch(plan)
     except EnvEditError as exc:
         raise Refused(str(exc)) from None
+    backup = written.backup
+    for problem in written.problems:  # the backup is kept (it is the way back), but the operator must know
+        print(f"warning: {problem}", file=sys.stderr, flush=True)
     after = read_env(env_path)
     shown = ", ".join(f"{key}={read_bool(after, key).raw}" for key in ("DRY_RUN", "PAPER_TRADING"))
     print(f"backup -> {backup}")
