@@ -38,13 +38,13 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from pathlib import Path
 
+from harness.cli.report import CARD_FILE, HTML_FILE, LOG_FILE, REPORT_DIR
 from harness.core import clock
 from harness.core.refusal import Refused
 
 HELP = ("Rehearse the whole transition on a copy of your real bot against fakes (paper and live gateways, Discord) "
         "before IB sees it: the same checks, marked REHEARSAL, never evidence of the transition")
 REHEARSALS_DIR = "rehearsals"  # under the evidence directory
-LOG_FILE = "Task_4_3_Transition_Log.md"
 SUMMARY_FILE = "rehearsal.json"
 BY = "rehearsal"
 STEP_TIMEOUT = 300.0  # seconds one harness step may take (a healthy one takes seconds)
@@ -227,6 +227,12 @@ def _rehearse(rehearsal: Rehearsal, bot_dir: Path, argv: list[str], every: float
         print(f"  not copied: ... and {len(copy.skipped) - 12} more")
     rehearsal.steps.append(Step("copy the bot's folder", note=copy.git))
     rehearsal.work_dir.mkdir(mode=0o700)
+    # It holds the bot's environment dump: owner-only on Windows too (mkdir's mode is POSIX's only).
+    from harness.core.files import OwnerOnly
+
+    problem = OwnerOnly().folder(rehearsal.work_dir)
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr, flush=True)
     with rehearsal_world() as world:
         _say("point the copy at the rehearsal's fakes")
         pointed = point_env_at(copy.env_file, world, bot_dir, copy.root)
@@ -331,7 +337,7 @@ class _Context:
             _say("stop the bot")
             print(bot.stop(), flush=True)
         report = ["report", "--bot-dir", str(copy), "--transition-log", str(rehearsal.root / LOG_FILE), *evidence]
-        if args.no_html or not _node_at_hand():
+        if args.no_html:  # without Node, `harness report` leaves the HTML out itself and says so
             report.append("--no-html")
         self.harness("report (transition log and board card, marked REHEARSAL)", "report", *report[1:])
         return self.verdict()
@@ -407,6 +413,7 @@ class _Context:
 
     def verdict(self) -> int:
         from harness.evidence import attestations, incidents, runs
+        from harness.verdict.decide import EXIT_INCOMPLETE, EXIT_NEEDS_REMEDIATION, EXIT_VERIFIED
         from harness.verdict.outcome import INCOMPLETE, NEEDS_REMEDIATION, SUCCESS, outcome
         from harness.verdict.transition import judge_chain
 
@@ -419,8 +426,9 @@ class _Context:
         if drill is not None and drill.status not in (0, None):
             failed.append("halt drill: `harness halt --drill` did not complete (see its lines above)")
         status = NEEDS_REMEDIATION if failed else result.status
-        broken = [step for step in self.rehearsal.steps if step.status not in (None, 0, 1, 6)]
-        code = broken[0].status if broken else {SUCCESS: 0, NEEDS_REMEDIATION: 1, INCOMPLETE: 6}[status]
+        verdicts = {SUCCESS: EXIT_VERIFIED, NEEDS_REMEDIATION: EXIT_NEEDS_REMEDIATION, INCOMPLETE: EXIT_INCOMPLETE}
+        broken = [step for step in self.rehearsal.steps if step.status not in (None, *verdicts.values())]
+        code = broken[0].status if broken else verdicts[status]
         _say("summary (REHEARSAL — not evidence of a live transition)")
         for step in self.rehearsal.steps:
             shown = f"exit {step.status:>3}" if step.status is not None else "        "
@@ -434,8 +442,8 @@ class _Context:
         print("  the first day is left to the live run: a real bot lives on real time (`harness check --phase "
               "first-day` after the live transition's first day)")
         log = self.rehearsal.root / LOG_FILE
-        card = self.evidence / "report" / "board-card.md"
-        html = self.evidence / "report" / "index.html"
+        card = self.evidence / REPORT_DIR / CARD_FILE
+        html = self.evidence / REPORT_DIR / HTML_FILE
         print(f"Transition log (REHEARSAL): {log if log.exists() else '(not written)'}")
         print(f"Board card:                 {card if card.exists() else '(not written)'}")
         if html.exists():
@@ -511,16 +519,6 @@ def _forwarded(settings, args: argparse.Namespace) -> dict[str, str]:
         if raw is not None:
             found[spec.env] = "1" if raw is True else str(raw)
     return found
-
-
-def _node_at_hand() -> bool:
-    from harness.report import node_tools
-
-    try:
-        node_tools.find_node()
-    except node_tools.ToolError:
-        return False
-    return True
 
 
 def _write_private(path: Path, text: str) -> None:
