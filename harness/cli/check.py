@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
+from harness.core.packaged import check_ini, features_folder
 from harness.core.refusal import Refused
 
 HELP = ("Run the checks (the packaged features) from any folder; every option of `pytest features/` works "
@@ -33,17 +33,18 @@ Exit status: 0 TRANSITION VERIFIED, 1 NEEDS REMEDIATION, 6 INCOMPLETE (2-5: pyte
 
 def features_dir() -> Path:
     """The packaged features: a folder of the installed package (the clone's features/ in an editable one)."""
-    folder = Path(str(resources.files("harness.features")))
-    if not any(folder.glob("*.feature")):
-        raise Refused(f"this installation holds no feature files ({folder}): reinstall the harness")
+    folder = features_folder()
+    if folder is None or not any(folder.glob("*.feature")):
+        raise Refused(f"this installation holds no feature files ({folder or 'no harness.features'}): reinstall the "
+                      "harness")
     return folder
 
 
 def pytest_args(extra: list[str]) -> list[str]:
     """pytest's arguments for the packaged features: the harness's own ini, rootdir and plugin, then `extra`."""
     folder = features_dir()
-    ini = Path(str(resources.files("harness.pytest") / "check.ini"))
-    return ["-c", str(ini), "--rootdir", str(folder.parent), "-p", "harness.pytest.plugin", str(folder), *extra]
+    return ["-c", str(check_ini()), "--rootdir", str(folder.parent), "-p", "harness.pytest.plugin", str(folder),
+            *extra]
 
 
 def run(argv: list[str]) -> int:

@@ -9,19 +9,13 @@ before pytest parses the options, so `--live-gateway`, `--phase` and the rest ex
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from harness.core.packaged import features_folder
+
 PLUGIN = "harness.pytest.plugin"
-
-
-def features_folder() -> Path | None:
-    """Where the packaged features are (the clone's features/ in an editable install), without importing them."""
-    spec = importlib.util.find_spec("harness.features")
-    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
-    return Path(locations[0]).resolve() if locations else None
 
 
 def names_harness_features(args: list[str], invocation_dir: Path) -> bool:
