@@ -55,13 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 REPORT_EXTRA_INSTALL = 'pip install "ibkr-transition-harness[report]" (Node from pip), or install Node 20 or newer'
 
 
-def _allure(say_install: bool = True):
-    """(Node, Allure's cli.js), installing Allure into the tools cache on first use; Refused when either is missing."""
+def _allure(say_install: bool = True, node=None):
+    """(Node, Allure's cli.js), installing Allure into the tools cache on first use; Refused when either is missing.
+    `node`: the one already found, else found here."""
     from harness.core.refusal import Refused
     from harness.report import node_tools
 
     try:
-        node = node_tools.find_node()
+        node = node or node_tools.find_node()
         cache = node_tools.tools_cache()
         cli = node_tools.installed_allure(node_tools.allure_home(cache))
         if cli is None:
@@ -122,12 +123,12 @@ def _allure_or_none():
     from harness.report import node_tools
 
     try:
-        node_tools.find_node()
+        node = node_tools.find_node()
     except node_tools.ToolError as exc:
         print(f"harness report: no HTML report: {exc}. The transition log and the board card are written. To get "
               f"the HTML report too: {REPORT_EXTRA_INSTALL}", file=sys.stderr, flush=True)
         return None
-    return _allure()
+    return _allure(node=node)
 
 
 def run(settings, args: argparse.Namespace) -> int:
